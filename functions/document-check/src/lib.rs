@@ -1,0 +1,148 @@
+//! `document-check`: every object that lands in the documents bucket is checked before an
+//! agent may open it: size and magic bytes against what was announced, then the antivirus.
+//! A failing object is deleted and its document marked `rejected` with the reason. Without
+//! an antivirus the document stays `pending_scan`: never `clean` unscanned.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use c2s_domain::document::{check_content, DocumentStatus, RejectReason, MAX_DOCUMENT_BYTES};
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::clamd::{self, Verdict};
+use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::renewals::{parse_object_key, RenewalStore};
+use c2s_platform::s3_events::{objects_in, ObjectRef};
+use c2s_platform::store::StoreError;
+use c2s_platform::{ConfigError, Env};
+use tracing::Instrument;
+
+pub struct App {
+    renewals: RenewalStore,
+    objects: Objects,
+    bucket: String,
+    clamd: Option<String>,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        // The renewals store needs a beneficiaries table name only for transactions this
+        // function never runs.
+        let beneficiaries = BeneficiaryStore::new(clients.dynamo.clone(), String::new());
+        Ok(App {
+            renewals: RenewalStore::new(
+                clients.dynamo.clone(),
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
+            ),
+            objects: Objects::new(clients.s3.clone()),
+            bucket: env.require("DOCUMENTS_BUCKET")?,
+            clamd: env.optional("CLAMD_ADDRESS"),
+        })
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    PendingScan,
+    Rejected(RejectReason),
+    /// Nothing to do: unknown key, already checked, or deleted meanwhile.
+    Skipped,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("not an S3 event")]
+    NotAnEvent,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Object(#[from] ObjectError),
+    #[error(transparent)]
+    Antivirus(#[from] clamd::ScanError),
+}
+
+/// One span per message; failed messages are reported so only they come back.
+pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("document_check", message_id = %id);
+        let result = async {
+            let objects = objects_in(message.body.as_deref().unwrap_or(""))
+                .map_err(|_| CheckError::NotAnEvent)?;
+            for object in objects {
+                let outcome = check(app, &object).await?;
+                tracing::info!(outcome = ?outcome, "document checked");
+            }
+            Ok::<_, CheckError>(())
+        }
+        .instrument(span)
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(message_id = %id, error = %e, "message failed");
+            response.add_failure(id);
+        }
+    }
+    response
+}
+
+pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {
+    if object.bucket != app.bucket {
+        return Ok(Outcome::Skipped);
+    }
+    let Some((renewal_id, document_id)) = parse_object_key(&object.key) else {
+        return Ok(Outcome::Skipped);
+    };
+    let Some(mut doc) = app.renewals.document(&renewal_id, &document_id).await? else {
+        // No record: the document was removed meanwhile; do not keep what nobody announced.
+        app.objects.delete(&app.bucket, &object.key).await?;
+        return Ok(Outcome::Skipped);
+    };
+    if doc.status != DocumentStatus::AwaitingUpload {
+        return Ok(Outcome::Skipped);
+    }
+    let (size, bytes) = match app
+        .objects
+        .read_small(&app.bucket, &doc.object_key, MAX_DOCUMENT_BYTES)
+        .await
+    {
+        Ok(read) => read,
+        Err(ObjectError::NotFound) => return Ok(Outcome::Skipped),
+        Err(e) => return Err(e.into()),
+    };
+    let head = &bytes[..bytes.len().min(16)];
+    let mut outcome = match check_content(doc.content_type, doc.size, size, head) {
+        Err(reason) => Outcome::Rejected(reason),
+        Ok(()) => match &app.clamd {
+            None => Outcome::PendingScan,
+            Some(address) => match clamd::scan(address, &bytes).await? {
+                Verdict::Clean => Outcome::Clean,
+                Verdict::Infected => Outcome::Rejected(RejectReason::Infected),
+            },
+        },
+    };
+    match &outcome {
+        Outcome::Rejected(reason) => {
+            app.objects.delete(&app.bucket, &doc.object_key).await?;
+            doc.status = DocumentStatus::Rejected;
+            doc.reject_reason = Some(*reason);
+        }
+        Outcome::PendingScan => {
+            tracing::warn!("no antivirus configured: document left pending_scan");
+            doc.status = DocumentStatus::PendingScan;
+        }
+        Outcome::Clean => doc.status = DocumentStatus::Clean,
+        Outcome::Skipped => {}
+    }
+    match app
+        .renewals
+        .set_document_status(&doc, DocumentStatus::AwaitingUpload)
+        .await
+    {
+        Ok(()) => {}
+        // Checked by a concurrent delivery, or removed meanwhile.
+        Err(StoreError::Conflict) => outcome = Outcome::Skipped,
+        Err(e) => return Err(e.into()),
+    }
+    Ok(outcome)
+}

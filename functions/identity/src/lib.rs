@@ -1,0 +1,237 @@
+//! `identity`: beneficiary sign-in (level 1), step-up (level 2) and `GET /api/me`.
+//!
+//! Every wrong answer gets the same 401 whatever was wrong, after the same work; five failures
+//! for one NIR within 15 minutes lock it for 15 minutes (429).
+
+use c2s_domain::dates::{format_date, parse_date};
+use c2s_domain::renewal::opens_on;
+use c2s_domain::text::normalize_secret;
+use c2s_domain::{FieldError, Nir};
+use c2s_platform::auth;
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::hashing::{Hasher, Purpose};
+use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
+use c2s_platform::rate_limit::RateLimiter;
+use c2s_platform::tokens::{now_seconds, TokenIssuer, TokenVerifier, ACCESS_TOKEN_SECONDS};
+use c2s_platform::{ConfigError, Env};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+pub struct App {
+    beneficiaries: BeneficiaryStore,
+    limiter: RateLimiter,
+    hasher: Hasher,
+    issuer: TokenIssuer,
+    verifier: TokenVerifier,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        Ok(App {
+            beneficiaries: BeneficiaryStore::new(
+                clients.dynamo.clone(),
+                env.require("BENEFICIARIES_TABLE")?,
+            ),
+            limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
+            hasher: Hasher::from_env(env)?,
+            issuer: TokenIssuer::from_env(env)?,
+            verifier: TokenVerifier::from_env(env)?,
+        })
+    }
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let segs = segments(&req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    match (req.method(), segs.as_slice()) {
+        (&Method::POST, ["api", "auth", "beneficiary"]) => {
+            finish("POST /api/auth/beneficiary", sign_in(app, &req).await)
+        }
+        (&Method::POST, ["api", "auth", "beneficiary", "step-up"]) => finish(
+            "POST /api/auth/beneficiary/step-up",
+            step_up(app, &req).await,
+        ),
+        (&Method::GET, ["api", "me"]) => finish("GET /api/me", me(app, &req).await),
+        _ => finish("identity", Err(method_not_allowed())),
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "Ces informations ne permettent pas de vous identifier. Vérifiez-les et réessayez.",
+    )
+}
+
+fn too_many(retry_after: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "Trop d'essais infructueux. Réessayez dans 15 minutes.",
+    )
+    .with("retry_after", retry_after)
+}
+
+/// Fields that must be present as strings; their content is judged as credentials.
+fn strings<'a>(body: &'a Value, names: &[&'static str]) -> Result<Vec<&'a str>, ApiError> {
+    let mut errors = Vec::new();
+    let values: Vec<&str> = names
+        .iter()
+        .map(|n| match body.get(*n) {
+            Some(Value::String(s)) => s.as_str(),
+            None | Some(Value::Null) => {
+                errors.push(FieldError::required(*n));
+                ""
+            }
+            Some(_) => {
+                errors.push(FieldError::wrong_type(*n));
+                ""
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::invalid(errors))
+    }
+}
+
+fn limiter_key(nir_hash: &str) -> String {
+    format!("beneficiary-sign-in#{nir_hash}")
+}
+
+async fn sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body = json_body(req)?;
+    let v = strings(&body, &["nir", "birth_date", "renewal_code"])?;
+    // A NIR that cannot exist is a wrong credential like any other.
+    let Ok(nir) = Nir::parse(v[0]) else {
+        return Err(invalid_credentials());
+    };
+    let nir_hash = app.hasher.nir(&nir);
+    let key = limiter_key(&nir_hash);
+    if let Some(left) = app
+        .limiter
+        .locked_for(&key)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(too_many(left));
+    }
+    let profile = app
+        .beneficiaries
+        .profile(&nir_hash)
+        .await
+        .map_err(ApiError::internal)?;
+    let birth_ok = parse_date(v[1].trim())
+        .ok()
+        .zip(profile.as_ref())
+        .is_some_and(|(d, p)| d == p.birth_date);
+    // Hash the code even without a profile, so an unknown NIR costs the same time.
+    let stored = profile
+        .as_ref()
+        .map(|p| p.renewal_code_hash.as_str())
+        .unwrap_or("00");
+    let code_ok = app
+        .hasher
+        .verify(Purpose::RenewalCode, &normalize_secret(v[2]), stored);
+    if !(profile.is_some() && birth_ok && code_ok) {
+        return Err(fail(app, &key).await);
+    }
+    app.limiter.reset(&key).await.map_err(ApiError::internal)?;
+    tracing::info!(outcome = "signed_in", level = 1, "beneficiary sign-in");
+    token(app, &nir_hash, 1)
+}
+
+async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = auth::beneficiary(req, &app.verifier)?;
+    let body = json_body(req)?;
+    let v = strings(&body, &["iban_last4", "vitale_serial"])?;
+    let key = limiter_key(&claims.sub);
+    if let Some(left) = app
+        .limiter
+        .locked_for(&key)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(too_many(left));
+    }
+    let profile = app
+        .beneficiaries
+        .profile(&claims.sub)
+        .await
+        .map_err(ApiError::internal)?;
+    let (iban, vitale) = profile
+        .as_ref()
+        .map(|p| (p.iban_last4_hash.as_str(), p.vitale_serial_hash.as_str()))
+        .unwrap_or(("00", "00"));
+    let iban_ok = app
+        .hasher
+        .verify(Purpose::IbanLast4, &normalize_secret(v[0]), iban);
+    let vitale_ok = app
+        .hasher
+        .verify(Purpose::VitaleSerial, &normalize_secret(v[1]), vitale);
+    if !(profile.is_some() && iban_ok && vitale_ok) {
+        return Err(fail(app, &key).await);
+    }
+    app.limiter.reset(&key).await.map_err(ApiError::internal)?;
+    tracing::info!(outcome = "signed_in", level = 2, "beneficiary step-up");
+    token(app, &claims.sub, 2)
+}
+
+async fn fail(app: &App, key: &str) -> ApiError {
+    match app.limiter.record_failure(key).await {
+        Ok(locked) => {
+            tracing::info!(
+                outcome = "invalid_credentials",
+                locked,
+                "beneficiary sign-in refused"
+            );
+            invalid_credentials()
+        }
+        Err(e) => ApiError::internal(e),
+    }
+}
+
+fn token(app: &App, nir_hash: &str, level: u8) -> Result<Response<Body>, ApiError> {
+    let token = app
+        .issuer
+        .issue(nir_hash, level, now_seconds())
+        .map_err(ApiError::internal)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"token": token, "level": level, "expires_in": ACCESS_TOKEN_SECONDS}),
+    ))
+}
+
+async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = auth::beneficiary(req, &app.verifier)?;
+    let profile: Profile = app
+        .beneficiaries
+        .profile(&claims.sub)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let open = app
+        .beneficiaries
+        .open_renewal(&claims.sub)
+        .await
+        .map_err(ApiError::internal)?;
+    let masked = Nir::parse(&profile.nir)
+        .map(|n| n.masked())
+        .unwrap_or_default();
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "first_name": profile.first_name,
+            "last_name": profile.last_name,
+            "masked_nir": masked,
+            "css_end_date": format_date(profile.css_end_date),
+            "renewal_opens_on": format_date(opens_on(profile.css_end_date)),
+            "open_renewal_id": open,
+            "level": claims.level,
+        }),
+    ))
+}

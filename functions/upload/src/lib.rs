@@ -1,0 +1,238 @@
+//! `upload`: announce a supporting document and get a presigned PUT bound to its type and
+//! size (5 minutes), or remove one. The object key is made here, never by the client; the
+//! `document-check` consumer checks what arrives before anyone can open it.
+
+use c2s_domain::document::{
+    display_filename, ContentType, DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL,
+    MAX_DOCUMENT_BYTES,
+};
+use c2s_domain::FieldError;
+use c2s_platform::auth;
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::http::{
+    finish, json, json_body, method_not_allowed, no_content, segments, ApiError,
+};
+use c2s_platform::objects::Objects;
+use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
+use c2s_platform::store::StoreError;
+use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
+use c2s_platform::{ConfigError, Env};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+pub const UPLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
+
+pub struct App {
+    renewals: RenewalStore,
+    objects: Objects,
+    bucket: String,
+    verifier: TokenVerifier,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        let beneficiaries =
+            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
+        Ok(App {
+            renewals: RenewalStore::new(
+                clients.dynamo.clone(),
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
+            ),
+            objects: Objects::new(clients.s3.clone()),
+            bucket: env.require("DOCUMENTS_BUCKET")?,
+            verifier: TokenVerifier::from_env(env)?,
+        })
+    }
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let segs = segments(&req);
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    match (req.method(), segs.as_slice()) {
+        (&Method::POST, ["api", "renewals", id, "documents"]) => finish(
+            "POST /api/renewals/{id}/documents",
+            announce(app, &req, id).await,
+        ),
+        (&Method::DELETE, ["api", "renewals", id, "documents", doc]) => finish(
+            "DELETE /api/renewals/{id}/documents/{doc}",
+            remove(app, &req, id, doc).await,
+        ),
+        _ => finish("upload", Err(method_not_allowed())),
+    }
+}
+
+fn not_editable() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "not_editable",
+        "Cette demande n'accepte plus de pièces dans son état actuel.",
+    )
+}
+
+async fn own(
+    app: &App,
+    claims: &BeneficiaryClaims,
+    id: &str,
+) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
+    if id.len() > 64 {
+        return Err(ApiError::not_found());
+    }
+    match app.renewals.load(id).await.map_err(ApiError::internal)? {
+        Some((r, docs)) if r.nir_hash == claims.sub => Ok((r, docs)),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+struct Announcement {
+    kind: DocumentKind,
+    filename: String,
+    content_type: ContentType,
+    size: u64,
+}
+
+fn parse(body: &Value) -> Result<Announcement, ApiError> {
+    let text = |k: &str| body.get(k).and_then(Value::as_str);
+    let content_type = match text("content_type") {
+        None => {
+            return Err(ApiError::invalid(vec![FieldError::required(
+                "content_type",
+            )]))
+        }
+        Some(ct) => ContentType::parse(ct).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "document_type_not_allowed",
+                "Seuls les fichiers PDF, JPEG et PNG sont acceptés.",
+            )
+        })?,
+    };
+    let size = match body.get("size") {
+        Some(Value::Number(n)) => n.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+            ApiError::invalid(vec![FieldError::new(
+                "size",
+                "invalid_size",
+                "La taille du fichier doit être un nombre d'octets positif.",
+            )])
+        })?,
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid(vec![FieldError::required("size")]))
+        }
+        Some(_) => return Err(ApiError::invalid(vec![FieldError::wrong_type("size")])),
+    };
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "document_too_large",
+            "Le fichier dépasse 10 Mo.",
+        )
+        .with("max_size", MAX_DOCUMENT_BYTES));
+    }
+    let mut errors = Vec::new();
+    let kind = text("kind").and_then(DocumentKind::parse);
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_enum",
+            "Choisissez le type de pièce dans la liste.",
+        ));
+    }
+    let filename = text("filename").and_then(display_filename);
+    if filename.is_none() {
+        errors.push(FieldError::new(
+            "filename",
+            "invalid_filename",
+            "Le nom du fichier est manquant ou trop long.",
+        ));
+    }
+    match (kind, filename) {
+        (Some(kind), Some(filename)) => Ok(Announcement {
+            kind,
+            filename,
+            content_type,
+            size,
+        }),
+        _ => Err(ApiError::invalid(errors)),
+    }
+}
+
+async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
+    let claims = auth::beneficiary(req, &app.verifier)?;
+    let body = json_body(req)?;
+    let (renewal, docs) = own(app, &claims, id).await?;
+    if !renewal.status.is_editable() {
+        return Err(not_editable());
+    }
+    let a = parse(&body)?;
+    if docs
+        .iter()
+        .filter(|d| d.status != DocumentStatus::Rejected)
+        .count()
+        >= MAX_DOCUMENTS_PER_RENEWAL
+    {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_documents", "Cette demande compte déjà le nombre maximal de pièces. Supprimez-en avant d'en ajouter."));
+    }
+    let document_id = uuid::Uuid::new_v4().to_string();
+    let key = object_key(&renewal.id, &document_id);
+    let record = DocumentRecord {
+        renewal_id: renewal.id.clone(),
+        document_id: document_id.clone(),
+        kind: a.kind,
+        filename: a.filename,
+        content_type: a.content_type,
+        size: a.size,
+        status: DocumentStatus::AwaitingUpload,
+        reject_reason: None,
+        object_key: key.clone(),
+        created_at: OffsetDateTime::now_utc(),
+    };
+    app.renewals
+        .add_document(&record)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => not_editable(),
+            other => ApiError::internal(other),
+        })?;
+    let upload = app
+        .objects
+        .presign_put(
+            &app.bucket,
+            &key,
+            a.content_type.mime(),
+            a.size,
+            UPLOAD_URL_VALIDITY,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(outcome = "announced", "document announced");
+    Ok(json(
+        StatusCode::CREATED,
+        &json!({"document_id": document_id, "upload": upload, "document": renewal::document_view(&record)}),
+    ))
+}
+
+async fn remove(app: &App, req: &Request, id: &str, doc: &str) -> Result<Response<Body>, ApiError> {
+    let claims = auth::beneficiary(req, &app.verifier)?;
+    let (renewal, docs) = own(app, &claims, id).await?;
+    if !renewal.status.is_editable() {
+        return Err(not_editable());
+    }
+    // Already gone: a resent DELETE succeeds.
+    let Some(d) = docs.iter().find(|d| d.document_id == doc) else {
+        return Ok(no_content());
+    };
+    app.objects
+        .delete(&app.bucket, &d.object_key)
+        .await
+        .map_err(ApiError::internal)?;
+    app.renewals
+        .delete_document(&renewal.id, &d.document_id)
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(outcome = "deleted", "document deleted");
+    Ok(no_content())
+}

@@ -1,0 +1,331 @@
+//! Creates the tables, queues and buckets of `template.yaml` on the emulator, under a name
+//! prefix so that several stacks (a dev run, each test) live side by side.
+//! Encryption, PITR and deletion protection are AWS settings the emulator does not need.
+
+use crate::template::{Names, Template, TemplateError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CorsConfiguration, CorsRule,
+    CreateBucketConfiguration, Event, FilterRule, FilterRuleName, NotificationConfiguration,
+    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, VersioningConfiguration,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use c2s_platform::aws::Clients;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("creating {0} failed: {1}")]
+    Create(String, String),
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StackInfo {
+    pub tables: BTreeMap<String, String>,
+    pub buckets: BTreeMap<String, String>,
+    pub queues: BTreeMap<String, String>,
+}
+
+fn err<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> BootstrapError + '_ {
+    move |e| {
+        BootstrapError::Create(
+            what.to_owned(),
+            format!("{e:?}").chars().take(400).collect(),
+        )
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, BootstrapError> {
+    v.as_sequence()
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(str_of(k, "AttributeName"))
+                .key_type(if str_of(k, "KeyType") == "RANGE" {
+                    KeyType::Range
+                } else {
+                    KeyType::Hash
+                })
+                .build()
+                .map_err(err("key schema"))
+        })
+        .collect()
+}
+
+pub async fn create(
+    template: &Template,
+    clients: &Clients,
+    prefix: &str,
+    region: &str,
+) -> Result<(StackInfo, Names), BootstrapError> {
+    let account = "123456789012";
+    let mut names = Names::default();
+    let mut info = StackInfo::default();
+    names.pseudo.insert("AWS::Region".into(), region.into());
+    names.pseudo.insert("AWS::AccountId".into(), account.into());
+    names.pseudo.insert("AWS::Partition".into(), "aws".into());
+    names.pseudo.insert("AWS::StackName".into(), prefix.into());
+    names
+        .pseudo
+        .insert("AWS::URLSuffix".into(), "amazonaws.com".into());
+
+    for (id, r) in template.of_kind("AWS::DynamoDB::Table") {
+        let name = format!("{prefix}-{id}");
+        let p = &r.properties;
+        let mut req = clients
+            .dynamo
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key_schema(
+                p.get("KeySchema").unwrap_or(&Value::Null),
+            )?));
+        for a in p
+            .get("AttributeDefinitions")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let t = match str_of(a, "AttributeType") {
+                "N" => ScalarAttributeType::N,
+                "B" => ScalarAttributeType::B,
+                _ => ScalarAttributeType::S,
+            };
+            req = req.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(str_of(a, "AttributeName"))
+                    .attribute_type(t)
+                    .build()
+                    .map_err(err("attribute"))?,
+            );
+        }
+        for g in p
+            .get("GlobalSecondaryIndexes")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let proj = g.get("Projection").cloned().unwrap_or(Value::Null);
+            let projection = Projection::builder()
+                .projection_type(match str_of(&proj, "ProjectionType") {
+                    "KEYS_ONLY" => ProjectionType::KeysOnly,
+                    "INCLUDE" => ProjectionType::Include,
+                    _ => ProjectionType::All,
+                })
+                .set_non_key_attributes(
+                    proj.get("NonKeyAttributes")
+                        .and_then(Value::as_sequence)
+                        .map(|s| {
+                            s.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        }),
+                )
+                .build();
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(str_of(g, "IndexName"))
+                    .set_key_schema(Some(key_schema(
+                        g.get("KeySchema").unwrap_or(&Value::Null),
+                    )?))
+                    .projection(projection)
+                    .build()
+                    .map_err(err("index"))?,
+            );
+        }
+        req.send().await.map_err(err(&name))?;
+        if let Some(ttl) = p.get("TimeToLiveSpecification") {
+            let spec = TimeToLiveSpecification::builder()
+                .attribute_name(str_of(ttl, "AttributeName"))
+                .enabled(true)
+                .build()
+                .map_err(err("ttl"))?;
+            clients
+                .dynamo
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(spec)
+                .send()
+                .await
+                .map_err(err(&name))?;
+        }
+        names.arns.insert(
+            id.clone(),
+            format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+        );
+        names.refs.insert(id.clone(), name.clone());
+        info.tables.insert(id.clone(), name);
+    }
+
+    // Queues first without redrive, so that every dead-letter queue exists when it is named.
+    let queues: Vec<(String, Value)> = template
+        .of_kind("AWS::SQS::Queue")
+        .map(|(id, r)| (id.clone(), r.properties.clone()))
+        .collect();
+    for (id, p) in &queues {
+        let name = format!("{prefix}-{id}");
+        let mut req = clients.sqs.create_queue().queue_name(&name);
+        for (attr, key) in [
+            (QueueAttributeName::VisibilityTimeout, "VisibilityTimeout"),
+            (
+                QueueAttributeName::MessageRetentionPeriod,
+                "MessageRetentionPeriod",
+            ),
+        ] {
+            if let Some(v) = p.get(key) {
+                req = req.attributes(attr, names.resolve(v, &template.parameters)?);
+            }
+        }
+        let url = req
+            .send()
+            .await
+            .map_err(err(&name))?
+            .queue_url
+            .unwrap_or_default();
+        names
+            .arns
+            .insert(id.clone(), format!("arn:aws:sqs:{region}:{account}:{name}"));
+        names.refs.insert(id.clone(), url.clone());
+        info.queues.insert(id.clone(), url);
+    }
+    for (id, p) in &queues {
+        if let Some(redrive) = p.get("RedrivePolicy") {
+            let target = names.resolve(
+                redrive.get("deadLetterTargetArn").unwrap_or(&Value::Null),
+                &template.parameters,
+            )?;
+            let max = redrive
+                .get("maxReceiveCount")
+                .and_then(Value::as_i64)
+                .unwrap_or(3);
+            let policy = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": max})
+                .to_string();
+            clients
+                .sqs
+                .set_queue_attributes()
+                .queue_url(&info.queues[id])
+                .attributes(QueueAttributeName::RedrivePolicy, policy)
+                .send()
+                .await
+                .map_err(err(id))?;
+        }
+    }
+
+    for (id, r) in template.of_kind("AWS::S3::Bucket") {
+        let name = format!("{prefix}-{}", id.to_ascii_lowercase());
+        let mut req = clients.s3.create_bucket().bucket(&name);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        req.send().await.map_err(err(&name))?;
+        clients
+            .s3
+            .put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err(&name))?;
+        if r.properties.get("CorsConfiguration").is_some() {
+            // Locally the browser uploads from the dev server's origin.
+            let rule = CorsRule::builder()
+                .allowed_methods("PUT")
+                .allowed_origins("*")
+                .allowed_headers("*")
+                .max_age_seconds(600)
+                .build()
+                .map_err(err("cors"))?;
+            clients
+                .s3
+                .put_bucket_cors()
+                .bucket(&name)
+                .cors_configuration(
+                    CorsConfiguration::builder()
+                        .cors_rules(rule)
+                        .build()
+                        .map_err(err("cors"))?,
+                )
+                .send()
+                .await
+                .map_err(err(&name))?;
+        }
+        names
+            .arns
+            .insert(id.clone(), format!("arn:aws:s3:::{name}"));
+        names.refs.insert(id.clone(), name.clone());
+        info.buckets.insert(id.clone(), name);
+    }
+    // Notifications last: their queues exist by now.
+    for (id, r) in template.of_kind("AWS::S3::Bucket") {
+        let Some(configs) = r
+            .properties
+            .get("NotificationConfiguration")
+            .and_then(|n| n.get("QueueConfigurations"))
+            .and_then(Value::as_sequence)
+        else {
+            continue;
+        };
+        let mut notification = NotificationConfiguration::builder();
+        for c in configs {
+            let arn =
+                names.resolve(c.get("Queue").unwrap_or(&Value::Null), &template.parameters)?;
+            let mut q = QueueConfiguration::builder()
+                .queue_arn(arn)
+                .events(Event::from(str_of(c, "Event")));
+            let rules: Vec<FilterRule> = c
+                .get("Filter")
+                .and_then(|f| f.get("S3Key"))
+                .and_then(|k| k.get("Rules"))
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .map(|rule| {
+                    FilterRule::builder()
+                        .name(FilterRuleName::from(
+                            str_of(rule, "Name").to_ascii_lowercase().as_str(),
+                        ))
+                        .value(str_of(rule, "Value"))
+                        .build()
+                })
+                .collect();
+            if !rules.is_empty() {
+                q = q.filter(
+                    NotificationConfigurationFilter::builder()
+                        .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+                        .build(),
+                );
+            }
+            notification =
+                notification.queue_configurations(q.build().map_err(err("notification"))?);
+        }
+        let bucket = &info.buckets[id];
+        clients
+            .s3
+            .put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(notification.build())
+            .send()
+            .await
+            .map_err(err(bucket))?;
+    }
+    Ok((info, names))
+}

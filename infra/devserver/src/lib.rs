@@ -1,0 +1,240 @@
+//! The local stack of C2S en ligne, never deployed: creates the resources of `template.yaml`
+//! on the emulator, builds every function in-process with the environment the template gives
+//! it, serves the HTTP API, the dev routes and `web/` on one port, and polls the queues.
+
+pub mod bootstrap;
+pub mod demo;
+pub mod functions;
+pub mod idp;
+pub mod pollers;
+pub mod server;
+pub mod template;
+
+use aws_config::SdkConfig;
+use bootstrap::StackInfo;
+use c2s_platform::aws::Clients;
+use c2s_platform::Env;
+use functions::Handler;
+use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    #[error(transparent)]
+    Bootstrap(#[from] bootstrap::BootstrapError),
+    #[error("configuration of {0}: {1}")]
+    Config(String, c2s_platform::ConfigError),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Options {
+    /// Prefix of every local resource name.
+    pub prefix: String,
+    pub template: PathBuf,
+    pub web_root: PathBuf,
+    pub listener: tokio::net::TcpListener,
+    pub sdk: SdkConfig,
+    pub clamd: Option<String>,
+    pub demo: bool,
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub stack: StackInfo,
+    pub demo: Vec<demo::DemoAccount>,
+    /// The configuration handed to each function, by logical id (tests use it).
+    pub envs: HashMap<String, Env>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and the pollers and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Secrets that production reads from Secrets Manager, made up for this run.
+struct DevSecrets {
+    hash_key: String,
+    signing_key: String,
+    public_key: String,
+}
+
+fn dev_secrets() -> Result<DevSecrets, DevError> {
+    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+    let signing_key = secret
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| DevError::Other(e.to_string()))?
+        .to_string();
+    let public_key = secret
+        .public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| DevError::Other(e.to_string()))?;
+    let hash_key = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    Ok(DevSecrets {
+        hash_key,
+        signing_key,
+        public_key,
+    })
+}
+
+pub async fn start(opts: Options) -> Result<Running, DevError> {
+    let text = std::fs::read_to_string(&opts.template)
+        .map_err(|e| DevError::Other(format!("{}: {e}", opts.template.display())))?;
+    let template = template::Template::parse(&text)?;
+    let region = opts
+        .sdk
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".into());
+    let local = Env::from_map(HashMap::from([(
+        "S3_FORCE_PATH_STYLE".to_owned(),
+        "true".to_owned(),
+    )]));
+    let admin = Clients::new(&opts.sdk, &local);
+    let (stack, names) = bootstrap::create(&template, &admin, &opts.prefix, &region).await?;
+    let secrets = dev_secrets()?;
+    let addr = opts
+        .listener
+        .local_addr()
+        .map_err(|e| DevError::Other(e.to_string()))?;
+    let (stop, stop_rx) = watch::channel(false);
+    let mut routes = Vec::new();
+    let mut tasks = Vec::new();
+    let mut envs = HashMap::new();
+    let mut jobs = Vec::new();
+
+    for f in template.functions() {
+        let mut vars = HashMap::new();
+        for (k, v) in &f.env {
+            let Some(name) = k.as_str() else { continue };
+            let value = match name {
+                "HASH_KEY" => secrets.hash_key.clone(),
+                "TOKEN_SIGNING_KEY" => secrets.signing_key.clone(),
+                "TOKEN_PUBLIC_KEY" => secrets.public_key.clone(),
+                "S3_FORCE_PATH_STYLE" => "true".into(),
+                "CLAMD_ADDRESS" => opts.clamd.clone().unwrap_or_default(),
+                _ => names.resolve(v, &template.parameters)?,
+            };
+            vars.insert(name.to_owned(), value);
+        }
+        let env = Env::from_map(vars);
+        let clients = Clients::new(&opts.sdk, &env);
+        let handler = functions::build(&f.binary, &env, &clients)
+            .map_err(|e| DevError::Config(f.logical_id.clone(), e))?;
+        envs.insert(f.logical_id.clone(), env);
+        jobs.extend(f.schedules.iter().cloned());
+        match handler {
+            Some(Handler::Http(h)) => {
+                for r in &f.routes {
+                    let method = r
+                        .method
+                        .parse()
+                        .map_err(|_| DevError::Other(format!("bad method {}", r.method)))?;
+                    routes.push(server::Route {
+                        method,
+                        segments: r
+                            .path
+                            .split('/')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        template: r.path.clone(),
+                        handler: h.clone(),
+                    });
+                }
+            }
+            Some(Handler::Queue(h)) => {
+                if let Some((queue, batch)) = &f.queue {
+                    let url = stack
+                        .queues
+                        .get(queue)
+                        .cloned()
+                        .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
+                    let arn = names.arns.get(queue).cloned().unwrap_or_default();
+                    tasks.push(tokio::spawn(pollers::run(
+                        admin.sqs.clone(),
+                        url,
+                        arn,
+                        region.clone(),
+                        *batch,
+                        h,
+                        stop_rx.clone(),
+                    )));
+                }
+            }
+            None => tracing::warn!(function = %f.logical_id, "no local handler for this function"),
+        }
+    }
+
+    let idp = idp::DevIdp::new(format!("http://{addr}/dev/idp")).map_err(DevError::Other)?;
+    let mut demo_accounts = Vec::new();
+    if opts.demo {
+        let today = c2s_platform::auth::today();
+        let (file, accounts) = demo::file(today);
+        let bucket = stack
+            .buckets
+            .get("ExchangeBucket")
+            .cloned()
+            .unwrap_or_default();
+        let key = format!(
+            "inbound/beneficiaries/demo-{}.jsonl",
+            c2s_domain::dates::format_date(today)
+        );
+        c2s_platform::objects::Objects::new(admin.s3.clone())
+            .put(&bucket, &key, file.into_bytes(), "application/x-ndjson")
+            .await
+            .map_err(|e| DevError::Other(e.to_string()))?;
+        demo_accounts = accounts;
+    }
+
+    let state = Arc::new(server::DevState {
+        routes,
+        stack: stack.clone(),
+        idp,
+        jobs,
+        demo: demo_accounts.clone(),
+    });
+    let app = server::router(state, opts.web_root.clone());
+    let mut server_stop = stop_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(opts.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped");
+        }
+    }));
+    Ok(Running {
+        addr,
+        stack,
+        demo: demo_accounts,
+        envs,
+        stop,
+        tasks,
+    })
+}

@@ -1,0 +1,153 @@
+//! One port for everything, as API Gateway and CloudFront would give: `/api/*` to the
+//! function that owns the route in `template.yaml`, `/dev/*` for development, the rest from
+//! `web/`.
+
+use crate::bootstrap::StackInfo;
+use crate::demo::DemoAccount;
+use crate::functions::HttpHandler;
+use crate::idp::{DevIdp, TokenRequest};
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tower_http::services::{ServeDir, ServeFile};
+
+pub struct Route {
+    pub method: Method,
+    pub segments: Vec<String>,
+    pub template: String,
+    pub handler: HttpHandler,
+}
+
+impl Route {
+    fn matches(&self, method: &Method, segs: &[&str]) -> bool {
+        self.method == method
+            && self.segments.len() == segs.len()
+            && self
+                .segments
+                .iter()
+                .zip(segs)
+                .all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+    }
+}
+
+pub struct DevState {
+    pub routes: Vec<Route>,
+    pub stack: StackInfo,
+    pub idp: DevIdp,
+    pub jobs: Vec<String>,
+    pub demo: Vec<DemoAccount>,
+}
+
+pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
+    let index = web_root.join("index.html");
+    Router::new()
+        .route("/api/{*rest}", any(api))
+        .route("/dev/stack", get(stack))
+        .route("/dev/token", post(token))
+        .route("/dev/idp/jwks.json", get(jwks))
+        .route("/dev/run/{job}", post(run_job))
+        .route("/dev/demo", get(demo))
+        .fallback_service(ServeDir::new(web_root).fallback(ServeFile::new(index)))
+        .with_state(state)
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [("cache-control", "no-store")],
+        Json(json!({"code": code, "message": message})),
+    )
+        .into_response()
+}
+
+async fn api(State(state): State<Arc<DevState>>, req: axum::extract::Request) -> Response {
+    let started = Instant::now();
+    let path = req.uri().path().to_owned();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let Some(route) = state.routes.iter().find(|r| r.matches(req.method(), &segs)) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            "Cette adresse n'existe pas.",
+        );
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "La requête est trop volumineuse.",
+        );
+    };
+    let body = if bytes.is_empty() {
+        lambda_http::Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(s) => lambda_http::Body::Text(s),
+            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+        }
+    };
+    let response = (route.handler)(http::Request::from_parts(parts, body)).await;
+    let (parts, body) = response.into_parts();
+    tracing::info!(route = %format!("{} {}", route.method, route.template), status = parts.status.as_u16(), ms = started.elapsed().as_millis() as u64, "api");
+    Response::from_parts(parts, axum::body::Body::from(body.as_ref().to_vec()))
+}
+
+async fn stack(State(state): State<Arc<DevState>>) -> Response {
+    Json(&state.stack).into_response()
+}
+
+async fn jwks(State(state): State<Arc<DevState>>) -> Response {
+    Json(state.idp.jwks().clone()).into_response()
+}
+
+async fn token(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> Response {
+    let Ok(req) = serde_json::from_slice::<TokenRequest>(&body) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Attendu : {\"sub\",\"name\",\"caisse\",\"roles\":[…]}.",
+        );
+    };
+    if req.sub.trim().is_empty() || req.caisse.trim().is_empty() {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "sub et caisse sont obligatoires.",
+        );
+    }
+    match state.idp.token(&req) {
+        Ok(t) => (
+            StatusCode::OK,
+            [("cache-control", "no-store")],
+            Json(json!({"token": t})),
+        )
+            .into_response(),
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Le jeton n'a pas pu être signé.",
+        ),
+    }
+}
+
+async fn run_job(State(state): State<Arc<DevState>>, Path(_job): Path<String>) -> Response {
+    // Scheduled functions of the template are registered here as they are added.
+    let known: Value = json!(state.jobs);
+    (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response()
+}
+
+async fn demo(State(state): State<Arc<DevState>>) -> Response {
+    (
+        StatusCode::OK,
+        [("cache-control", "no-store")],
+        Json(json!({"accounts": state.demo})),
+    )
+        .into_response()
+}

@@ -1,0 +1,272 @@
+//! Reads `template.yaml`: the resources to create locally, each function's environment with
+//! its references resolved to the local names, its HTTP routes and its queue.
+
+use serde_yaml::value::TaggedValue;
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read template: {0}")]
+    Read(String),
+    #[error("template: {0}")]
+    Shape(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: String,
+    pub properties: Value,
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub resources: BTreeMap<String, Resource>,
+    pub parameters: BTreeMap<String, String>,
+    pub globals_env: Mapping,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    pub binary: String,
+    /// Unresolved environment: Globals first, the function's own on top.
+    pub env: Mapping,
+    pub routes: Vec<Route>,
+    /// (queue logical id, batch size)
+    pub queue: Option<(String, i32)>,
+    pub schedules: Vec<String>,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let root: Value =
+            serde_yaml::from_str(text).map_err(|e| TemplateError::Read(e.to_string()))?;
+        let mut resources = BTreeMap::new();
+        if let Some(map) = root.get("Resources").and_then(Value::as_mapping) {
+            for (k, v) in map {
+                let id = k
+                    .as_str()
+                    .ok_or_else(|| TemplateError::Shape("resource id".into()))?
+                    .to_owned();
+                let kind = v
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                resources.insert(
+                    id,
+                    Resource {
+                        kind,
+                        properties: v.get("Properties").cloned().unwrap_or(Value::Null),
+                        metadata: v.get("Metadata").cloned().unwrap_or(Value::Null),
+                    },
+                );
+            }
+        }
+        let mut parameters = BTreeMap::new();
+        if let Some(map) = root.get("Parameters").and_then(Value::as_mapping) {
+            for (k, v) in map {
+                if let (Some(k), Some(d)) = (k.as_str(), v.get("Default")) {
+                    parameters.insert(k.to_owned(), scalar(d));
+                }
+            }
+        }
+        let globals_env = root
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        Ok(Template {
+            resources,
+            parameters,
+            globals_env,
+        })
+    }
+
+    pub fn of_kind<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+        self.resources.iter().filter(move |(_, r)| r.kind == kind)
+    }
+
+    pub fn functions(&self) -> Vec<FunctionSpec> {
+        self.of_kind("AWS::Serverless::Function")
+            .map(|(id, r)| {
+                let binary = r
+                    .metadata
+                    .get("BuildProperties")
+                    .and_then(|b| b.get("Binary"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut env = self.globals_env.clone();
+                if let Some(own) = r
+                    .properties
+                    .get("Environment")
+                    .and_then(|e| e.get("Variables"))
+                    .and_then(Value::as_mapping)
+                {
+                    for (k, v) in own {
+                        env.insert(k.clone(), v.clone());
+                    }
+                }
+                let mut routes = Vec::new();
+                let mut queue = None;
+                let mut schedules = Vec::new();
+                if let Some(events) = r.properties.get("Events").and_then(Value::as_mapping) {
+                    for (name, e) in events {
+                        let p = e.get("Properties").cloned().unwrap_or(Value::Null);
+                        match e.get("Type").and_then(Value::as_str) {
+                            Some("HttpApi") => routes.push(Route {
+                                method: p
+                                    .get("Method")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("ANY")
+                                    .to_ascii_uppercase(),
+                                path: p
+                                    .get("Path")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("/")
+                                    .to_owned(),
+                            }),
+                            Some("SQS") => {
+                                let q = p.get("Queue").and_then(|q| match q {
+                                    Value::Tagged(t) if t.tag == "GetAtt" || t.tag == "!GetAtt" => {
+                                        t.value
+                                            .as_str()
+                                            .and_then(|s| s.split('.').next())
+                                            .map(str::to_owned)
+                                    }
+                                    _ => None,
+                                });
+                                let batch =
+                                    p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
+                                queue = q.map(|q| (q, batch));
+                            }
+                            Some("Schedule" | "ScheduleV2") => {
+                                schedules.push(name.as_str().unwrap_or_default().to_owned())
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                FunctionSpec {
+                    logical_id: id.clone(),
+                    binary,
+                    env,
+                    routes,
+                    queue,
+                    schedules,
+                }
+            })
+            .collect()
+    }
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Local names and attributes of the created resources, for `!Ref`, `!GetAtt` and `!Sub`.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub refs: BTreeMap<String, String>,
+    pub arns: BTreeMap<String, String>,
+    pub pseudo: BTreeMap<String, String>,
+}
+
+impl Names {
+    fn reference(
+        &self,
+        name: &str,
+        params: &BTreeMap<String, String>,
+    ) -> Result<String, TemplateError> {
+        self.refs
+            .get(name)
+            .or_else(|| params.get(name))
+            .or_else(|| self.pseudo.get(name))
+            .cloned()
+            .ok_or_else(|| TemplateError::Shape(format!("unresolved reference {name}")))
+    }
+
+    fn attribute(&self, spec: &str) -> Result<String, TemplateError> {
+        let (id, attr) = spec
+            .split_once('.')
+            .ok_or_else(|| TemplateError::Shape(format!("bad GetAtt {spec}")))?;
+        match attr {
+            "Arn" => self
+                .arns
+                .get(id)
+                .cloned()
+                .ok_or_else(|| TemplateError::Shape(format!("no Arn for {id}"))),
+            _ => Err(TemplateError::Shape(format!(
+                "unsupported attribute {spec}"
+            ))),
+        }
+    }
+
+    /// A scalar value of the template, with its intrinsic function applied.
+    pub fn resolve(
+        &self,
+        v: &Value,
+        params: &BTreeMap<String, String>,
+    ) -> Result<String, TemplateError> {
+        match v {
+            Value::Tagged(t) => self.tagged(t, params),
+            other => Ok(scalar(other)),
+        }
+    }
+
+    fn tagged(
+        &self,
+        t: &TaggedValue,
+        params: &BTreeMap<String, String>,
+    ) -> Result<String, TemplateError> {
+        let tag = t.tag.to_string();
+        let arg = t.value.as_str().unwrap_or_default();
+        match tag.trim_start_matches('!') {
+            "Ref" => self.reference(arg, params),
+            "GetAtt" => self.attribute(arg),
+            "Sub" => {
+                let mut out = String::new();
+                let mut rest = arg;
+                while let Some(start) = rest.find("${") {
+                    out.push_str(&rest[..start]);
+                    let end = rest[start..]
+                        .find('}')
+                        .ok_or_else(|| TemplateError::Shape("unclosed ${".into()))?
+                        + start;
+                    let name = &rest[start + 2..end];
+                    out.push_str(&if name.contains('.') && !name.starts_with("AWS::") {
+                        self.attribute(name)?
+                    } else {
+                        self.reference(name, params)?
+                    });
+                    rest = &rest[end + 1..];
+                }
+                out.push_str(rest);
+                Ok(out)
+            }
+            other => Err(TemplateError::Shape(format!(
+                "unsupported intrinsic {other}"
+            ))),
+        }
+    }
+}

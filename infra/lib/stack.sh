@@ -1,0 +1,432 @@
+# shellcheck shell=bash
+# infra/lib/stack.sh — pile locale de test (moto + clamd) / local test stack.
+#
+# À sourcer / to be sourced:   source "$(dirname "$0")/lib/stack.sh"
+# Safe under `set -euo pipefail`. Silent on success except "[stack] ..." lines
+# on stderr.
+#
+# Functions:
+#   stack_root     echo the repo root.
+#   ensure_venv    create infra/.venv and install infra/requirements.txt
+#                  (no-op when the stamp .installed-<sha256> exists).
+#   start_moto     reuse or start moto_server on 127.0.0.1:4566.
+#                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
+#   stop_moto      stop moto_server only if we started it.
+#   ensure_clamd   best effort clamd on 127.0.0.1:3310 with a local EICAR-only
+#                  database; exports CLAMD_ADDRESS=127.0.0.1:3310 on success,
+#                  leaves it unset (return 0) when clamd cannot be provided.
+#                  Sets STACK_CLAMD_STARTED (0|1), STACK_CLAMD_PID (if started).
+#   stop_clamd     stop clamd only if we started it.
+#   stack_cleanup  stop_clamd + stop_moto (idempotent). Use as
+#                  `trap stack_cleanup EXIT` (or call stack_trap, below).
+#   stack_trap     installs `trap stack_cleanup EXIT` plus INT/TERM traps that
+#                  exit (130/143), so that cleanup runs exactly once.
+
+if [[ -n "${_STACK_SH_LOADED:-}" ]]; then
+    return 0
+fi
+_STACK_SH_LOADED=1
+
+_STACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STACK_MOTO_HOST=127.0.0.1
+STACK_MOTO_PORT=4566
+STACK_CLAMD_HOST=127.0.0.1
+STACK_CLAMD_PORT=3310
+STACK_MOTO_STARTED=0
+STACK_CLAMD_STARTED=0
+_STACK_APT_UPDATED=0
+
+# --------------------------------------------------------------------------
+# helpers
+
+_stack_log() { printf '[stack] %s\n' "$*" >&2; }
+
+stack_root() { printf '%s\n' "$_STACK_ROOT"; }
+
+_stack_run_dir() {
+    mkdir -p "$_STACK_ROOT/infra/.run"
+    printf '%s\n' "$_STACK_ROOT/infra/.run"
+}
+
+# _stack_proc_stat PID|FILE: print "STATE PPID PGRP" of a process (builtins only).
+_stack_proc_stat() {
+    local f=$1 line
+    [[ "$f" == /* ]] || f="/proc/$f/stat"
+    IFS= read -r line 2>/dev/null <"$f" || return 1
+    line="${line##*) }"
+    local -a fields
+    read -r -a fields <<<"$line"
+    printf '%s %s %s\n' "${fields[0]:-X}" "${fields[1]:-0}" "${fields[2]:-0}"
+}
+
+# _stack_alive PID: true if PID exists and is not a zombie.
+_stack_alive() {
+    local st
+    st="$(_stack_proc_stat "$1")" || return 1
+    [[ "${st%% *}" != Z && "${st%% *}" != X ]]
+}
+
+# _stack_group_alive PGID: true if any non-zombie process is in that group.
+_stack_group_alive() {
+    local pgid=$1 f line state
+    local -a fields
+    for f in /proc/[0-9]*/stat; do
+        IFS= read -r line 2>/dev/null <"$f" || continue
+        line="${line##*) }"
+        read -r -a fields <<<"$line"
+        state="${fields[0]:-X}"
+        if [[ "${fields[2]:-}" == "$pgid" && "$state" != Z && "$state" != X ]]; then
+            return 0
+        fi
+    done
+    return 1
+}
+
+# _stack_kill_tree PID NAME: TERM the process group led by PID (we start
+# everything with setsid, so PGID == PID), wait up to 10 s, then KILL.
+_stack_kill_tree() {
+    local pid=$1 name=$2 i
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        if ! _stack_alive "$pid" && ! _stack_group_alive "$pid"; then
+            break
+        fi
+        sleep 0.1
+    done
+    if _stack_alive "$pid" || _stack_group_alive "$pid"; then
+        _stack_log "$name ne s'arrête pas, SIGKILL / not stopping, sending SIGKILL (pid $pid)"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do
+            _stack_alive "$pid" || _stack_group_alive "$pid" || break
+            sleep 0.1
+        done
+    fi
+    # Reap it if it is our child (no-op otherwise).
+    wait "$pid" 2>/dev/null || true
+}
+
+# _stack_spawn PIDFILE LOGFILE CMD...: start CMD in the background in a new
+# session (own process group, so Ctrl-C in the caller's terminal does not hit
+# it and we can kill the whole group); sets _STACK_SPAWNED_PID (== its pgid).
+# Must not run in a $(...) subshell: the daemon stays a child of the caller's
+# shell, which reaps it when it exits (no zombie), and it is disowned so that
+# a plain `wait` in the caller does not block on it.
+_stack_spawn() {
+    local pidfile=$1 logfile=$2 i
+    shift 2
+    _STACK_SPAWNED_PID=""
+    rm -f "$pidfile"
+    # bash -c writes its own pid then execs CMD, so the pid is exact even if
+    # setsid had to fork.
+    # shellcheck disable=SC2016
+    setsid bash -c 'echo "$$" >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+        "$pidfile" "$@" >"$logfile" 2>&1 </dev/null &
+    disown "$!" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        if [[ -s "$pidfile" ]]; then
+            _STACK_SPAWNED_PID="$(<"$pidfile")"
+            break
+        fi
+        sleep 0.1
+    done
+    [[ -n "$_STACK_SPAWNED_PID" ]]
+}
+
+# --------------------------------------------------------------------------
+# Python venv (moto, cfn-lint)
+
+ensure_venv() {
+    local venv="$_STACK_ROOT/infra/.venv"
+    local req="$_STACK_ROOT/infra/requirements.txt"
+    local hash stamp log
+    if [[ ! -f "$req" ]]; then
+        _stack_log "fichier absent / missing file: $req"
+        return 1
+    fi
+    hash="$({ cat "$req"; python3 -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)"
+    stamp="$venv/.installed-$hash"
+    if [[ -f "$stamp" && -x "$venv/bin/python" ]]; then
+        return 0
+    fi
+    log="$(_stack_run_dir)/pip.log"
+    if [[ ! -x "$venv/bin/python" ]]; then
+        _stack_log "création du venv / creating venv: infra/.venv"
+        rm -rf "$venv"
+        if ! python3 -m venv "$venv" >"$log" 2>&1; then
+            cat "$log" >&2
+            _stack_log "échec python3 -m venv / venv creation failed"
+            return 1
+        fi
+    fi
+    _stack_log "installation / installing infra/requirements.txt (log: infra/.run/pip.log)"
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+            -r "$req" >>"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        _stack_log "échec pip install / pip install failed"
+        return 1
+    fi
+    rm -f "$venv"/.installed-*
+    : >"$stamp"
+}
+
+# --------------------------------------------------------------------------
+# moto
+
+_stack_moto_answers() {
+    local code
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+        "http://$STACK_MOTO_HOST:$STACK_MOTO_PORT/moto-api/" 2>/dev/null)" || true
+    [[ -n "$code" && "$code" != "000" ]]
+}
+
+start_moto() {
+    local run pid i
+    if _stack_moto_answers; then
+        STACK_MOTO_STARTED=0
+        _stack_log "moto déjà actif / already running on $STACK_MOTO_HOST:$STACK_MOTO_PORT (reused)"
+        return 0
+    fi
+    if [[ ! -x "$_STACK_ROOT/infra/.venv/bin/moto_server" ]]; then
+        ensure_venv || return 1
+    fi
+    run="$(_stack_run_dir)"
+    _stack_log "démarrage / starting moto_server on $STACK_MOTO_HOST:$STACK_MOTO_PORT"
+    if ! _stack_spawn "$run/moto.pid" "$run/moto.log" \
+            "$_STACK_ROOT/infra/.venv/bin/moto_server" \
+            -H "$STACK_MOTO_HOST" -p "$STACK_MOTO_PORT"; then
+        _stack_log "moto_server n'a pas démarré / did not start (log: infra/.run/moto.log)"
+        return 1
+    fi
+    pid=$_STACK_SPAWNED_PID
+    STACK_MOTO_PID=$pid
+    STACK_MOTO_STARTED=1
+    for ((i = 0; i < 300; i++)); do
+        if _stack_moto_answers; then
+            return 0
+        fi
+        if ! _stack_alive "$pid"; then
+            break
+        fi
+        sleep 0.1
+    done
+    tail -n 20 "$run/moto.log" >&2 || true
+    if _stack_alive "$pid"; then
+        _stack_log "ÉCHEC/FAILED: moto ne répond pas / not answering on $STACK_MOTO_HOST:$STACK_MOTO_PORT after 30 s (log: infra/.run/moto.log)"
+    else
+        _stack_log "ÉCHEC/FAILED: moto_server s'est arrêté / exited at startup (log: infra/.run/moto.log)"
+    fi
+    stop_moto
+    return 1
+}
+
+stop_moto() {
+    if [[ "${STACK_MOTO_STARTED:-0}" == 1 && -n "${STACK_MOTO_PID:-}" ]]; then
+        _stack_kill_tree "$STACK_MOTO_PID" moto_server
+        rm -f "$_STACK_ROOT/infra/.run/moto.pid"
+    fi
+    STACK_MOTO_STARTED=0
+    unset STACK_MOTO_PID
+}
+
+# --------------------------------------------------------------------------
+# clamd
+
+# EICAR test string, 68 bytes, hex-encoded (kept hex so this file is not
+# itself detected).
+_STACK_EICAR_HEX=58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a
+
+# _stack_clamd_ping: true if 127.0.0.1:3310 answers zPING with PONG.
+_stack_clamd_ping() {
+    # shellcheck disable=SC2016
+    timeout 3 bash -c '
+        exec 3<>"/dev/tcp/$0/$1" || exit 1
+        printf "zPING\0" >&3
+        IFS= read -r -d "" -u 3 reply || true
+        exec 3>&-
+        [[ "$reply" == PONG* ]]
+    ' "$STACK_CLAMD_HOST" "$STACK_CLAMD_PORT" 2>/dev/null
+}
+
+# Stop Debian's own freshclam daemon if it is running (it cannot reach the
+# internet here); by pidfile, never by name.
+_stack_stop_system_freshclam() {
+    local pidf=/run/clamav/freshclam.pid pid
+    [[ -s "$pidf" ]] || return 0
+    pid="$(cat "$pidf" 2>/dev/null)" || return 0
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    _stack_alive "$pid" || return 0
+    _stack_log "arrêt du freshclam système / stopping system freshclam (pid $pid)"
+    if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+        systemctl stop clamav-freshclam.service >/dev/null 2>&1 || true
+        systemctl disable clamav-freshclam.service >/dev/null 2>&1 || true
+    fi
+    if _stack_alive "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+    fi
+}
+
+# Install clamav-daemon with apt when possible. Return 1 if impossible.
+_stack_install_clamd() {
+    local log created_policy=0 rc=0
+    if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        return 1
+    fi
+    log="$(_stack_run_dir)/apt.log"
+    _stack_log "installation de clamav-daemon via apt / installing clamav-daemon (log: infra/.run/apt.log)"
+    : >"$log"
+    if [[ "$_STACK_APT_UPDATED" != 1 ]]; then
+        if ! apt-get update -qq >>"$log" 2>&1; then
+            _stack_log "apt-get update a échoué / failed (continuing)"
+        fi
+        _STACK_APT_UPDATED=1
+    fi
+    # Keep the package's services (clamav-daemon, clamav-freshclam) from
+    # starting during install.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 755 /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        clamav-daemon clamav >>"$log" 2>&1 || rc=$?
+    if [[ "$created_policy" == 1 ]]; then
+        rm -f /usr/sbin/policy-rc.d
+    fi
+    if [[ "$rc" != 0 ]]; then
+        tail -n 15 "$log" >&2 || true
+        return 1
+    fi
+    command -v clamd >/dev/null 2>&1 || [[ -x /usr/sbin/clamd ]]
+}
+
+_stack_clamd_bin() {
+    if command -v clamd >/dev/null 2>&1; then
+        command -v clamd
+    elif [[ -x /usr/sbin/clamd ]]; then
+        printf '%s\n' /usr/sbin/clamd
+    else
+        return 1
+    fi
+}
+
+_stack_write_clamd_conf() {
+    local dir=$1
+    mkdir -p "$dir/db" "$dir/tmp"
+    printf 'Eicar-Test-Signature:0:0:%s\n' "$_STACK_EICAR_HEX" >"$dir/db/eicar.ndb.tmp"
+    mv "$dir/db/eicar.ndb.tmp" "$dir/db/eicar.ndb"
+    cat >"$dir/clamd.conf.tmp" <<EOF
+# Généré par / generated by infra/lib/stack.sh — do not edit.
+Foreground yes
+TCPSocket $STACK_CLAMD_PORT
+TCPAddr $STACK_CLAMD_HOST
+DatabaseDirectory $dir/db
+TemporaryDirectory $dir/tmp
+LogFile $dir/clamd.log
+LogTime yes
+LogFileMaxSize 5M
+PidFile $dir/clamd.pid
+StreamMaxLength 12M
+MaxFileSize 12M
+MaxScanSize 50M
+SelfCheck 0
+ConcurrentDatabaseReload no
+Bytecode no
+MaxThreads 4
+EOF
+    mv "$dir/clamd.conf.tmp" "$dir/clamd.conf"
+}
+
+ensure_clamd() {
+    local bin dir pid deadline check_out
+    unset CLAMD_ADDRESS
+    dir="$(_stack_run_dir)/clamav"
+
+    if _stack_clamd_ping; then
+        STACK_CLAMD_STARTED=0
+        export CLAMD_ADDRESS="$STACK_CLAMD_HOST:$STACK_CLAMD_PORT"
+        _stack_log "clamd déjà actif / already running on $CLAMD_ADDRESS (reused)"
+        return 0
+    fi
+
+    if ! bin="$(_stack_clamd_bin)"; then
+        if ! _stack_install_clamd || ! bin="$(_stack_clamd_bin)"; then
+            _stack_log "AVERTISSEMENT/WARNING: clamd indisponible / unavailable, CLAMD_ADDRESS non défini / unset"
+            return 0
+        fi
+    fi
+    _stack_stop_system_freshclam
+
+    _stack_write_clamd_conf "$dir"
+    _stack_log "démarrage / starting clamd on $STACK_CLAMD_HOST:$STACK_CLAMD_PORT"
+    deadline=$((SECONDS + 60))
+    while :; do
+        if ! _stack_spawn "$dir/clamd.spawn.pid" "$dir/clamd.out" \
+                "$bin" -c "$dir/clamd.conf"; then
+            _stack_log "AVERTISSEMENT/WARNING: clamd n'a pas démarré / did not start, CLAMD_ADDRESS unset"
+            return 0
+        fi
+        pid=$_STACK_SPAWNED_PID
+        STACK_CLAMD_PID=$pid
+        STACK_CLAMD_STARTED=1
+        while ((SECONDS < deadline)); do
+            if _stack_clamd_ping || ! _stack_alive "$pid"; then
+                break
+            fi
+            sleep 0.1
+        done
+        if _stack_clamd_ping; then
+            break
+        fi
+        # Port only held by TIME_WAIT leftovers (nobody listening): retry
+        # until the deadline instead of giving up at once.
+        if ! _stack_alive "$pid" && ((SECONDS + 2 < deadline)) \
+                && grep -q 'Cannot bind' "$dir/clamd.out" 2>/dev/null \
+                && command -v ss >/dev/null 2>&1 \
+                && [[ -z "$(ss -Htln "sport = :$STACK_CLAMD_PORT" 2>/dev/null)" ]]; then
+            stop_clamd
+            sleep 2
+            continue
+        fi
+        tail -n 15 "$dir/clamd.out" >&2 || true
+        if _stack_alive "$pid"; then
+            _stack_log "AVERTISSEMENT/WARNING: clamd ne répond pas / not answering after 60 s (log: infra/.run/clamav/), CLAMD_ADDRESS unset"
+        else
+            _stack_log "AVERTISSEMENT/WARNING: clamd s'est arrêté / exited at startup (log: infra/.run/clamav/clamd.out), CLAMD_ADDRESS unset"
+        fi
+        stop_clamd
+        return 0
+    done
+    if ! check_out="$(python3 "$_STACK_ROOT/infra/lib/clamd_check.py" \
+            "$STACK_CLAMD_HOST:$STACK_CLAMD_PORT" 2>&1)"; then
+        printf '%s\n' "$check_out" >&2
+        _stack_log "AVERTISSEMENT/WARNING: clamd ne détecte pas EICAR / fails the EICAR check, CLAMD_ADDRESS unset"
+        stop_clamd
+        return 0
+    fi
+    export CLAMD_ADDRESS="$STACK_CLAMD_HOST:$STACK_CLAMD_PORT"
+}
+
+stop_clamd() {
+    if [[ "${STACK_CLAMD_STARTED:-0}" == 1 && -n "${STACK_CLAMD_PID:-}" ]]; then
+        _stack_kill_tree "$STACK_CLAMD_PID" clamd
+        rm -f "$_STACK_ROOT/infra/.run/clamav/clamd.spawn.pid" \
+              "$_STACK_ROOT/infra/.run/clamav/clamd.pid"
+        unset CLAMD_ADDRESS
+    fi
+    STACK_CLAMD_STARTED=0
+    unset STACK_CLAMD_PID
+}
+
+# --------------------------------------------------------------------------
+
+stack_cleanup() {
+    stop_clamd || true
+    stop_moto || true
+    return 0
+}
+
+stack_trap() {
+    trap stack_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}

@@ -1,0 +1,13 @@
+//! The C2S domain: types that validate on parse, the renewal state machine and its rules.
+//! Nothing here knows about AWS, HTTP or the clock: callers pass `today`.
+
+pub mod beneficiary;
+pub mod dates;
+pub mod document;
+pub mod field;
+pub mod nir;
+pub mod renewal;
+pub mod text;
+
+pub use field::FieldError;
+pub use nir::Nir;

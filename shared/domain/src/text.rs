@@ -1,0 +1,127 @@
+//! Small validated text types shared by the inbound file and the forms.
+
+use serde::{Deserialize, Serialize};
+
+/// A person's name: letters (any script), spaces, hyphens, apostrophes, dots; 1 to 100 chars.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(s: &str) -> Option<Name> {
+        let t = s.trim();
+        let n = t.chars().count();
+        let ok = (1..=100).contains(&n)
+            && t.chars().any(char::is_alphabetic)
+            && t.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'));
+        ok.then(|| Name(t.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Option<Email> {
+        let t = s.trim().to_lowercase();
+        let (local, domain) = t.rsplit_once('@')?;
+        let ok = t.len() <= 254
+            && !local.is_empty()
+            && local.len() <= 64
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !local.contains('@');
+        ok.then_some(Email(t))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+/// A phone number kept as digits with an optional leading `+` (8 to 15 digits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Option<Phone> {
+        let t: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect();
+        let digits = t.strip_prefix('+').unwrap_or(&t);
+        let ok = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        ok.then_some(Phone(t))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An identifier chosen by a system: lower-case letters, digits and hyphens.
+pub fn is_slug(s: &str, max: usize) -> bool {
+    (2..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A secret the user types (renewal code, IBAN digits, Vitale serial): case, spaces and
+/// hyphens do not matter, so a code read off a letter is accepted as typed.
+pub fn normalize_secret(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(Name::parse("Jean-Édouard").is_some());
+        assert!(Name::parse("N'Diaye").is_some());
+        assert!(Name::parse("  ").is_none());
+        assert!(Name::parse("R2D2").is_none());
+        assert!(Name::parse(&"a".repeat(101)).is_none());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse(" Marie.Durand@Exemple.fr ").map(|e| e.domain().to_owned()),
+            Some("exemple.fr".into())
+        );
+        assert!(Email::parse("marie@").is_none());
+        assert!(Email::parse("marie durand@exemple.fr").is_none());
+        assert!(Email::parse("marie@exemple").is_none());
+    }
+
+    #[test]
+    fn phones() {
+        assert!(Phone::parse("06 12 34 56 78").is_some());
+        assert!(Phone::parse("+33 6 12 34 56 78").is_some());
+        assert!(Phone::parse("12").is_none());
+        assert!(Phone::parse("06 12 AB 56 78").is_none());
+    }
+
+    #[test]
+    fn secrets_ignore_case_spaces_and_hyphens() {
+        assert_eq!(normalize_secret("ab12-cd 34"), "AB12CD34");
+    }
+}

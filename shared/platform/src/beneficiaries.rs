@@ -1,0 +1,129 @@
+//! The beneficiaries table: one `profile` item per person as the national system sent it
+//! (owned by the import), and one `open_renewal` item while a renewal is open.
+//! Partition key: the keyed hash of the NIR.
+
+use crate::store::{from_item, key, sdk_error, to_item, Item, StoreError};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use c2s_domain::beneficiary::{Address, InboundMember, Territory};
+use c2s_domain::dates;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+pub const PROFILE: &str = "profile";
+pub const OPEN_RENEWAL: &str = "open_renewal";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    pub nir_hash: String,
+    /// In clear for the exchange files and data-subject requests only; never a key.
+    pub nir: String,
+    #[serde(with = "dates::iso")]
+    pub birth_date: Date,
+    pub last_name: String,
+    pub first_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Address,
+    pub territory: Territory,
+    pub caisse: String,
+    #[serde(with = "dates::iso")]
+    pub css_end_date: Date,
+    pub renewal_code_hash: String,
+    pub iban_last4_hash: String,
+    pub vitale_serial_hash: String,
+    pub household: Vec<InboundMember>,
+    pub guardian_partner_id: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BeneficiaryStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl BeneficiaryStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub async fn profile(&self, nir_hash: &str) -> Result<Option<Profile>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(nir_hash, PROFILE)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    pub async fn open_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(nir_hash, OPEN_RENEWAL)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    /// Writes up to 25 profiles in one request, retrying what DynamoDB left unprocessed.
+    /// A profile is a pure function of its inbound line, so writing it again changes nothing.
+    pub async fn put_profiles(&self, profiles: &[Profile]) -> Result<(), StoreError> {
+        let mut requests = profiles
+            .iter()
+            .map(|p| {
+                let item = to_item(p, &[("pk", &p.nir_hash), ("sk", PROFILE)])?;
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut attempt = 0u32;
+        while !requests.is_empty() {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&self.table))
+                .unwrap_or_default();
+            if !requests.is_empty() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(StoreError::Unavailable(
+                        "unprocessed items after retries".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(
+                    50 * 2u64.pow(attempt.min(6)),
+                ))
+                .await;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn open_renewal_item(nir_hash: &str, renewal_id: &str) -> Item {
+        let mut item = key(nir_hash, OPEN_RENEWAL);
+        item.insert("renewal_id".into(), crate::store::s(renewal_id));
+        item
+    }
+}

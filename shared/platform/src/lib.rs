@@ -1,0 +1,20 @@
+//! What the functions share around the pure domain: configuration, AWS clients, the stores,
+//! documents in S3, tokens, keyed hashes, idempotency and the HTTP error mapping.
+
+pub mod auth;
+pub mod aws;
+pub mod beneficiaries;
+pub mod clamd;
+pub mod env;
+pub mod hashing;
+pub mod http;
+pub mod idempotency;
+pub mod objects;
+pub mod rate_limit;
+pub mod renewals;
+pub mod s3_events;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+
+pub use env::{ConfigError, Env};

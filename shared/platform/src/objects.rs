@@ -1,0 +1,285 @@
+//! S3 objects: presigned uploads bound to a type and a size, whole reads of small objects,
+//! streamed reads of large files, and a streamed multipart writer for JSON Lines.
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::io::AsyncBufRead;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error("object not found")]
+    NotFound,
+    #[error("object storage error: {0}")]
+    Storage(String),
+}
+
+fn storage<E: std::error::Error + 'static>(e: aws_sdk_s3::error::SdkError<E>) -> ObjectError {
+    ObjectError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PresignedRequest {
+    pub url: String,
+    pub method: String,
+    /// Headers the client must send as they are: they are part of the signature.
+    pub headers: BTreeMap<String, String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug)]
+pub struct Objects {
+    client: aws_sdk_s3::Client,
+}
+
+impl Objects {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+
+    /// A PUT URL that only accepts this content type and exactly this length.
+    pub async fn presign_put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        valid_for: Duration,
+    ) -> Result<PresignedRequest, ObjectError> {
+        let config = PresigningConfig::expires_in(valid_for)
+            .map_err(|e| ObjectError::Storage(e.to_string()))?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(size as i64)
+            .presigned(config)
+            .await
+            .map_err(storage)?;
+        let headers = req
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok(PresignedRequest {
+            url: req.uri().to_owned(),
+            method: req.method().to_owned(),
+            headers,
+            expires_at: OffsetDateTime::now_utc() + valid_for,
+        })
+    }
+
+    /// Reads a whole object of at most `max` bytes; returns its size and content.
+    pub async fn read_small(
+        &self,
+        bucket: &str,
+        key: &str,
+        max: u64,
+    ) -> Result<(u64, Vec<u8>), ObjectError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    ObjectError::NotFound
+                } else {
+                    storage(e)
+                }
+            })?;
+        let size = out.content_length.unwrap_or(0).max(0) as u64;
+        if size > max {
+            return Ok((size, Vec::new()));
+        }
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| ObjectError::Storage(e.to_string()))?;
+        Ok((size, bytes.into_bytes().to_vec()))
+    }
+
+    /// A buffered reader over the object, for line-by-line processing of large files.
+    pub async fn reader(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<impl AsyncBufRead + Unpin, ObjectError> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    ObjectError::NotFound
+                } else {
+                    storage(e)
+                }
+            })?;
+        Ok(tokio::io::BufReader::with_capacity(
+            256 * 1024,
+            out.body.into_async_read(),
+        ))
+    }
+
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), ObjectError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    pub fn jsonl_writer(&self, bucket: &str, key: &str) -> JsonlWriter {
+        JsonlWriter {
+            client: self.client.clone(),
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            buffer: Vec::new(),
+            upload_id: None,
+            parts: Vec::new(),
+            lines: 0,
+        }
+    }
+}
+
+/// Writes JSON Lines to S3 with bounded memory: parts of 8 MiB are sent as they fill.
+pub struct JsonlWriter {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    buffer: Vec<u8>,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+    lines: u64,
+}
+
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
+impl JsonlWriter {
+    pub async fn write(&mut self, value: &impl Serialize) -> Result<(), ObjectError> {
+        serde_json::to_writer(&mut self.buffer, value)
+            .map_err(|e| ObjectError::Storage(e.to_string()))?;
+        self.buffer.push(b'\n');
+        self.lines += 1;
+        if self.buffer.len() >= PART_BYTES {
+            self.send_part().await?;
+        }
+        Ok(())
+    }
+
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    async fn send_part(&mut self) -> Result<(), ObjectError> {
+        let upload_id = match &self.upload_id {
+            Some(id) => id.clone(),
+            None => {
+                let out = self
+                    .client
+                    .create_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&self.key)
+                    .content_type("application/x-ndjson")
+                    .send()
+                    .await
+                    .map_err(storage)?;
+                let id = out
+                    .upload_id
+                    .ok_or_else(|| ObjectError::Storage("no upload id".into()))?;
+                self.upload_id = Some(id.clone());
+                id
+            }
+        };
+        let number = self.parts.len() as i32 + 1;
+        let body = std::mem::take(&mut self.buffer);
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(storage)?;
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(out.e_tag)
+                .build(),
+        );
+        Ok(())
+    }
+
+    /// Completes the object (an empty one when nothing was written).
+    pub async fn finish(mut self) -> Result<u64, ObjectError> {
+        if self.upload_id.is_none() {
+            let body = std::mem::take(&mut self.buffer);
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.key)
+                .content_type("application/x-ndjson")
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .map_err(storage)?;
+            return Ok(self.lines);
+        }
+        if !self.buffer.is_empty() {
+            self.send_part().await?;
+        }
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(self.parts.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(storage)?;
+        Ok(self.lines)
+    }
+}

@@ -1,0 +1,59 @@
+//! DynamoDB plumbing shared by the stores: error classification and item conversion.
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{de::DeserializeOwned, Serialize};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition did not hold: someone else changed the item first.
+    #[error("conditional check failed")]
+    Conflict,
+    #[error("store error: {0}")]
+    Unavailable(String),
+    #[error("unreadable item: {0}")]
+    Corrupt(String),
+}
+
+/// Classifies an SDK error. Its text holds codes and request ids, never item values.
+pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: aws_sdk_dynamodb::error::SdkError<E>,
+) -> StoreError {
+    match e.code() {
+        Some("ConditionalCheckFailedException") => StoreError::Conflict,
+        Some("TransactionCanceledException")
+            if e.message().unwrap_or("").contains("ConditionalCheckFailed") =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()),
+    }
+}
+
+pub fn to_item<T: Serialize>(value: &T, keys: &[(&str, &str)]) -> Result<Item, StoreError> {
+    let mut item: Item =
+        serde_dynamo::to_item(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    for (k, v) in keys {
+        item.insert((*k).to_owned(), AttributeValue::S((*v).to_owned()));
+    }
+    Ok(item)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn key(pk: &str, sk: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
