@@ -290,12 +290,7 @@ fn profile(hasher: &Hasher, b: Beneficiary) -> Profile {
         last_name: b.last_name.as_str().to_owned(),
         first_name: b.first_name.as_str().to_owned(),
         email: b.email.as_ref().map(Email::as_str).map(str::to_owned),
-        phone: b.phone.map(|p| {
-            serde_json::to_value(p)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        }),
+        phone: b.phone.as_ref().map(|p| p.as_str().to_owned()),
         address: b.address,
         territory: b.territory,
         caisse: b.caisse,
