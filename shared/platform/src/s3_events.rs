@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// requires (`userIdentity`, `requestParameters`), and nothing else is needed.
 #[derive(Deserialize)]
 struct Event {
-    #[serde(rename = "Records", default)]
+    #[serde(rename = "Records")]
     records: Vec<Record>,
 }
 
@@ -113,5 +113,7 @@ mod tests {
             Some(0)
         );
         assert!(objects_in("not json").is_err());
+        assert!(objects_in(r#"{"not": "an S3 event"}"#).is_err());
+        assert!(objects_in(r#"{"Records": "nope"}"#).is_err());
     }
 }

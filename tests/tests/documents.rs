@@ -1,0 +1,213 @@
+//! Supporting documents: what may be announced, what the check does to what arrives.
+
+use c2s_tests::*;
+use serde_json::{json, Value};
+
+async fn draft(stack: &TestStack, name: &str) -> (String, String) {
+    let nir = fresh_nir(92, 2);
+    stack
+        .import(
+            name,
+            &[beneficiary(
+                &nir,
+                "1992-02-02",
+                "DOCS2222",
+                "rouen-elbeuf-dieppe",
+                &months_from_today(2),
+            )
+            .to_string()],
+        )
+        .await;
+    let token = stack.sign_in(&nir, "1992-02-02", "DOCS2222").await;
+    let (status, r) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    (token, r["id"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn object_exists(stack: &TestStack, renewal: &str, doc: &str) -> bool {
+    stack
+        .clients
+        .s3
+        .head_object()
+        .bucket(stack.bucket("DocumentsBucket"))
+        .key(format!("renewals/{renewal}/{doc}"))
+        .send()
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn announcements_are_bound_to_allowed_types_and_sizes() {
+    let stack = TestStack::start().await;
+    let (token, id) = draft(&stack, "announce.jsonl").await;
+    let path = format!("/api/renewals/{id}/documents");
+    let cases: [(Value, &str); 5] = [
+        (
+            json!({"kind": "payslip", "filename": "a.exe", "content_type": "application/x-msdownload", "size": 100}),
+            "document_type_not_allowed",
+        ),
+        (
+            json!({"kind": "payslip", "filename": "a.pdf", "content_type": "application/pdf", "size": 10 * 1024 * 1024 + 1}),
+            "document_too_large",
+        ),
+        (
+            json!({"kind": "payslip", "filename": "a.pdf", "content_type": "application/pdf", "size": 0}),
+            "invalid",
+        ),
+        (
+            json!({"kind": "selfie", "filename": "a.pdf", "content_type": "application/pdf", "size": 100}),
+            "invalid",
+        ),
+        (
+            json!({"kind": "payslip", "filename": "", "content_type": "image/png", "size": 100}),
+            "invalid",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, answer) = stack.post(&path, Some(&token), body).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code))
+        );
+    }
+    // A good announcement: a 5-minute PUT URL whose signed headers carry type and length.
+    let (status, answer) = stack.post(&path, Some(&token), json!({"kind": "tax_notice", "filename": "C:\\docs\\avis.pdf", "content_type": "application/pdf", "size": 1234})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let upload = &answer["upload"];
+    let url = upload["url"].as_str().unwrap_or_default();
+    assert!(
+        url.contains(&format!("renewals/{id}/")) && url.contains("X-Amz-Expires=300"),
+        "{url}"
+    );
+    let signed = url
+        .split("X-Amz-SignedHeaders=")
+        .nth(1)
+        .unwrap_or("")
+        .split('&')
+        .next()
+        .unwrap_or("");
+    assert!(
+        signed.contains("content-type") && signed.contains("content-length"),
+        "{signed}"
+    );
+    assert_eq!(upload["headers"]["content-type"], "application/pdf");
+    assert_eq!(answer["document"]["filename"], "avis.pdf");
+    assert_eq!(answer["document"]["status"], "awaiting_upload");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn content_that_is_not_what_was_announced_is_deleted_and_rejected() {
+    let stack = TestStack::start().await;
+    let (token, id) = draft(&stack, "mismatch.jsonl").await;
+    // A PNG announced as a PDF.
+    let png = [b"\x89PNG\r\n\x1a\n".to_vec(), vec![0u8; 64]].concat();
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", png)
+        .await;
+    let checked = stack.checked_document(&token, &id, &doc).await;
+    assert_eq!(
+        (
+            checked["status"].as_str(),
+            checked["reject_reason"].as_str()
+        ),
+        (Some("rejected"), Some("type_mismatch"))
+    );
+    assert!(checked["reject_message"]
+        .as_str()
+        .is_some_and(|m| m.contains("PDF")));
+    assert!(
+        !object_exists(&stack, &id, &doc).await,
+        "a rejected object is deleted"
+    );
+    // A rejected document does not count: the renewal still misses a document once income is declared.
+    let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+    assert!(!r["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|m| m == "documents_pending"));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_antivirus_rejects_the_eicar_test_file() {
+    let stack = TestStack::start().await;
+    if !stack.antivirus {
+        eprintln!("NOTE: no clamd here: EICAR detection not tested");
+        stack.stop().await;
+        return;
+    }
+    let (token, id) = draft(&stack, "eicar.jsonl").await;
+    // EICAR behind a PDF header: right magic bytes, still a virus.
+    let infected = [b"%PDF-1.4\n".to_vec(), EICAR.to_vec()].concat();
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", infected)
+        .await;
+    let checked = stack.checked_document(&token, &id, &doc).await;
+    assert_eq!(
+        (
+            checked["status"].as_str(),
+            checked["reject_reason"].as_str()
+        ),
+        (Some("rejected"), Some("infected"))
+    );
+    assert!(!object_exists(&stack, &id, &doc).await);
+    let clean = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+    assert_eq!(
+        stack.checked_document(&token, &id, &clean).await["status"],
+        "clean"
+    );
+    assert!(object_exists(&stack, &id, &clean).await);
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn documents_can_be_removed_only_while_the_renewal_is_editable() {
+    let stack = TestStack::start().await;
+    let (token, id) = draft(&stack, "remove.jsonl").await;
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+    stack.checked_document(&token, &id, &doc).await;
+    let path = format!("/api/renewals/{id}/documents/{doc}");
+    let (status, _) = stack
+        .call(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(!object_exists(&stack, &id, &doc).await);
+    let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+    assert_eq!(r["documents"], json!([]));
+    // Resent: still 204.
+    let (status, _) = stack
+        .call(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Once submitted, the file is frozen.
+    let form = json!({"version": 1, "household": [], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
+    let (status, _) = stack
+        .put(&format!("/api/renewals/{id}"), &token, form)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, submitted) = stack
+        .post(
+            &format!("/api/renewals/{id}/submit"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, submitted["status"].as_str()),
+        (StatusCode::OK, Some("submitted")),
+        "{submitted}"
+    );
+    let (status, body) = stack.post(&format!("/api/renewals/{id}/documents"), Some(&token), json!({"kind": "payslip", "filename": "a.pdf", "content_type": "application/pdf", "size": 10})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_editable"))
+    );
+    stack.stop().await;
+}
