@@ -125,6 +125,11 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 impl TestStack {
     pub async fn start() -> TestStack {
+        Self::start_with(true).await
+    }
+
+    /// `pollers: false` leaves the queues alone: the test hands events to the handlers.
+    pub async fn start_with(pollers: bool) -> TestStack {
         log_buffer();
         let sdk = sdk_config().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -142,6 +147,7 @@ impl TestStack {
             sdk: sdk.clone(),
             clamd: clamd.clone(),
             demo: false,
+            pollers,
         })
         .await
         .unwrap_or_else(|e| panic!("the local stack did not start (is the emulator running? ./infra/test starts it): {e}"));
@@ -190,6 +196,13 @@ impl TestStack {
     /// The configuration the stack gave a function, to build its handler in a test.
     pub fn env_of(&self, function: &str) -> Env {
         self.running.envs.get(function).cloned().unwrap_or_default()
+    }
+
+    /// NIRs this test uses: `stop` checks that none was logged.
+    pub fn remember_nirs(&self, nirs: impl IntoIterator<Item = String>) {
+        if let Ok(mut known) = self.nirs.lock() {
+            known.extend(nirs);
+        }
     }
 
     /// Drops a file in `inbound/beneficiaries/` and waits for sync-in to finish it (its

@@ -44,6 +44,8 @@ pub struct Options {
     pub sdk: SdkConfig,
     pub clamd: Option<String>,
     pub demo: bool,
+    /// Poll the queues (off in tests that hand events to the handlers themselves).
+    pub pollers: bool,
 }
 
 pub struct Running {
@@ -166,7 +168,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 }
             }
             Some(Handler::Queue(h)) => {
-                if let Some((queue, batch)) = &f.queue {
+                if let (true, Some((queue, batch))) = (opts.pollers, &f.queue) {
                     let url = stack
                         .queues
                         .get(queue)

@@ -47,6 +47,7 @@ async fn main() -> ExitCode {
             .ok()
             .filter(|s| !s.is_empty()),
         demo: true,
+        pollers: true,
     };
     let running = match devserver::start(options).await {
         Ok(r) => r,

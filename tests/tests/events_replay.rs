@@ -1,0 +1,157 @@
+//! Each sample event of `events/` replayed through its handler, on a stack whose queues are
+//! not polled: what happens is the replayed event's doing.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use c2s_platform::aws::Clients;
+use c2s_tests::*;
+use serde_json::Value;
+
+fn event(name: &str, replacements: &[(&str, &str)]) -> String {
+    let mut text = std::fs::read_to_string(root().join("events").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+fn http(name: &str, replacements: &[(&str, &str)]) -> lambda_http::Request {
+    lambda_http::request::from_str(&event(name, replacements))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn sqs(name: &str, replacements: &[(&str, &str)]) -> SqsEvent {
+    serde_json::from_str(&event(name, replacements)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn each_sample_event_runs_through_its_handler() {
+    let stack = TestStack::start_with(false).await;
+    let app_env = |f: &str| (stack.env_of(f), Clients::new(&stack.sdk, &stack.env_of(f)));
+
+    // sync-in: the demo file at the event's key is imported by replaying the event.
+    let (file, accounts) = devserver::demo::file(today());
+    stack.remember_nirs(accounts.iter().map(|a| a.nir.clone()));
+    let exchange = stack.bucket("ExchangeBucket");
+    stack
+        .clients
+        .s3
+        .put_object()
+        .bucket(&exchange)
+        .key("inbound/beneficiaries/20261123-001.jsonl")
+        .body(file.into_bytes().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (env, clients) = app_env("SyncInFunction");
+    let app = sync_in::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = sync_in::handle(
+        &app,
+        sqs("sync-in.json", &[("c2s-exchange-123456789012", &exchange)]),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let rejects = stack
+        .wait_for_object(&exchange, "inbound/rejects/20261123-001.jsonl")
+        .await;
+    assert_eq!(rejects.lines().count(), 2);
+
+    // identity: the demo beneficiary of the event signs in.
+    let (env, clients) = app_env("IdentityFunction");
+    let app = identity::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = identity::handle(&app, http("identity-sign-in.json", &[])).await;
+    assert_eq!(response.status(), 200, "{:?}", body(&response));
+    let token = body(&response)["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // renewal: with that token, a draft.
+    let (env, clients) = app_env("RenewalFunction");
+    let app = renewal::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = renewal::handle(
+        &app,
+        http(
+            "renewal-create.json",
+            &[("REPLACE_WITH_BENEFICIARY_TOKEN", &token)],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let renewal_id = body(&response)["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let response = renewal::handle(&app, http("renewal-create.json", &[])).await;
+    assert_eq!(response.status(), 401, "a placeholder is no token");
+
+    // upload: the announced 182-byte PDF, sent to its presigned URL.
+    let (env, clients) = app_env("UploadFunction");
+    let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = upload::handle(
+        &app,
+        http(
+            "upload-announce.json",
+            &[
+                ("REPLACE_WITH_BENEFICIARY_TOKEN", &token),
+                ("REPLACE_WITH_RENEWAL_ID", &renewal_id),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let announced = body(&response);
+    let document_id = announced["document_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut bytes = pdf();
+    bytes.resize(182, b' ');
+    let mut put = stack
+        .http
+        .put(announced["upload"]["url"].as_str().unwrap_or_default());
+    for (k, v) in announced["upload"]["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        put = put.header(k.as_str(), v.as_str().unwrap_or_default());
+    }
+    assert!(put
+        .body(bytes)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success()));
+
+    // document-check: the replayed notification checks that object.
+    let (env, clients) = app_env("DocumentCheckFunction");
+    let app = document_check::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let documents = stack.bucket("DocumentsBucket");
+    let response = document_check::handle(
+        &app,
+        sqs(
+            "document-check.json",
+            &[
+                ("c2s-documents-123456789012", &documents),
+                ("REPLACE_WITH_RENEWAL_ID", &renewal_id),
+                ("REPLACE_WITH_DOCUMENT_ID", &document_id),
+            ],
+        ),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let (_, renewal) = stack
+        .get(&format!("/api/renewals/{renewal_id}"), &token)
+        .await;
+    let expected = if stack.antivirus {
+        "clean"
+    } else {
+        "pending_scan"
+    };
+    assert_eq!(renewal["documents"][0]["status"], expected);
+    stack.stop().await;
+}
