@@ -60,8 +60,23 @@ async fn main() -> ExitCode {
     println!("\nC2S en ligne tourne sur {url}");
     println!("  API : {url}/api/…   pile locale : {url}/dev/stack   comptes de démonstration : {url}/dev/demo");
     println!("  Ctrl-C pour tout arrêter.\n");
-    let _ = tokio::signal::ctrl_c().await;
+    stopped().await;
     println!("Arrêt…");
     running.stop().await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C in a terminal, or TERM from `./infra/run` or a process manager.
+async fn stopped() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
