@@ -4,6 +4,7 @@
 pub mod beneficiary;
 pub mod dates;
 pub mod document;
+pub mod eligibility;
 pub mod field;
 pub mod nir;
 pub mod renewal;
