@@ -70,6 +70,13 @@ async fn each_sample_event_runs_through_its_handler() {
         .unwrap_or_default()
         .to_owned();
 
+    // eligibility: the sample estimate, open to anyone.
+    let (env, clients) = app_env("EligibilityFunction");
+    let app = eligibility::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = eligibility::handle(&app, http("eligibility-estimate.json", &[])).await;
+    assert_eq!(response.status(), 200, "{:?}", body(&response));
+    assert_eq!(body(&response)["outcome"], "participation");
+
     // renewal: with that token, a draft.
     let (env, clients) = app_env("RenewalFunction");
     let app = renewal::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

@@ -5,6 +5,7 @@
 
 use c2s_domain::dates::{format_date, reference_period};
 use c2s_domain::document::DocumentStatus;
+use c2s_domain::eligibility::{self, EstimateError, Parameters};
 use c2s_domain::renewal::{
     self, missing, opens_on, ActorKind, DocumentState, HistoryEntry, Member, Relation, Status,
     Update,
@@ -102,6 +103,7 @@ fn applicant(profile: &Profile) -> Result<Member, ApiError> {
         first_name: name(&profile.first_name)?,
         last_name: name(&profile.last_name)?,
         birth_date: profile.birth_date,
+        alternating_custody: false,
     })
 }
 
@@ -120,6 +122,7 @@ fn suggested_household(profile: &Profile) -> Result<Vec<Member>, ApiError> {
             first_name: m.first_name.clone(),
             last_name: m.last_name.clone(),
             birth_date: m.birth_date,
+            alternating_custody: false,
         });
     }
     Ok(members)
@@ -176,6 +179,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         receipt: None,
         requested_documents: Vec::new(),
         suggested_household: suggested_household(&profile)?,
+        territory: Some(profile.territory),
         applicant: applicant(&profile)?,
     };
     match app.renewals.create(&record).await {
@@ -356,8 +360,29 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], level: u8) -> Value {
     if level >= 2 {
         v["history"] = json!(r.history);
         v["decision"] = Value::Null;
+        v["estimate"] = estimate_view(r);
     }
     v
+}
+
+/// What the engine says of the form as it stands (amounts: level 2 only). `null` until
+/// household, resources and housing are given.
+pub fn estimate_view(r: &RenewalRecord) -> Value {
+    let Some(situation) = r
+        .territory
+        .and_then(|t| renewal::situation(&r.form, t, r.request_day))
+    else {
+        return Value::Null;
+    };
+    match Parameters::builtin().map(|p| eligibility::estimate(p, &situation)) {
+        Ok(Ok(e)) => json!(e),
+        Ok(Err(EstimateError::ParametersUnknown)) => json!({"outcome": "parameters_unknown"}),
+        Ok(Err(_)) => Value::Null,
+        Err(e) => {
+            tracing::error!(error = %e, "eligibility parameters unreadable");
+            Value::Null
+        }
+    }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

@@ -39,6 +39,7 @@ macro_rules! queue {
 pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handler>, ConfigError> {
     Ok(Some(match binary {
         "identity" => http!(identity, env, clients),
+        "eligibility" => http!(eligibility, env, clients),
         "renewal" => http!(renewal, env, clients),
         "upload" => http!(upload, env, clients),
         "document-check" => queue!(document_check, env, clients),

@@ -6,12 +6,13 @@ use crate::bootstrap::StackInfo;
 use crate::demo::DemoAccount;
 use crate::functions::HttpHandler;
 use crate::idp::{DevIdp, TokenRequest};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -66,7 +67,11 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-async fn api(State(state): State<Arc<DevState>>, req: axum::extract::Request) -> Response {
+async fn api(
+    State(state): State<Arc<DevState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: axum::extract::Request,
+) -> Response {
     let started = Instant::now();
     let path = req.uri().path().to_owned();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
@@ -77,7 +82,19 @@ async fn api(State(state): State<Arc<DevState>>, req: axum::extract::Request) ->
             "Cette adresse n'existe pas.",
         );
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // As API Gateway does: the address the request came from, last in X-Forwarded-For.
+    let forwarded = match parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(chain) => format!("{chain}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(v) = forwarded.parse() {
+        parts.headers.insert("x-forwarded-for", v);
+    }
     let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,8 +1,10 @@
 //! A renewal request: its status machine, the form the beneficiary fills, and what a
 //! submission still needs.
 
+use crate::beneficiary::Territory;
 use crate::dates::{self, add_months, age_on, Period};
 use crate::document::{DocumentKind, DocumentStatus};
+use crate::eligibility::{Person, Situation};
 use crate::field::FieldError;
 use crate::text::{is_slug, Name};
 use serde::{Deserialize, Serialize};
@@ -106,6 +108,9 @@ pub struct Member {
     pub last_name: Name,
     #[serde(with = "dates::iso")]
     pub birth_date: Date,
+    /// A child in alternating custody counts half in the foyer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alternating_custody: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -379,12 +384,17 @@ fn parse_household(
             Some(id) if is_member_id(id) && !members.iter().any(|x| x.id == id) => id.to_owned(),
             _ => next_member_id(&members),
         };
+        let alternating_custody = m
+            .get("alternating_custody")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         members.push(Member {
             id,
             relation,
             first_name,
             last_name,
             birth_date,
+            alternating_custody,
         });
     }
     (errors.len() == before).then_some(members)
@@ -581,6 +591,31 @@ pub fn missing(
     out
 }
 
+/// The form as the eligibility engine reads it, once household, resources and housing are
+/// given: the same engine answers the beneficiary's estimate and the agent's proposal.
+pub fn situation(form: &Form, territory: Territory, request_day: Date) -> Option<Situation> {
+    let (household, resources, housing) = (
+        form.household.as_ref()?,
+        form.resources.as_ref()?,
+        form.housing.as_ref()?,
+    );
+    Some(Situation {
+        request_date: request_day,
+        territory,
+        household: household
+            .iter()
+            .map(|m| Person {
+                relation: m.relation,
+                birth_date: m.birth_date,
+                alternating_custody: m.alternating_custody,
+            })
+            .collect(),
+        resources_annual_cents: resources.iter().map(Resource::annual).sum(),
+        housing_status: housing.status,
+        housing_aid_cents: housing.housing_aid_cents,
+    })
+}
+
 /// A renewal may be asked from 4 months before the rights end.
 pub fn opens_on(css_end_date: Date) -> Date {
     add_months(css_end_date, -4)
@@ -615,6 +650,7 @@ mod tests {
             first_name: Name::parse("Marie").unwrap_or_else(|| unreachable!()),
             last_name: Name::parse("Durand").unwrap_or_else(|| unreachable!()),
             birth_date: date!(1984 - 05 - 12),
+            alternating_custody: false,
         }
     }
 

@@ -15,3 +15,21 @@ pub fn today() -> time::Date {
     let offset = time::UtcOffset::from_hms(1, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(offset).date()
 }
+
+/// The caller's network address as API Gateway saw it (the dev server sets the same header),
+/// for rate limits only; it is hashed before it is stored.
+pub fn client_address(req: &Request) -> String {
+    use lambda_http::request::RequestContext;
+    use lambda_http::RequestExt;
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+        if let Some(ip) = ctx.http.source_ip.clone() {
+            return ip;
+        }
+    }
+    req.headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}

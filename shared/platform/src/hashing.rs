@@ -19,6 +19,7 @@ pub enum Purpose {
     RenewalCode,
     IbanLast4,
     VitaleSerial,
+    ClientAddress,
 }
 
 impl Purpose {
@@ -28,6 +29,7 @@ impl Purpose {
             Purpose::RenewalCode => b"renewal_code\0",
             Purpose::IbanLast4 => b"iban_last4\0",
             Purpose::VitaleSerial => b"vitale_serial\0",
+            Purpose::ClientAddress => b"client_address\0",
         }
     }
 }

@@ -92,6 +92,38 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Counts one request in a fixed window; false once more than `limit` came in it.
+    pub async fn hit(
+        &self,
+        key: &str,
+        limit: u64,
+        window_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let window = now.div_euclid(window_seconds.max(1));
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("{key}#{window}")))
+            .update_expression("ADD hits :one SET expires_at = :expires")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", n(now + 2 * window_seconds + 60))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let hits = out
+            .attributes
+            .and_then(|a| {
+                a.get("hits")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .unwrap_or(u64::MAX);
+        Ok(hits <= limit)
+    }
+
     async fn read(&self, key: &str) -> Result<Option<State>, StoreError> {
         let out = self
             .client

@@ -5,6 +5,7 @@
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
 use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates;
 use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
 use c2s_domain::renewal::{Form, HistoryEntry, Member, Status};
@@ -49,6 +50,9 @@ pub struct RenewalRecord {
     /// The household on file when the renewal started, offered until the form confirms one.
     pub suggested_household: Vec<Member>,
     pub applicant: Member,
+    /// The beneficiary's territory when the renewal started, for the eligibility engine.
+    #[serde(default)]
+    pub territory: Option<Territory>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
