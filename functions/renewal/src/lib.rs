@@ -180,6 +180,13 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         requested_documents: Vec::new(),
         suggested_household: suggested_household(&profile)?,
         territory: Some(profile.territory),
+        queue: None,
+        queue_key: None,
+        deadline: None,
+        complete_on: None,
+        assigned_to: None,
+        decision: None,
+        requested_message: None,
         applicant: applicant(&profile)?,
     };
     match app.renewals.create(&record).await {
@@ -274,6 +281,8 @@ async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
         submitted_at: now,
     });
     r.requested_documents.clear();
+    r.requested_message = None;
+    r.mark_complete(auth::today());
     app.renewals.save(&r, expected).await.map_err(store_error)?;
     tracing::info!(outcome = "submitted", "renewal submitted");
     Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)))
@@ -354,12 +363,13 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], level: u8) -> Value {
         "manager": r.form.manager,
         "documents": visible.iter().map(|d| document_view(d)).collect::<Vec<_>>(),
         "requested_documents": r.requested_documents,
+        "requested_message": r.requested_message,
         "missing": missing(&r.form, &document_states(docs), &r.requested_documents),
         "receipt": r.receipt,
     });
     if level >= 2 {
         v["history"] = json!(r.history);
-        v["decision"] = Value::Null;
+        v["decision"] = json!(r.decision);
         v["estimate"] = estimate_view(r);
     }
     v

@@ -34,6 +34,13 @@ pub fn first_of_month(d: Date) -> Date {
     d.replace_day(1).unwrap_or(d)
 }
 
+/// An instant as RFC 3339 UTC (sortable as text at a fixed precision).
+pub fn format_instant(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A closed range of days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
@@ -72,6 +79,25 @@ pub mod iso {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = String::deserialize(d)?;
         super::parse_date(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde for `Option<Date>` as `YYYY-MM-DD` or nothing.
+pub mod iso_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&super::format_date(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| super::parse_date(&s).map_err(serde::de::Error::custom))
+            .transpose()
     }
 }
 

@@ -116,6 +116,7 @@ struct RsaRow {
 struct ForfaitRow {
     proprietaire_ou_heberge: [i64; 3],
     aide_au_logement: [i64; 3],
+    majoration_rsa: [i64; 3],
     #[allow(dead_code)]
     source: String,
 }
@@ -178,6 +179,7 @@ pub struct Parameters {
     rsa: Vec<(Date, Date, i64)>,
     forfait_owner: [i64; 3],
     forfait_aid: [i64; 3],
+    rsa_majoration: [i64; 3],
     participation_ages: [i32; 4],
     participation_cents: [i64; 5],
 }
@@ -242,6 +244,7 @@ impl Parameters {
             rsa,
             forfait_owner: file.forfait_logement.proprietaire_ou_heberge,
             forfait_aid: file.forfait_logement.aide_au_logement,
+            rsa_majoration: file.forfait_logement.majoration_rsa,
             participation_ages: file.participation.ages,
             participation_cents: file.participation.montants.map(|e| e.0),
         })
@@ -273,63 +276,71 @@ impl Parameters {
 
 // ------------------------------------------------------------------ the rules
 
-/// Ceiling for a foyer of `halves` half persons: the table up to 4 persons, then a fixed
-/// amount per extra person; a half person adds half of the next step.
-pub fn ceiling_for(table: &[i64; 4], extra: i64, halves: u32) -> i64 {
-    let at = |persons: u32| -> i64 {
-        match persons {
-            0 | 1 => table[0],
-            2..=4 => table[persons as usize - 1],
-            n => table[3] + i64::from(n - 4) * extra,
+/// Ceiling for a foyer ranked as R861-3 ranks it (applicant, spouse, then dependants from the
+/// oldest), each with its weight in half persons: the base for the first person, then for each
+/// rank its step of the table (after the 4th, a fixed amount per person), times its weight.
+pub fn ceiling_for(table: &[i64; 4], extra: i64, weights: &[u32]) -> i64 {
+    let step = |rank: usize| -> i64 {
+        match rank {
+            2..=4 => table[rank - 1] - table[rank - 2],
+            _ => extra,
         }
     };
-    let full = (halves / 2).max(1);
-    let base = at(full);
-    if halves % 2 == 1 && halves > 1 {
-        base + (at(full + 1) - base) / 2
-    } else {
-        base
-    }
+    table[0]
+        + weights
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, w)| step(i + 1) * i64::from(*w) / 2)
+            .sum::<i64>()
 }
 
-/// Who counts: the applicant, a spouse, and dependants (children and others) under 25 on the
-/// request date. Returns (position, half persons) for each counted member.
+/// Who counts, in the order of R861-3: the applicant, a spouse, then dependants (children
+/// and others under 25 on the request date) from the oldest. Returns (position, weight in half
+/// persons); a minor child in alternating custody weighs half.
 fn foyer(s: &Situation) -> Result<Vec<(usize, u32)>, EstimateError> {
-    let applicants = s
+    let applicant = s
         .household
         .iter()
-        .filter(|p| p.relation == Relation::Applicant)
-        .count();
-    if applicants != 1 {
-        return Err(EstimateError::Applicant);
-    }
+        .position(|p| p.relation == Relation::Applicant)
+        .ok_or(EstimateError::Applicant)?;
     if s.household
         .iter()
-        .filter(|p| p.relation == Relation::Spouse)
+        .filter(|p| p.relation == Relation::Applicant)
         .count()
         > 1
     {
-        return Err(EstimateError::Spouses);
+        return Err(EstimateError::Applicant);
     }
-    Ok(s.household
+    let spouses: Vec<usize> = s
+        .household
         .iter()
         .enumerate()
-        .filter(|(_, p)| match p.relation {
-            Relation::Applicant | Relation::Spouse => true,
-            Relation::Child | Relation::Other => age_on(p.birth_date, s.request_date) < 25,
+        .filter(|(_, p)| p.relation == Relation::Spouse)
+        .map(|(i, _)| i)
+        .collect();
+    if spouses.len() > 1 {
+        return Err(EstimateError::Spouses);
+    }
+    let mut dependants: Vec<(usize, &Person)> = s
+        .household
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            matches!(p.relation, Relation::Child | Relation::Other)
+                && age_on(p.birth_date, s.request_date) < 25
         })
-        .map(|(i, p)| {
-            (
-                i,
-                if p.alternating_custody && matches!(p.relation, Relation::Child | Relation::Other)
-                {
-                    1
-                } else {
-                    2
-                },
-            )
-        })
-        .collect())
+        .collect();
+    dependants.sort_by_key(|(i, p)| (p.birth_date, *i));
+    let mut out = vec![(applicant, 2)];
+    out.extend(spouses.into_iter().map(|i| (i, 2)));
+    out.extend(dependants.into_iter().map(|(i, p)| {
+        let shared = p.alternating_custody
+            && p.relation == Relation::Child
+            && age_on(p.birth_date, s.request_date) < 18;
+        (i, if shared { 1 } else { 2 })
+    }));
+    Ok(out)
 }
 
 /// The forfait logement over a year: a share of the RSA base by number of persons, for
@@ -342,7 +353,10 @@ pub fn forfait_logement_annual(
     aid_monthly_cents: i64,
 ) -> Result<i64, EstimateError> {
     let index = persons.clamp(1, 3) - 1;
-    let monthly_share = |permille: i64, base: i64| (permille * base + 500) / 1000;
+    // A share (per mille) of the RSA amount for the foyer (per cent of the single amount).
+    let majoration = params.rsa_majoration[index];
+    let monthly_share =
+        |permille: i64, base: i64| (permille * base * majoration + 50_000) / 100_000;
     let monthly = if aid_monthly_cents > 0 {
         let base = params
             .rsa_base(on)
@@ -364,13 +378,14 @@ pub fn estimate(params: &Parameters, s: &Situation) -> Result<Estimate, Estimate
         return Err(EstimateError::NegativeResources);
     }
     let counted = foyer(s)?;
-    let halves: u32 = counted.iter().map(|(_, h)| h).sum();
+    let weights: Vec<u32> = counted.iter().map(|(_, w)| *w).collect();
+    let halves: u32 = weights.iter().sum();
     let table = params
         .ceilings(s.territory, s.request_date)
         .ok_or(EstimateError::ParametersUnknown)?;
-    let ceiling_free = ceiling_for(&table.free, table.free_extra, halves);
+    let ceiling_free = ceiling_for(&table.free, table.free_extra, &weights);
     let ceiling_participation =
-        ceiling_for(&table.participation, table.participation_extra, halves);
+        ceiling_for(&table.participation, table.participation_extra, &weights);
     let forfait = forfait_logement_annual(
         params,
         s.request_date,
@@ -611,49 +626,29 @@ mod tests {
     fn forfait_logement_variants() {
         let on = date!(2025 - 06 - 15);
         let p = params();
-        // Owners and people housed free: 12 / 14 / 14 % of 646.52 EUR.
-        assert_eq!(
-            forfait_logement_annual(p, on, 1, HousingStatus::Owner, 0),
-            Ok(7758 * 12)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 2, HousingStatus::HousedFree, 0),
-            Ok(9051 * 12)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 5, HousingStatus::Owner, 0),
-            Ok(9051 * 12)
-        );
+        let f = |persons, status, aid| forfait_logement_annual(p, on, persons, status, aid);
+        // Owners and people housed free: 12 / 14 / 14 % of the RSA amount for the foyer
+        // (646.52 EUR × 1 / 1.5 / 1.8).
+        assert_eq!(f(1, HousingStatus::Owner, 0), Ok(7758 * 12));
+        assert_eq!(f(2, HousingStatus::HousedFree, 0), Ok(13577 * 12));
+        assert_eq!(f(5, HousingStatus::Owner, 0), Ok(16292 * 12));
         // Housing aid: 12 / 16 / 16.5 %, capped at the aid.
-        assert_eq!(
-            forfait_logement_annual(p, on, 1, HousingStatus::Tenant, 30_000),
-            Ok(7758 * 12)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 2, HousingStatus::Tenant, 30_000),
-            Ok(10344 * 12)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 3, HousingStatus::Tenant, 30_000),
-            Ok(10668 * 12)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 3, HousingStatus::Tenant, 5_000),
-            Ok(5_000 * 12)
-        );
+        assert_eq!(f(1, HousingStatus::Tenant, 30_000), Ok(7758 * 12));
+        assert_eq!(f(2, HousingStatus::Tenant, 30_000), Ok(15516 * 12));
+        assert_eq!(f(3, HousingStatus::Tenant, 30_000), Ok(19202 * 12));
+        assert_eq!(f(3, HousingStatus::Tenant, 5_000), Ok(5_000 * 12));
         // Tenants without aid and homeless people: none.
+        assert_eq!(f(2, HousingStatus::Tenant, 0), Ok(0));
+        assert_eq!(f(2, HousingStatus::Homeless, 0), Ok(0));
+        // 2024 base: 635.71 EUR; 2 people housed free: 14 % × 635.71 × 1.5 = 133.50 EUR.
+        let in_2024 = date!(2024 - 06 - 15);
         assert_eq!(
-            forfait_logement_annual(p, on, 2, HousingStatus::Tenant, 0),
-            Ok(0)
-        );
-        assert_eq!(
-            forfait_logement_annual(p, on, 2, HousingStatus::Homeless, 0),
-            Ok(0)
-        );
-        // 2024 base: 635.71 EUR.
-        assert_eq!(
-            forfait_logement_annual(p, date!(2024 - 06 - 15), 1, HousingStatus::Owner, 0),
+            forfait_logement_annual(p, in_2024, 1, HousingStatus::Owner, 0),
             Ok(7629 * 12)
+        );
+        assert_eq!(
+            forfait_logement_annual(p, in_2024, 2, HousingStatus::HousedFree, 0),
+            Ok(13350 * 12)
         );
         // The forfait is added to the resources.
         let mut s = situation(1, 1_033_900 - 7758 * 12);

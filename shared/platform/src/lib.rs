@@ -1,6 +1,8 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
 //! documents in S3, tokens, keyed hashes, idempotency and the HTTP error mapping.
 
+pub mod agents;
+pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod beneficiaries;

@@ -5,10 +5,11 @@
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
 use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use base64::Engine;
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates;
 use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
-use c2s_domain::renewal::{Form, HistoryEntry, Member, Status};
+use c2s_domain::renewal::{Decision, Form, HistoryEntry, Member, Status};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -53,6 +54,52 @@ pub struct RenewalRecord {
     /// The beneficiary's territory when the renewal started, for the eligibility engine.
     #[serde(default)]
     pub territory: Option<Territory>,
+    /// The agents' queue (index `by_caisse_deadline`): the caisse, once the file was submitted.
+    /// Absent, not null, until then: an index key cannot be null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// `<deadline>#<id>`: the queue's order, oldest deadline first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_key: Option<String>,
+    /// The decision deadline: 2 months after the file became complete.
+    #[serde(
+        default,
+        with = "dates::iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deadline: Option<Date>,
+    /// The day the file was last submitted (complete).
+    #[serde(
+        default,
+        with = "dates::iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub complete_on: Option<Date>,
+    #[serde(default)]
+    pub assigned_to: Option<AgentRef>,
+    #[serde(default)]
+    pub decision: Option<Decision>,
+    /// The agent's message with the last request for documents.
+    #[serde(default)]
+    pub requested_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AgentRef {
+    pub agent_id: String,
+    pub name: String,
+}
+
+impl RenewalRecord {
+    /// The file is complete on `day`: it enters (or goes back to) the caisse's queue with its
+    /// 2-month deadline.
+    pub fn mark_complete(&mut self, day: Date) {
+        let deadline = c2s_domain::renewal::decision_deadline(day);
+        self.complete_on = Some(day);
+        self.deadline = Some(deadline);
+        self.queue = Some(self.caisse.clone());
+        self.queue_key = Some(format!("{}#{}", dates::format_date(deadline), self.id));
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +131,26 @@ pub fn parse_object_key(key: &str) -> Option<(String, String)> {
         }
         _ => None,
     }
+}
+
+/// An agent's private note on a file: never shown to the beneficiary or a partner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub renewal_id: String,
+    pub note_id: String,
+    pub text: String,
+    pub agent_id: String,
+    pub agent_name: String,
+    #[serde(with = "dates::instant")]
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("cursor not recognised")]
+    BadCursor,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +259,16 @@ impl RenewalStore {
     /// A renewal that is no longer open releases the beneficiary's `open_renewal` marker in
     /// the same transaction.
     pub async fn save(&self, r: &RenewalRecord, expected_version: u64) -> Result<(), StoreError> {
+        self.save_with(r, expected_version, Vec::new()).await
+    }
+
+    /// `save`, with other writes (an audit entry, a note) in the same transaction: all or none.
+    pub async fn save_with(
+        &self,
+        r: &RenewalRecord,
+        expected_version: u64,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let item = to_item(r, &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
@@ -214,8 +291,117 @@ impl RenewalStore {
                 .map_err(build_error)?;
             tx = tx.transact_items(TransactWriteItem::builder().delete(release).build());
         }
+        for item in extra {
+            tx = tx.transact_items(item);
+        }
         tx.send().await.map_err(sdk_error)?;
         Ok(())
+    }
+
+    /// Writes these items in one transaction.
+    pub async fn write_all(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// A page of the caisse's queue, oldest deadline first, through the index (never a scan).
+    /// The cursor is opaque to callers; one that is not ours is refused.
+    pub async fn queue(
+        &self,
+        caisse: &str,
+        status: Option<Status>,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<(Vec<RenewalRecord>, Option<String>), QueueError> {
+        let start = match cursor {
+            None => None,
+            Some(c) => {
+                let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(c)
+                    .map_err(|_| QueueError::BadCursor)?;
+                let keys: std::collections::BTreeMap<String, String> =
+                    serde_json::from_slice(&bytes).map_err(|_| QueueError::BadCursor)?;
+                let expected = ["pk", "queue", "queue_key", "sk"];
+                if keys.keys().map(String::as_str).ne(expected)
+                    || keys.get("queue").map(String::as_str) != Some(caisse)
+                {
+                    return Err(QueueError::BadCursor);
+                }
+                Some(keys.into_iter().map(|(k, v)| (k, s(v))).collect())
+            }
+        };
+        let mut q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_caisse_deadline")
+            .key_condition_expression("#q = :caisse")
+            .expression_attribute_names("#q", "queue")
+            .expression_attribute_values(":caisse", s(caisse))
+            .set_exclusive_start_key(start)
+            .limit(limit);
+        if let Some(st) = status {
+            q = q
+                .filter_expression("#st = :st")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(st.as_str()));
+        }
+        let out = q
+            .send()
+            .await
+            .map_err(|e| QueueError::Store(sdk_error(e)))?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item::<RenewalRecord>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out.last_evaluated_key.map(|k| {
+            let plain: std::collections::BTreeMap<String, String> = k
+                .into_iter()
+                .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
+                .collect();
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&plain).unwrap_or_default())
+        });
+        Ok((items, next))
+    }
+
+    pub fn note_item(&self, note: &NoteRecord) -> Result<TransactWriteItem, StoreError> {
+        let sk = format!("note#{}#{}", dates::format_instant(note.at), note.note_id);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(
+                note,
+                &[("pk", &note.renewal_id), ("sk", &sk)],
+            )?))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub async fn notes(&self, renewal_id: &str) -> Result<Vec<NoteRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :note)")
+            .expression_attribute_values(":pk", s(renewal_id))
+            .expression_attribute_values(":note", s("note#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Adds a document while the renewal still accepts documents.
