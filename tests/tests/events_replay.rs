@@ -96,6 +96,21 @@ async fn each_sample_event_runs_through_its_handler() {
     let response = renewal::handle(&app, http("renewal-create.json", &[])).await;
     assert_eq!(response.status(), 401, "a placeholder is no token");
 
+    // review: an instructeur of the demo beneficiary's caisse sees no submitted file yet.
+    let (_, agent) = stack.post("/dev/token", None, serde_json::json!({"sub": "A1", "name": "Agent", "caisse": "rouen-elbeuf-dieppe", "roles": ["instructeur"]})).await;
+    let agent = agent["token"].as_str().unwrap_or_default().to_owned();
+    let (env, clients) = app_env("ReviewFunction");
+    let app = review::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = review::handle(
+        &app,
+        http("review-queue.json", &[("REPLACE_WITH_AGENT_TOKEN", &agent)]),
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", body(&response));
+    assert_eq!(body(&response)["items"], serde_json::json!([]));
+    let response = review::handle(&app, http("review-queue.json", &[])).await;
+    assert_eq!(response.status(), 401);
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

@@ -125,3 +125,128 @@ mod tests {
         assert_eq!(normalize_secret("ab12-cd 34"), "AB12CD34");
     }
 }
+
+/// True when the text holds something shaped like a NIR (13 to 15 digits, spaces, dots or
+/// hyphens allowed between them, Corsican 2A/2B included), whatever its key: free text must
+/// never carry one.
+pub fn contains_nir_like(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if matches!(chars[i], '1' | '2' | '3' | '4' | '7' | '8')
+            && (i == 0 || !chars[i - 1].is_ascii_alphanumeric())
+        {
+            let mut count = 0;
+            let mut j = i;
+            while j < chars.len() {
+                let c = chars[j].to_ascii_uppercase();
+                let corsica = (c == 'A' || c == 'B') && count == 6;
+                if c.is_ascii_digit() || corsica {
+                    count += 1;
+                } else if !matches!(c, ' ' | '.' | '-') || count >= 15 {
+                    break;
+                }
+                j += 1;
+            }
+            if (13..=15).contains(&count) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Words that reveal health data, which has no place in free-text comments (notes,
+/// signalements): found as whole words, or word starts for the stems.
+const HEALTH_TERMS: &[&str] = &[
+    "maladie",
+    "malade",
+    "cancer",
+    "tumeur",
+    "diabète",
+    "diabetique",
+    "diabétique",
+    "vih",
+    "sida",
+    "séropositif",
+    "séropositive",
+    "hépatite",
+    "dépression",
+    "dépressif",
+    "psychiatr",
+    "schizophr",
+    "bipolaire",
+    "alzheimer",
+    "parkinson",
+    "handicap",
+    "grossesse",
+    "enceinte",
+    "ivg",
+    "chimiothérapie",
+    "chimio",
+    "dialyse",
+    "hospitalis",
+    "opération",
+    "chirurgi",
+    "traitement",
+    "médicament",
+    "addiction",
+    "alcoolique",
+    "toxicomane",
+    "ald",
+    "invalidité",
+    "pathologie",
+    "diagnostic",
+];
+
+/// The health terms found in a text (lower-cased), to warn its author.
+pub fn health_terms(text: &str) -> Vec<&'static str> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    HEALTH_TERMS
+        .iter()
+        .copied()
+        .filter(|t| {
+            words.iter().any(|w| {
+                if t.len() <= 4 {
+                    w == t
+                } else {
+                    w.starts_with(t)
+                }
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod free_text_tests {
+    use super::*;
+
+    #[test]
+    fn nir_shaped_numbers_are_found_in_any_spacing() {
+        assert!(contains_nir_like(
+            "son numéro est 1 84 05 75 123 456 28, merci"
+        ));
+        assert!(contains_nir_like("1840575123456"));
+        assert!(contains_nir_like("2-84-05-2A-123-456"));
+        assert!(!contains_nir_like(
+            "dossier 12345, rappel au 06 12 34 56 78"
+        ));
+        assert!(!contains_nir_like("IBAN FR76 3000 6000 0112 3456 7890 189"));
+        assert!(!contains_nir_like("montant 1200 euros le 2026-11-23"));
+    }
+
+    #[test]
+    fn health_terms_are_found_as_words() {
+        assert_eq!(
+            health_terms("Personne hospitalisée, sous traitement"),
+            ["hospitalis", "traitement"]
+        );
+        assert_eq!(health_terms("ALD en cours"), ["ald"]);
+        assert!(health_terms("Valdemar a rappelé, dossier complet").is_empty());
+    }
+}

@@ -157,6 +157,14 @@ pub fn segments(req: &Request) -> Vec<String> {
         .collect()
 }
 
+/// The query string's parameters (the last value of each), decoded. Read from the URI so
+/// that API Gateway events and the dev server's requests agree.
+pub fn query(req: &Request) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Renders a handler's result, and logs the outcome: route template, status, request id.
 pub fn finish(route: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
     let response = result.unwrap_or_else(ApiError::into_response);

@@ -75,6 +75,47 @@ impl Objects {
         })
     }
 
+    /// A GET URL that makes the browser save the file under its display name, never show it
+    /// inline (a hostile PDF or image cannot run in the back-office's origin).
+    pub async fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        filename: &str,
+        valid_for: Duration,
+    ) -> Result<PresignedRequest, ObjectError> {
+        let config = PresigningConfig::expires_in(valid_for)
+            .map_err(|e| ObjectError::Storage(e.to_string()))?;
+        let safe: String = filename
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let req = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .response_content_disposition(format!("attachment; filename=\"{safe}\""))
+            .presigned(config)
+            .await
+            .map_err(storage)?;
+        Ok(PresignedRequest {
+            url: req.uri().to_owned(),
+            method: req.method().to_owned(),
+            headers: req
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            expires_at: OffsetDateTime::now_utc() + valid_for,
+        })
+    }
+
     /// Reads a whole object of at most `max` bytes; returns its size and content.
     pub async fn read_small(
         &self,

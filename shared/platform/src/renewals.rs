@@ -372,6 +372,26 @@ impl RenewalStore {
         Ok((items, next))
     }
 
+    /// The ids of a person's renewals, oldest first (index `by_beneficiary`).
+    pub async fn ids_for(&self, nir_hash: &str) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_beneficiary")
+            .key_condition_expression("nir_hash = :h")
+            .expression_attribute_values(":h", s(nir_hash))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
+            .collect())
+    }
+
     pub fn note_item(&self, note: &NoteRecord) -> Result<TransactWriteItem, StoreError> {
         let sk = format!("note#{}#{}", dates::format_instant(note.at), note.note_id);
         let put = Put::builder()
