@@ -10,10 +10,9 @@ use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clamd::{self, Verdict};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::renewals::{parse_object_key, RenewalStore};
-use c2s_platform::s3_events::{objects_in, ObjectRef};
+use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
-use tracing::Instrument;
 
 pub struct App {
     renewals: RenewalStore,
@@ -51,8 +50,6 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    #[error("not an S3 event")]
-    NotAnEvent,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -63,27 +60,14 @@ pub enum CheckError {
 
 /// One span per message; failed messages are reported so only they come back.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for message in event.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!("document_check", message_id = %id);
-        let result = async {
-            let objects = objects_in(message.body.as_deref().unwrap_or(""))
-                .map_err(|_| CheckError::NotAnEvent)?;
-            for object in objects {
-                let outcome = check(app, &object).await?;
-                tracing::info!(outcome = ?outcome, "document checked");
-            }
-            Ok::<_, CheckError>(())
+    for_each_message(event, "document-check", |objects| async move {
+        for object in objects {
+            let outcome = check(app, &object).await?;
+            tracing::info!(outcome = ?outcome, "document checked");
         }
-        .instrument(span)
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(message_id = %id, error = %e, "message failed");
-            response.add_failure(id);
-        }
-    }
-    response
+        Ok::<_, CheckError>(())
+    })
+    .await
 }
 
 pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {

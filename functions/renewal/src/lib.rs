@@ -142,13 +142,11 @@ async fn own(
     claims: &BeneficiaryClaims,
     id: &str,
 ) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
-    if id.len() > 64 {
-        return Err(ApiError::not_found());
-    }
-    match app.renewals.load(id).await.map_err(ApiError::internal)? {
-        Some((r, docs)) if r.nir_hash == claims.sub => Ok((r, docs)),
-        _ => Err(ApiError::not_found()),
-    }
+    app.renewals
+        .load_owned(id, &claims.sub)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(ApiError::not_found)
 }
 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {

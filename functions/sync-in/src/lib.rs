@@ -14,13 +14,12 @@ use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::idempotency::{Claim, IdempotencyStore};
 use c2s_platform::objects::{ObjectError, Objects};
-use c2s_platform::s3_events::{objects_in, ObjectRef};
+use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use serde::Serialize;
 use std::collections::HashMap;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
-use tracing::Instrument;
 
 pub const BENEFICIARIES_PREFIX: &str = "inbound/beneficiaries/";
 pub const REJECTS_PREFIX: &str = "inbound/rejects/";
@@ -58,8 +57,6 @@ impl App {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("not an S3 event")]
-    NotAnEvent,
     #[error("the file is being imported by another run")]
     InProgress,
     #[error(transparent)]
@@ -88,35 +85,23 @@ struct RejectLine<'a> {
 }
 
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for message in event.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!("sync_in", message_id = %id);
-        let result = async {
-            let objects = objects_in(message.body.as_deref().unwrap_or(""))
-                .map_err(|_| ImportError::NotAnEvent)?;
-            for object in objects {
-                if object.bucket == app.bucket && object.key.starts_with(BENEFICIARIES_PREFIX) {
-                    let report = import(app, &object).await?;
-                    tracing::info!(
-                        lines = report.lines,
-                        imported = report.imported,
-                        rejected = report.rejected,
-                        already_done = report.already_done,
-                        "beneficiaries file imported"
-                    );
-                }
-            }
-            Ok::<_, ImportError>(())
+    for_each_message(event, "sync-in", |objects| async move {
+        for object in objects
+            .iter()
+            .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))
+        {
+            let report = import(app, object).await?;
+            tracing::info!(
+                lines = report.lines,
+                imported = report.imported,
+                rejected = report.rejected,
+                already_done = report.already_done,
+                "beneficiaries file imported"
+            );
         }
-        .instrument(span)
-        .await;
-        if let Err(e) = result {
-            tracing::warn!(message_id = %id, error = %e, "message failed");
-            response.add_failure(id);
-        }
-    }
-    response
+        Ok::<_, ImportError>(())
+    })
+    .await
 }
 
 /// The rejects file that goes with an inbound file.

@@ -255,6 +255,19 @@ impl RenewalStore {
         Ok(renewal.map(|r| (r, documents)))
     }
 
+    /// The renewal of this beneficiary (or of whoever acts for them), or `None` whether it is
+    /// missing or someone else's: the caller answers 404 either way.
+    pub async fn load_owned(
+        &self,
+        id: &str,
+        nir_hash: &str,
+    ) -> Result<Option<(RenewalRecord, Vec<DocumentRecord>)>, StoreError> {
+        if id.len() > 64 {
+            return Ok(None);
+        }
+        Ok(self.load(id).await?.filter(|(r, _)| r.nir_hash == nir_hash))
+    }
+
     /// Saves `r` if the stored version is still `expected_version` (optimistic locking).
     /// A renewal that is no longer open releases the beneficiary's `open_renewal` marker in
     /// the same transaction.

@@ -1,7 +1,9 @@
 //! S3 object-created notifications as they arrive through SQS: one JSON S3 event per
 //! message body (or S3's test event when a notification is set up, which carries nothing).
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
+use tracing::Instrument;
 
 /// Only the fields used here: emulators leave out some that `aws_lambda_events`' `S3Event`
 /// requires (`userIdentity`, `requestParameters`), and nothing else is needed.
@@ -35,6 +37,37 @@ struct Object {
     key: Option<String>,
     size: Option<i64>,
     e_tag: Option<String>,
+}
+
+/// Runs `work` on the S3 objects of each message, in a span per message, and reports the
+/// messages that failed so that only they come back (partial batch failure).
+pub async fn for_each_message<F, Fut, E>(
+    event: SqsEvent,
+    span_name: &'static str,
+    mut work: F,
+) -> SqsBatchResponse
+where
+    F: FnMut(Vec<ObjectRef>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("message", consumer = span_name, message_id = %id);
+        let result = match objects_in(message.body.as_deref().unwrap_or("")) {
+            Ok(objects) => work(objects)
+                .instrument(span)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(consumer = span_name, message_id = %id, error = %e, "message failed");
+            response.add_failure(id);
+        }
+    }
+    response
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
