@@ -4,6 +4,7 @@
 //! for one NIR within 15 minutes lock it for 15 minutes (429).
 
 use c2s_domain::dates::{format_date, parse_date};
+use c2s_domain::partner::AccountStatus;
 use c2s_domain::renewal::opens_on;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::{FieldError, Nir};
@@ -12,6 +13,7 @@ use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
+use c2s_platform::partners::PartnerStore;
 use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::tokens::{now_seconds, TokenIssuer, TokenVerifier, ACCESS_TOKEN_SECONDS};
 use c2s_platform::{ConfigError, Env};
@@ -20,6 +22,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
 pub struct App {
+    partners: PartnerStore,
     beneficiaries: BeneficiaryStore,
     limiter: RateLimiter,
     hasher: Hasher,
@@ -30,6 +33,7 @@ pub struct App {
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
         Ok(App {
+            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
             beneficiaries: BeneficiaryStore::new(
                 clients.dynamo.clone(),
                 env.require("BENEFICIARIES_TABLE")?,
@@ -54,6 +58,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             step_up(app, &req).await,
         ),
         (&Method::GET, ["api", "me"]) => finish("GET /api/me", me(app, &req).await),
+        (&Method::POST, ["api", "auth", "partner"]) => {
+            finish("POST /api/auth/partner", partner_sign_in(app, &req).await)
+        }
         _ => finish("identity", Err(method_not_allowed())),
     }
 }
@@ -232,6 +239,95 @@ async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             "renewal_opens_on": format_date(opens_on(profile.css_end_date)),
             "open_renewal_id": open,
             "level": claims.level,
+        }),
+    ))
+}
+
+/// Failed sign-ins that lock a partner account until a gestionnaire or the CPAM unlocks it.
+const PARTNER_LOCK_AFTER: u32 = 5;
+/// Passwords are renewed at this interval.
+pub const PASSWORD_DAYS: i64 = 90;
+
+fn account_locked() -> ApiError {
+    ApiError::new(StatusCode::LOCKED, "account_locked", "Ce compte est verrouillé après plusieurs essais infructueux. Demandez à votre gestionnaire ou à la CPAM de le déverrouiller.")
+}
+
+async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body = json_body(req)?;
+    let v = strings(&body, &["email", "password"])?;
+    let account = app
+        .partners
+        .account_by_email(v[0].trim())
+        .await
+        .map_err(ApiError::internal)?;
+    // Verify even without an account, so an unknown address costs the same time.
+    let password_ok = c2s_platform::passwords::verify(
+        v[1],
+        account.as_ref().and_then(|a| a.password_hash.as_deref()),
+    );
+    let Some(mut account) = account else {
+        return Err(invalid_credentials());
+    };
+    if account.status == AccountStatus::Locked {
+        return Err(account_locked());
+    }
+    let org = app
+        .partners
+        .org(&account.partner_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let usable = account.status == AccountStatus::Active && org.as_ref().is_some_and(|o| o.active);
+    if !password_ok || !usable {
+        if usable {
+            let expected = account.version;
+            account.failed_sign_ins += 1;
+            if account.failed_sign_ins >= PARTNER_LOCK_AFTER {
+                account.status = AccountStatus::Locked;
+            }
+            account.version += 1;
+            app.partners
+                .save_account(&account, expected)
+                .await
+                .map_err(ApiError::internal)?;
+            tracing::info!(
+                outcome = "invalid_credentials",
+                locked = account.status == AccountStatus::Locked,
+                "partner sign-in refused"
+            );
+        }
+        return Err(invalid_credentials());
+    }
+    if account.failed_sign_ins > 0 {
+        let expected = account.version;
+        account.failed_sign_ins = 0;
+        account.version += 1;
+        app.partners
+            .save_account(&account, expected)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    let role = match account.role {
+        c2s_domain::partner::AccountRole::Gestionnaire => "gestionnaire",
+        c2s_domain::partner::AccountRole::Technicien => "technicien",
+    };
+    let token = app
+        .issuer
+        .issue_partner(
+            &account.account_id,
+            &account.partner_id,
+            role,
+            now_seconds(),
+        )
+        .map_err(ApiError::internal)?;
+    let password_expired = account
+        .password_set_at
+        .is_none_or(|t| (time::OffsetDateTime::now_utc() - t).whole_days() >= PASSWORD_DAYS);
+    tracing::info!(outcome = "signed_in", "partner sign-in");
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "token": token, "role": role, "partner_id": account.partner_id, "account_id": account.account_id,
+            "expires_in": ACCESS_TOKEN_SECONDS, "cgu_accepted": account.cgu_version.is_some(), "password_expired": password_expired,
         }),
     ))
 }

@@ -41,6 +41,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "identity" => http!(identity, env, clients),
         "eligibility" => http!(eligibility, env, clients),
         "review" => http!(review, env, clients),
+        "partner" => http!(partner, env, clients),
         "renewal" => http!(renewal, env, clients),
         "upload" => http!(upload, env, clients),
         "document-check" => queue!(document_check, env, clients),

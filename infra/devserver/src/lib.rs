@@ -141,6 +141,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 "AGENT_JWKS_URL" => format!("http://{addr}/dev/idp/jwks.json"),
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
                 "AGENT_TOKEN_AUDIENCE" => idp::AGENT_AUDIENCE.to_owned(),
+                "PUBLIC_URL" => format!("http://{addr}"),
                 _ => names.resolve(v, &template.parameters)?,
             };
             vars.insert(name.to_owned(), value);
@@ -194,6 +195,16 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         }
     }
 
+    // No sender runs locally: the dev server drains the outbox and shows it at /dev/outbox.
+    let outbox = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    if let (true, Some(url)) = (opts.pollers, stack.queues.get("OutboxQueue")) {
+        tasks.push(tokio::spawn(server::drain_outbox(
+            admin.sqs.clone(),
+            url.clone(),
+            outbox.clone(),
+            stop_rx.clone(),
+        )));
+    }
     let idp = idp::DevIdp::new(format!("http://{addr}/dev/idp")).map_err(DevError::Other)?;
     let mut demo_accounts = Vec::new();
     if opts.demo {
@@ -221,6 +232,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         idp,
         jobs,
         demo: demo_accounts.clone(),
+        outbox,
     });
     let app = server::router(state, opts.web_root.clone());
     let mut server_stop = stop_rx.clone();

@@ -43,6 +43,8 @@ pub struct DevState {
     pub idp: DevIdp,
     pub jobs: Vec<String>,
     pub demo: Vec<DemoAccount>,
+    /// The messages people would have received (newest last).
+    pub outbox: Arc<tokio::sync::Mutex<Vec<Value>>>,
 }
 
 pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
@@ -54,6 +56,7 @@ pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
         .route("/dev/idp/jwks.json", get(jwks))
         .route("/dev/run/{job}", post(run_job))
         .route("/dev/demo", get(demo))
+        .route("/dev/outbox", get(outbox))
         .fallback_service(ServeDir::new(web_root).fallback(ServeFile::new(index)))
         .with_state(state)
 }
@@ -167,4 +170,50 @@ async fn demo(State(state): State<Arc<DevState>>) -> Response {
         Json(json!({"accounts": state.demo})),
     )
         .into_response()
+}
+
+async fn outbox(State(state): State<Arc<DevState>>) -> Response {
+    let messages = state.outbox.lock().await.clone();
+    (
+        StatusCode::OK,
+        [("cache-control", "no-store")],
+        Json(json!({"messages": messages})),
+    )
+        .into_response()
+}
+
+/// Takes every message off the outbox queue into memory, as the real sender would send it.
+pub async fn drain_outbox(
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    store: Arc<tokio::sync::Mutex<Vec<Value>>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let received = tokio::select! {
+            r = sqs.receive_message().queue_url(&url).max_number_of_messages(10).wait_time_seconds(1).send() => r,
+            _ = stop.changed() => return,
+        };
+        let Ok(out) = received else {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        };
+        for m in out.messages.unwrap_or_default() {
+            if let Some(body) = m
+                .body
+                .as_deref()
+                .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            {
+                store.lock().await.push(body);
+            }
+            if let Some(handle) = m.receipt_handle {
+                let _ = sqs
+                    .delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await;
+            }
+        }
+    }
 }

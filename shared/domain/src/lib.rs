@@ -7,6 +7,7 @@ pub mod document;
 pub mod eligibility;
 pub mod field;
 pub mod nir;
+pub mod partner;
 pub mod renewal;
 pub mod text;
 

@@ -33,3 +33,13 @@ pub fn client_address(req: &Request) -> String {
         .map(|v| v.trim().to_owned())
         .unwrap_or_else(|| "unknown".to_owned())
 }
+
+/// A partner account's token, or a 401 (the account itself is checked by the caller).
+pub fn partner(req: &Request, verifier: &TokenVerifier) -> Result<BeneficiaryClaims, ApiError> {
+    let claims = beneficiary(req, verifier)?;
+    if claims.partner_id.is_some() {
+        Ok(claims)
+    } else {
+        Err(ApiError::unauthenticated())
+    }
+}

@@ -16,6 +16,12 @@ pub struct BeneficiaryClaims {
     pub iat: u64,
     /// 1: NIR + birth date + renewal code; 2: also IBAN digits and Vitale serial.
     pub level: u8,
+    /// Set on a partner's token: `sub` is then the account, not a person's NIR hash, so it
+    /// never matches a beneficiary's own records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 #[derive(Clone)]
@@ -89,6 +95,29 @@ impl TokenIssuer {
             iat: now,
             exp: now + ACCESS_TOKEN_SECONDS,
             level,
+            partner_id: None,
+            role: None,
+        };
+        encode(&Header::new(Algorithm::ES256), &claims, &self.key)
+    }
+
+    /// A partner account's token.
+    pub fn issue_partner(
+        &self,
+        account_id: &str,
+        partner_id: &str,
+        role: &str,
+        now: u64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = BeneficiaryClaims {
+            sub: account_id.to_owned(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            iat: now,
+            exp: now + ACCESS_TOKEN_SECONDS,
+            level: 0,
+            partner_id: Some(partner_id.to_owned()),
+            role: Some(role.to_owned()),
         };
         encode(&Header::new(Algorithm::ES256), &claims, &self.key)
     }
@@ -141,9 +170,13 @@ mod tests {
         // Another key.
         let other = TokenIssuer::from_env(&self::env())?;
         assert!(verifier.verify(&other.issue("abc", 1, now)?).is_none());
-        // Tampered payload.
+        // Tampered payload: the same token claiming level 2.
+        use base64::Engine;
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-        parts[1] = parts[1].replace('A', "B");
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let payload = String::from_utf8(engine.decode(&parts[1])?)?;
+        assert!(payload.contains("\"level\":1"));
+        parts[1] = engine.encode(payload.replace("\"level\":1", "\"level\":2"));
         assert!(verifier.verify(&parts.join(".")).is_none());
         // "none" algorithm.
         let unsigned = format!(

@@ -1,0 +1,322 @@
+//! The partners table: per organisation (partition `org#<id>`) its record (`org`) and its
+//! accounts (`account#<id>`); an `email#<address>` item makes addresses unique and finds the
+//! account at sign-in; `activation#<hash>` items hold one-time activation links (48 h).
+
+use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use c2s_domain::dates;
+use c2s_domain::partner::{AccountRole, AccountStatus, Convention};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrgRecord {
+    pub partner_id: String,
+    pub name: String,
+    pub kind: String,
+    pub members: u32,
+    pub caisses: Vec<String>,
+    pub email_domains: Vec<String>,
+    pub conventions: Vec<Convention>,
+    pub active: bool,
+    #[serde(with = "dates::instant")]
+    pub created_at: OffsetDateTime,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub partner_id: String,
+    pub email: String,
+    pub role: AccountRole,
+    pub last_name: String,
+    pub first_name: String,
+    pub function: String,
+    pub phone: Option<String>,
+    pub status: AccountStatus,
+    pub password_hash: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub password_set_at: Option<OffsetDateTime>,
+    pub failed_sign_ins: u32,
+    pub cgu_version: Option<String>,
+    pub created_by: String,
+    #[serde(with = "dates::instant")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub deactivated_at: Option<OffsetDateTime>,
+    pub version: u64,
+}
+
+fn org_pk(partner_id: &str) -> String {
+    format!("org#{partner_id}")
+}
+
+fn email_pk(email: &str) -> String {
+    format!("email#{}", email.to_lowercase())
+}
+
+#[derive(Clone, Debug)]
+pub struct PartnerStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn build(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+impl PartnerStore {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    pub async fn create_org(&self, org: &OrgRecord) -> Result<(), StoreError> {
+        let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn org(&self, partner_id: &str) -> Result<Option<OrgRecord>, StoreError> {
+        if partner_id.len() > 64 {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&org_pk(partner_id), "org")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    pub async fn save_org(&self, org: &OrgRecord, expected_version: u64) -> Result<(), StoreError> {
+        let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn accounts(&self, partner_id: &str) -> Result<Vec<AccountRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
+            .expression_attribute_values(":pk", s(org_pk(partner_id)))
+            .expression_attribute_values(":a", s("account#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let mut accounts: Vec<AccountRecord> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        accounts.sort_by_key(|a| a.created_at);
+        Ok(accounts)
+    }
+
+    pub async fn account(
+        &self,
+        partner_id: &str,
+        account_id: &str,
+    ) -> Result<Option<AccountRecord>, StoreError> {
+        if account_id.len() > 64 || partner_id.len() > 64 {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &org_pk(partner_id),
+                &format!("account#{account_id}"),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&email_pk(email), "email")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let field = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        self.account(&field("partner_id"), &field("account_id"))
+            .await
+    }
+
+    /// Creates the account, reserves its address and records its activation link, together.
+    /// `Conflict` when the address is taken.
+    pub async fn create_account(
+        &self,
+        a: &AccountRecord,
+        activation_hash: &str,
+        activation_expires: i64,
+    ) -> Result<(), StoreError> {
+        let account = to_item(
+            a,
+            &[
+                ("pk", &org_pk(&a.partner_id)),
+                ("sk", &format!("account#{}", a.account_id)),
+            ],
+        )?;
+        let mut email = key(&email_pk(&a.email), "email");
+        email.insert("partner_id".into(), s(&a.partner_id));
+        email.insert("account_id".into(), s(&a.account_id));
+        let mut activation = key(&format!("activation#{activation_hash}"), "activation");
+        activation.insert("partner_id".into(), s(&a.partner_id));
+        activation.insert("account_id".into(), s(&a.account_id));
+        activation.insert("expires_at".into(), n(activation_expires));
+        let put = |item, cond: &str| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(cond)
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(build)
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(account, "attribute_not_exists(pk)")?)
+            .transact_items(put(email, "attribute_not_exists(pk)")?)
+            .transact_items(put(activation, "attribute_not_exists(pk)")?)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn save_account(
+        &self,
+        a: &AccountRecord,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let item = to_item(
+            a,
+            &[
+                ("pk", &org_pk(&a.partner_id)),
+                ("sk", &format!("account#{}", a.account_id)),
+            ],
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Reads an activation link without using it: (partner id, account id) if valid.
+    pub async fn peek_activation(
+        &self,
+        activation_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &format!("activation#{activation_hash}"),
+                "activation",
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let field = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let expires = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        Ok((expires >= OffsetDateTime::now_utc().unix_timestamp())
+            .then(|| (field("partner_id"), field("account_id"))))
+    }
+
+    /// Uses an activation link once: (partner id, account id) if it exists and has not expired.
+    pub async fn consume_activation(
+        &self,
+        activation_hash: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &format!("activation#{activation_hash}"),
+                "activation",
+            )))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let Some(item) = out.attributes else {
+            return Ok(None);
+        };
+        let field = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let expires = item
+            .get("expires_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        if expires < OffsetDateTime::now_utc().unix_timestamp() {
+            return Ok(None);
+        }
+        Ok(Some((field("partner_id"), field("account_id"))))
+    }
+}
