@@ -3,7 +3,7 @@
 //! Every wrong answer gets the same 401 whatever was wrong, after the same work; five failures
 //! for one NIR within 15 minutes lock it for 15 minutes (429).
 
-use c2s_domain::dates::{format_date, parse_date};
+use c2s_domain::dates::format_date;
 use c2s_domain::partner::AccountStatus;
 use c2s_domain::renewal::opens_on;
 use c2s_domain::text::normalize_secret;
@@ -11,6 +11,7 @@ use c2s_domain::{FieldError, Nir};
 use c2s_platform::auth;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::credentials::{self, fail, invalid_credentials, limiter_key, too_many};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
 use c2s_platform::partners::PartnerStore;
@@ -65,23 +66,6 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     }
 }
 
-fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "Ces informations ne permettent pas de vous identifier. Vérifiez-les et réessayez.",
-    )
-}
-
-fn too_many(retry_after: i64) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        "Trop d'essais infructueux. Réessayez dans 15 minutes.",
-    )
-    .with("retry_after", retry_after)
-}
-
 /// Fields that must be present as strings; their content is judged as credentials.
 fn strings<'a>(body: &'a Value, names: &[&'static str]) -> Result<Vec<&'a str>, ApiError> {
     let mut errors = Vec::new();
@@ -106,50 +90,20 @@ fn strings<'a>(body: &'a Value, names: &[&'static str]) -> Result<Vec<&'a str>, 
     }
 }
 
-fn limiter_key(nir_hash: &str) -> String {
-    format!("beneficiary-sign-in#{nir_hash}")
-}
-
 async fn sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(req)?;
     let v = strings(&body, &["nir", "birth_date", "renewal_code"])?;
-    // A NIR that cannot exist is a wrong credential like any other.
-    let Ok(nir) = Nir::parse(v[0]) else {
-        return Err(invalid_credentials());
-    };
-    let nir_hash = app.hasher.nir(&nir);
-    let key = limiter_key(&nir_hash);
-    if let Some(left) = app
-        .limiter
-        .locked_for(&key)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(too_many(left));
-    }
-    let profile = app
-        .beneficiaries
-        .profile(&nir_hash)
-        .await
-        .map_err(ApiError::internal)?;
-    let birth_ok = parse_date(v[1].trim())
-        .ok()
-        .zip(profile.as_ref())
-        .is_some_and(|(d, p)| d == p.birth_date);
-    // Hash the code even without a profile, so an unknown NIR costs the same time.
-    let stored = profile
-        .as_ref()
-        .map(|p| p.renewal_code_hash.as_str())
-        .unwrap_or("00");
-    let code_ok = app
-        .hasher
-        .verify(Purpose::RenewalCode, &normalize_secret(v[2]), stored);
-    if !(profile.is_some() && birth_ok && code_ok) {
-        return Err(fail(app, &key).await);
-    }
-    app.limiter.reset(&key).await.map_err(ApiError::internal)?;
+    let profile = credentials::check_letter(
+        &app.beneficiaries,
+        &app.limiter,
+        &app.hasher,
+        v[0],
+        v[1],
+        v[2],
+    )
+    .await?;
     tracing::info!(outcome = "signed_in", level = 1, "beneficiary sign-in");
-    token(app, &nir_hash, 1)
+    token(app, &profile.nir_hash, 1)
 }
 
 async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -181,25 +135,11 @@ async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .hasher
         .verify(Purpose::VitaleSerial, &normalize_secret(v[1]), vitale);
     if !(profile.is_some() && iban_ok && vitale_ok) {
-        return Err(fail(app, &key).await);
+        return Err(fail(&app.limiter, &key).await);
     }
     app.limiter.reset(&key).await.map_err(ApiError::internal)?;
     tracing::info!(outcome = "signed_in", level = 2, "beneficiary step-up");
     token(app, &claims.sub, 2)
-}
-
-async fn fail(app: &App, key: &str) -> ApiError {
-    match app.limiter.record_failure(key).await {
-        Ok(locked) => {
-            tracing::info!(
-                outcome = "invalid_credentials",
-                locked,
-                "beneficiary sign-in refused"
-            );
-            invalid_credentials()
-        }
-        Err(e) => ApiError::internal(e),
-    }
 }
 
 fn token(app: &App, nir_hash: &str, level: u8) -> Result<Response<Body>, ApiError> {

@@ -10,16 +10,22 @@ use c2s_domain::partner::{
     check_password, manager_limit, professional_email, valid_caisse, AccountRole, AccountStatus,
     Convention, KINDS,
 };
+use c2s_domain::renewal::{opens_on, ActorKind};
 use c2s_domain::text::{Email, Name, Phone};
 use c2s_domain::FieldError;
 use c2s_platform::agents::{AgentClaims, AgentVerifier, Role};
 use c2s_platform::auth::{self, today};
 use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::credentials;
+use c2s_platform::hashing::Hasher;
 use c2s_platform::http::{
     bearer, finish, json, json_body, method_not_allowed, segments, text, ApiError,
 };
 use c2s_platform::outbox::{Outbox, OutboxMessage};
 use c2s_platform::partners::{AccountRecord, OrgRecord, PartnerStore};
+use c2s_platform::rate_limit::RateLimiter;
+use c2s_platform::renewals::{new_draft, CreateError, FiledBy, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
@@ -36,6 +42,10 @@ const PASSWORD_DAYS: i64 = 90;
 
 pub struct App {
     partners: PartnerStore,
+    beneficiaries: BeneficiaryStore,
+    renewals: RenewalStore,
+    limiter: RateLimiter,
+    hasher: Hasher,
     outbox: Outbox,
     agents: AgentVerifier,
     tokens: TokenVerifier,
@@ -44,7 +54,17 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        let beneficiaries =
+            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
+            renewals: RenewalStore::new(
+                clients.dynamo.clone(),
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
+            ),
+            beneficiaries,
+            limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
+            hasher: Hasher::from_env(env)?,
             partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
             outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
             agents: AgentVerifier::from_env(env)?,
@@ -97,6 +117,12 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             "GET /api/agent/partners/{pid}/habilitations.csv",
             agent_habilitations(app, &req, pid).await,
         ),
+        (&Method::POST, ["api", "partner", "renewals"]) => {
+            finish("POST /api/partner/renewals", file_for(app, &req).await)
+        }
+        (&Method::GET, ["api", "partner", "requests"]) => {
+            finish("GET /api/partner/requests", requests(app, &req).await)
+        }
         (&Method::POST, ["api", "partner", "activate"]) => {
             finish("POST /api/partner/activate", activate(app, &req).await)
         }
@@ -1070,4 +1096,119 @@ async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, Api
         StatusCode::OK,
         &json!({"password_changed": true, "next_renewal": c2s_domain::dates::format_date(add_months(today(), 3))}),
     ))
+}
+
+// ------------------------------------------------------------------ acting for a beneficiary
+
+/// With the person's consent and the three answers of their letter, the partner opens their
+/// renewal, or takes up the one already open, and then fills it through the beneficiary
+/// routes with its own token.
+async fn file_for(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let c = partner(app, req, true).await?;
+    let body = json_body(req)?;
+    if body.get("consent").and_then(Value::as_bool) != Some(true) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "consent_required",
+            "La personne doit avoir donné son accord pour que vous agissiez pour elle.",
+        ));
+    }
+    let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
+    let profile = credentials::check_letter(
+        &app.beneficiaries,
+        &app.limiter,
+        &app.hasher,
+        field("nir"),
+        field("birth_date"),
+        field("renewal_code"),
+    )
+    .await?;
+    let day = today();
+    if !c
+        .org
+        .conventions
+        .iter()
+        .any(|cv| cv.caisse == profile.caisse && cv.active_on(day))
+    {
+        return Err(c2s_platform::access::convention_ended());
+    }
+    let filed_by = FiledBy {
+        partner_id: c.org.partner_id.clone(),
+        partner_name: c.org.name.clone(),
+        account_id: c.account.account_id.clone(),
+        consent_at: OffsetDateTime::now_utc(),
+    };
+    let guardian = profile.guardian_partner_id.as_deref() == Some(c.org.partner_id.as_str());
+    let vis = ::renewal::Visibility {
+        history: true,
+        amounts: guardian,
+    };
+    if let Some(open) = app
+        .beneficiaries
+        .open_renewal(&profile.nir_hash)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        let (mut r, docs) = app
+            .renewals
+            .load(&open)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(ApiError::not_found)?;
+        let expected = r.version;
+        r.filed_by = Some(filed_by);
+        r.filed_partner = Some(c.org.partner_id.clone());
+        r.version += 1;
+        r.updated_at = OffsetDateTime::now_utc();
+        app.renewals.save(&r, expected).await.map_err(conflict)?;
+        tracing::info!(outcome = "taken_up", "partner files for a beneficiary");
+        return Ok(json(StatusCode::OK, &::renewal::view(&r, &docs, vis)));
+    }
+    let opens = opens_on(profile.css_end_date);
+    if day < opens {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_early",
+            "Le renouvellement ne peut être demandé qu'à partir de 4 mois avant la fin des droits.",
+        )
+        .with("opens_on", c2s_domain::dates::format_date(opens)));
+    }
+    let mut r = new_draft(&profile, day, ActorKind::Partner)
+        .ok_or_else(|| ApiError::internal("stored name unreadable"))?;
+    r.filed_by = Some(filed_by);
+    r.filed_partner = Some(c.org.partner_id.clone());
+    match app.renewals.create(&r).await {
+        Ok(()) => {
+            tracing::info!(outcome = "created", "partner files for a beneficiary");
+            Ok(json(StatusCode::CREATED, &::renewal::view(&r, &[], vis)))
+        }
+        Err(CreateError::AlreadyOpen) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "renewal_already_open",
+            "Une demande vient d'être ouverte pour cette personne ; réessayez pour la reprendre.",
+        )),
+        Err(CreateError::Store(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The organisation's requests and their statuses; never an amount.
+async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let c = partner(app, req, true).await?;
+    let renewals = app
+        .renewals
+        .filed_by(&c.org.partner_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let items: Vec<Value> = renewals
+        .iter()
+        .map(|r| {
+            json!({
+                "type": "renewal", "id": r.id, "status": r.status,
+                "created_at": c2s_domain::dates::format_instant(r.created_at), "updated_at": c2s_domain::dates::format_instant(r.updated_at),
+                "beneficiary": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},
+                "filed_by": r.filed_by.as_ref().map(|f| &f.account_id), "receipt": r.receipt.as_ref().map(|x| &x.number),
+            })
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &json!({"items": items})))
 }

@@ -7,15 +7,17 @@ use c2s_domain::dates::{format_date, reference_period};
 use c2s_domain::document::DocumentStatus;
 use c2s_domain::eligibility::{self, EstimateError, Parameters};
 use c2s_domain::renewal::{
-    self, missing, opens_on, ActorKind, DocumentState, HistoryEntry, Member, Relation, Status,
-    Update,
+    self, missing, opens_on, ActorKind, DocumentState, HistoryEntry, Status, Update,
 };
-use c2s_domain::text::Name;
+use c2s_platform::access::{self, Viewer};
 use c2s_platform::auth;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
-use c2s_platform::renewals::{CreateError, DocumentRecord, Receipt, RenewalRecord, RenewalStore};
+use c2s_platform::partners::PartnerStore;
+use c2s_platform::renewals::{
+    new_draft, CreateError, DocumentRecord, Receipt, RenewalRecord, RenewalStore,
+};
 use c2s_platform::store::StoreError;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
@@ -25,6 +27,7 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 pub struct App {
+    partners: PartnerStore,
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
     verifier: TokenVerifier,
@@ -35,6 +38,7 @@ impl App {
         let beneficiaries =
             BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
+            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
             renewals: RenewalStore::new(
                 clients.dynamo.clone(),
                 env.require("RENEWALS_TABLE")?,
@@ -94,40 +98,6 @@ fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-/// The applicant as the national system knows them.
-fn applicant(profile: &Profile) -> Result<Member, ApiError> {
-    let name = |s: &str| Name::parse(s).ok_or_else(|| ApiError::internal("stored name unreadable"));
-    Ok(Member {
-        id: "applicant".into(),
-        relation: Relation::Applicant,
-        first_name: name(&profile.first_name)?,
-        last_name: name(&profile.last_name)?,
-        birth_date: profile.birth_date,
-        alternating_custody: false,
-    })
-}
-
-/// The household on file, offered for confirmation in a new renewal.
-fn suggested_household(profile: &Profile) -> Result<Vec<Member>, ApiError> {
-    let mut members = vec![applicant(profile)?];
-    for (i, m) in profile.household.iter().enumerate() {
-        let relation = match m.relation {
-            c2s_domain::beneficiary::InboundRelation::Spouse => Relation::Spouse,
-            c2s_domain::beneficiary::InboundRelation::Child => Relation::Child,
-            c2s_domain::beneficiary::InboundRelation::Other => Relation::Other,
-        };
-        members.push(Member {
-            id: format!("m{}", i + 2),
-            relation,
-            first_name: m.first_name.clone(),
-            last_name: m.last_name.clone(),
-            birth_date: m.birth_date,
-            alternating_custody: false,
-        });
-    }
-    Ok(members)
-}
-
 async fn profile(app: &App, claims: &BeneficiaryClaims) -> Result<Profile, ApiError> {
     app.beneficiaries
         .profile(&claims.sub)
@@ -141,56 +111,62 @@ async fn own(
     app: &App,
     claims: &BeneficiaryClaims,
     id: &str,
-) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
-    app.renewals
-        .load_owned(id, &claims.sub)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)
+) -> Result<(RenewalRecord, Vec<DocumentRecord>, Viewer), ApiError> {
+    access::renewal_for(&app.renewals, &app.partners, claims, id, auth::today()).await
+}
+
+/// What this caller may see: the history from level 2 or for the filing partner; amounts
+/// from level 2, or for a partner named legal guardian on the beneficiary's record.
+async fn visibility(app: &App, r: &RenewalRecord, viewer: &Viewer) -> Result<Visibility, ApiError> {
+    Ok(match viewer {
+        Viewer::Beneficiary { level } => Visibility {
+            history: *level >= 2,
+            amounts: *level >= 2,
+        },
+        Viewer::Partner { partner_id } => {
+            let profile = app
+                .beneficiaries
+                .profile(&r.nir_hash)
+                .await
+                .map_err(ApiError::internal)?;
+            let guardian = profile
+                .and_then(|p| p.guardian_partner_id)
+                .is_some_and(|g| &g == partner_id);
+            Visibility {
+                history: true,
+                amounts: guardian,
+            }
+        }
+    })
 }
 
 async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = auth::beneficiary(req, &app.verifier)?;
+    if claims.partner_id.is_some() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "use_partner_route", "Un partenaire ouvre une demande avec le consentement de la personne : POST /api/partner/renewals."));
+    }
     let profile = profile(app, &claims).await?;
     let today = auth::today();
     let opens = opens_on(profile.css_end_date);
     if today < opens {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_early", "Le renouvellement ne peut être demandé qu'à partir de 4 mois avant la fin de vos droits.").with("opens_on", format_date(opens)));
     }
-    let now = OffsetDateTime::now_utc();
-    let record = RenewalRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        nir_hash: claims.sub.clone(),
-        caisse: profile.caisse.clone(),
-        status: Status::Draft,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        request_day: today,
-        css_end_date: profile.css_end_date,
-        form: renewal::Form::default(),
-        history: vec![HistoryEntry {
-            status: Status::Draft,
-            at: now,
-            actor: ActorKind::Beneficiary,
-        }],
-        receipt: None,
-        requested_documents: Vec::new(),
-        suggested_household: suggested_household(&profile)?,
-        territory: Some(profile.territory),
-        queue: None,
-        queue_key: None,
-        deadline: None,
-        complete_on: None,
-        assigned_to: None,
-        decision: None,
-        requested_message: None,
-        applicant: applicant(&profile)?,
-    };
+    let record = new_draft(&profile, today, ActorKind::Beneficiary)
+        .ok_or_else(|| ApiError::internal("stored name unreadable"))?;
     match app.renewals.create(&record).await {
         Ok(()) => {
             tracing::info!(outcome = "created", "renewal created");
-            Ok(json(StatusCode::CREATED, &view(&record, &[], claims.level)))
+            Ok(json(
+                StatusCode::CREATED,
+                &view(
+                    &record,
+                    &[],
+                    Visibility {
+                        history: claims.level >= 2,
+                        amounts: claims.level >= 2,
+                    },
+                ),
+            ))
         }
         Err(CreateError::AlreadyOpen) => {
             let open = app
@@ -211,14 +187,17 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
 
 async fn read(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = auth::beneficiary(req, &app.verifier)?;
-    let (r, docs) = own(app, &claims, id).await?;
-    Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)))
+    let (r, docs, viewer) = own(app, &claims, id).await?;
+    Ok(json(
+        StatusCode::OK,
+        &view(&r, &docs, visibility(app, &r, &viewer).await?),
+    ))
 }
 
 async fn update(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = auth::beneficiary(req, &app.verifier)?;
     let body = json_body(req)?;
-    let (mut r, docs) = own(app, &claims, id).await?;
+    let (mut r, docs, viewer) = own(app, &claims, id).await?;
     if !r.status.is_editable() {
         return Err(not_editable());
     }
@@ -233,15 +212,21 @@ async fn update(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
     r.updated_at = OffsetDateTime::now_utc();
     app.renewals.save(&r, expected).await.map_err(store_error)?;
     tracing::info!(outcome = "updated", "renewal updated");
-    Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)))
+    Ok(json(
+        StatusCode::OK,
+        &view(&r, &docs, visibility(app, &r, &viewer).await?),
+    ))
 }
 
 async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = auth::beneficiary(req, &app.verifier)?;
-    let (mut r, docs) = own(app, &claims, id).await?;
+    let (mut r, docs, viewer) = own(app, &claims, id).await?;
     // A resent submit after success answers as the first one did.
     if r.status == Status::Submitted {
-        return Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)));
+        return Ok(json(
+            StatusCode::OK,
+            &view(&r, &docs, visibility(app, &r, &viewer).await?),
+        ));
     }
     if !r.status.can_become(Status::Submitted) {
         return Err(ApiError::new(
@@ -267,7 +252,7 @@ async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
     r.history.push(HistoryEntry {
         status: Status::Submitted,
         at: now,
-        actor: ActorKind::Beneficiary,
+        actor: viewer.actor(),
     });
     let number = r
         .receipt
@@ -283,14 +268,20 @@ async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
     r.mark_complete(auth::today());
     app.renewals.save(&r, expected).await.map_err(store_error)?;
     tracing::info!(outcome = "submitted", "renewal submitted");
-    Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)))
+    Ok(json(
+        StatusCode::OK,
+        &view(&r, &docs, visibility(app, &r, &viewer).await?),
+    ))
 }
 
 async fn withdraw(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = auth::beneficiary(req, &app.verifier)?;
-    let (mut r, docs) = own(app, &claims, id).await?;
+    let (mut r, docs, viewer) = own(app, &claims, id).await?;
     if r.status == Status::Withdrawn {
-        return Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)));
+        return Ok(json(
+            StatusCode::OK,
+            &view(&r, &docs, visibility(app, &r, &viewer).await?),
+        ));
     }
     if !r.status.can_become(Status::Withdrawn) {
         return Err(ApiError::new(
@@ -307,11 +298,14 @@ async fn withdraw(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
     r.history.push(HistoryEntry {
         status: Status::Withdrawn,
         at: now,
-        actor: ActorKind::Beneficiary,
+        actor: viewer.actor(),
     });
     app.renewals.save(&r, expected).await.map_err(store_error)?;
     tracing::info!(outcome = "withdrawn", "renewal withdrawn");
-    Ok(json(StatusCode::OK, &view(&r, &docs, claims.level)))
+    Ok(json(
+        StatusCode::OK,
+        &view(&r, &docs, visibility(app, &r, &viewer).await?),
+    ))
 }
 
 pub fn document_states(docs: &[DocumentRecord]) -> Vec<DocumentState> {
@@ -339,7 +333,14 @@ pub fn document_view(d: &DocumentRecord) -> Value {
 
 /// What the beneficiary (or a partner acting for them) sees. Level 2 adds the history and
 /// the decision.
-pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], level: u8) -> Value {
+/// What a caller may see of a renewal.
+#[derive(Debug, Clone, Copy)]
+pub struct Visibility {
+    pub history: bool,
+    pub amounts: bool,
+}
+
+pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], vis: Visibility) -> Value {
     let period = reference_period(r.request_day);
     let visible: Vec<&DocumentRecord> = docs
         .iter()
@@ -364,9 +365,14 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], level: u8) -> Value {
         "requested_message": r.requested_message,
         "missing": missing(&r.form, &document_states(docs), &r.requested_documents),
         "receipt": r.receipt,
+        "filed_by": r.filed_by.as_ref().map(|f| json!({"partner_id": f.partner_id, "partner_name": f.partner_name, "consent_at": c2s_domain::dates::format_instant(f.consent_at)})),
     });
-    if level >= 2 {
+    if vis.history {
         v["history"] = json!(r.history);
+        // Without amounts: the outcome and the dates, never the participation.
+        v["decision"] = json!(r.decision.as_ref().map(|d| json!({"outcome": d.outcome, "reason_code": d.reason_code, "rights_start": d.rights_start.map(format_date), "rights_end": d.rights_end.map(format_date)})));
+    }
+    if vis.amounts {
         v["decision"] = json!(r.decision);
         v["estimate"] = estimate_view(r);
     }

@@ -7,6 +7,7 @@ use c2s_domain::document::{
     MAX_DOCUMENT_BYTES,
 };
 use c2s_domain::FieldError;
+use c2s_platform::access;
 use c2s_platform::auth;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
@@ -14,6 +15,7 @@ use c2s_platform::http::{
     finish, json, json_body, method_not_allowed, no_content, segments, ApiError,
 };
 use c2s_platform::objects::Objects;
+use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
@@ -27,6 +29,7 @@ use time::OffsetDateTime;
 pub const UPLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
 
 pub struct App {
+    partners: PartnerStore,
     renewals: RenewalStore,
     objects: Objects,
     bucket: String,
@@ -38,6 +41,7 @@ impl App {
         let beneficiaries =
             BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
+            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
             renewals: RenewalStore::new(
                 clients.dynamo.clone(),
                 env.require("RENEWALS_TABLE")?,
@@ -79,11 +83,9 @@ async fn own(
     claims: &BeneficiaryClaims,
     id: &str,
 ) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
-    app.renewals
-        .load_owned(id, &claims.sub)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(ApiError::not_found)
+    let (r, docs, _) =
+        access::renewal_for(&app.renewals, &app.partners, claims, id, auth::today()).await?;
+    Ok((r, docs))
 }
 
 struct Announcement {

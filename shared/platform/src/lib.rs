@@ -1,12 +1,14 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
 //! documents in S3, tokens, keyed hashes, idempotency and the HTTP error mapping.
 
+pub mod access;
 pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod beneficiaries;
 pub mod clamd;
+pub mod credentials;
 pub mod env;
 pub mod hashing;
 pub mod http;

@@ -48,6 +48,16 @@ pub struct AccountRecord {
     pub version: u64,
 }
 
+/// Whether a partner may act for a beneficiary of a given caisse.
+#[derive(Debug)]
+pub enum Access {
+    Granted(Box<OrgRecord>),
+    /// The account or the organisation is no longer active.
+    Inactive,
+    /// No convention in force with that caisse.
+    NoConvention,
+}
+
 fn org_pk(partner_id: &str) -> String {
     format!("org#{partner_id}")
 }
@@ -281,6 +291,34 @@ impl PartnerStore {
             .unwrap_or(0);
         Ok((expires >= OffsetDateTime::now_utc().unix_timestamp())
             .then(|| (field("partner_id"), field("account_id"))))
+    }
+
+    /// The partner behind a token, if it may still act for a beneficiary of `caisse`: account
+    /// and organisation active, convention with that caisse in force today.
+    pub async fn may_act(
+        &self,
+        partner_id: &str,
+        account_id: &str,
+        caisse: &str,
+        today: time::Date,
+    ) -> Result<Access, StoreError> {
+        let (Some(account), Some(org)) = (
+            self.account(partner_id, account_id).await?,
+            self.org(partner_id).await?,
+        ) else {
+            return Ok(Access::Inactive);
+        };
+        if account.status != AccountStatus::Active || !org.active {
+            return Ok(Access::Inactive);
+        }
+        if !org
+            .conventions
+            .iter()
+            .any(|c| c.caisse == caisse && c.active_on(today))
+        {
+            return Ok(Access::NoConvention);
+        }
+        Ok(Access::Granted(Box::new(org)))
     }
 
     /// Uses an activation link once: (partner id, account id) if it exists and has not expired.

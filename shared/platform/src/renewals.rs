@@ -2,14 +2,17 @@
 //! status, version and history, and one `doc#<id>` item per supporting document, so that a
 //! single query reads the whole file. Index `by_beneficiary` finds a person's renewals.
 
+use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
 use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use base64::Engine;
+use c2s_domain::beneficiary::InboundRelation;
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates;
 use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
-use c2s_domain::renewal::{Decision, Form, HistoryEntry, Member, Status};
+use c2s_domain::renewal::{ActorKind, Decision, Form, HistoryEntry, Member, Relation, Status};
+use c2s_domain::text::Name;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -82,6 +85,87 @@ pub struct RenewalRecord {
     /// The agent's message with the last request for documents.
     #[serde(default)]
     pub requested_message: Option<String>,
+    /// The partner that files for the beneficiary, with their consent.
+    #[serde(default)]
+    pub filed_by: Option<FiledBy>,
+    /// The filing partner's id (index `by_partner`); absent, not null, otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filed_partner: Option<String>,
+}
+
+/// Who files for the beneficiary, and the consent given: who, when, which partner.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FiledBy {
+    pub partner_id: String,
+    pub partner_name: String,
+    pub account_id: String,
+    #[serde(with = "dates::instant")]
+    pub consent_at: OffsetDateTime,
+}
+
+/// The applicant as the national system knows them.
+pub fn applicant(profile: &Profile) -> Option<Member> {
+    Some(Member {
+        id: "applicant".into(),
+        relation: Relation::Applicant,
+        first_name: Name::parse(&profile.first_name)?,
+        last_name: Name::parse(&profile.last_name)?,
+        birth_date: profile.birth_date,
+        alternating_custody: false,
+    })
+}
+
+/// A new draft for this beneficiary, with the household on file offered for confirmation.
+pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<RenewalRecord> {
+    let applicant = applicant(profile)?;
+    let mut suggested = vec![applicant.clone()];
+    for (i, m) in profile.household.iter().enumerate() {
+        let relation = match m.relation {
+            InboundRelation::Spouse => Relation::Spouse,
+            InboundRelation::Child => Relation::Child,
+            InboundRelation::Other => Relation::Other,
+        };
+        suggested.push(Member {
+            id: format!("m{}", i + 2),
+            relation,
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            birth_date: m.birth_date,
+            alternating_custody: false,
+        });
+    }
+    let now = OffsetDateTime::now_utc();
+    Some(RenewalRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        nir_hash: profile.nir_hash.clone(),
+        caisse: profile.caisse.clone(),
+        status: Status::Draft,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        request_day: today,
+        css_end_date: profile.css_end_date,
+        form: Form::default(),
+        history: vec![HistoryEntry {
+            status: Status::Draft,
+            at: now,
+            actor,
+        }],
+        receipt: None,
+        requested_documents: Vec::new(),
+        suggested_household: suggested,
+        applicant,
+        territory: Some(profile.territory),
+        queue: None,
+        queue_key: None,
+        deadline: None,
+        complete_on: None,
+        assigned_to: None,
+        decision: None,
+        requested_message: None,
+        filed_by: None,
+        filed_partner: None,
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -383,6 +467,26 @@ impl RenewalStore {
                 .encode(serde_json::to_vec(&plain).unwrap_or_default())
         });
         Ok((items, next))
+    }
+
+    /// The renewals a partner filed, newest first (index `by_partner`).
+    pub async fn filed_by(&self, partner_id: &str) -> Result<Vec<RenewalRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_partner")
+            .key_condition_expression("filed_partner = :p")
+            .expression_attribute_values(":p", s(partner_id))
+            .scan_index_forward(false)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// The ids of a person's renewals, oldest first (index `by_beneficiary`).

@@ -1,0 +1,92 @@
+//! Who may reach a renewal through the beneficiary routes: the beneficiary themself, or the
+//! partner that files for them with their consent, while its account, organisation and
+//! convention with the beneficiary's caisse hold. Anyone else gets 404.
+
+use crate::http::ApiError;
+use crate::partners::{Access, PartnerStore};
+use crate::renewals::{DocumentRecord, RenewalRecord, RenewalStore};
+use crate::tokens::BeneficiaryClaims;
+use c2s_domain::renewal::ActorKind;
+use lambda_http::http::StatusCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    Beneficiary { level: u8 },
+    Partner { partner_id: String },
+}
+
+impl Viewer {
+    pub fn actor(&self) -> ActorKind {
+        match self {
+            Viewer::Beneficiary { .. } => ActorKind::Beneficiary,
+            Viewer::Partner { .. } => ActorKind::Partner,
+        }
+    }
+}
+
+pub fn convention_ended() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "convention_ended",
+        "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne.",
+    )
+}
+
+pub fn account_inactive() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "account_inactive",
+        "Ce compte n'est plus actif.",
+    )
+}
+
+pub async fn renewal_for(
+    renewals: &RenewalStore,
+    partners: &PartnerStore,
+    claims: &BeneficiaryClaims,
+    id: &str,
+    today: time::Date,
+) -> Result<(RenewalRecord, Vec<DocumentRecord>, Viewer), ApiError> {
+    let Some(partner_id) = &claims.partner_id else {
+        let (r, docs) = renewals
+            .load_owned(id, &claims.sub)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(ApiError::not_found)?;
+        return Ok((
+            r,
+            docs,
+            Viewer::Beneficiary {
+                level: claims.level,
+            },
+        ));
+    };
+    if id.len() > 64 {
+        return Err(ApiError::not_found());
+    }
+    let (r, docs) = renewals
+        .load(id)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|(r, _)| {
+            r.filed_by
+                .as_ref()
+                .is_some_and(|f| &f.partner_id == partner_id)
+        })
+        .ok_or_else(ApiError::not_found)?;
+    match partners
+        .may_act(partner_id, &claims.sub, &r.caisse, today)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Access::Granted(_) => Ok((
+            r,
+            docs,
+            Viewer::Partner {
+                partner_id: partner_id.clone(),
+            },
+        )),
+        Access::Inactive => Err(account_inactive()),
+        Access::NoConvention => Err(convention_ended()),
+    }
+}

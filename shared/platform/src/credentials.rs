@@ -1,0 +1,95 @@
+//! The level-1 proof that one holds a beneficiary's letter: NIR, birth date and renewal code.
+//! Used by the beneficiary's own sign-in and by a partner opening a renewal for them, so both
+//! answer the same way and count against the same lock (5 failures in 15 minutes).
+
+use crate::beneficiaries::{BeneficiaryStore, Profile};
+use crate::hashing::{Hasher, Purpose};
+use crate::http::ApiError;
+use crate::rate_limit::RateLimiter;
+use c2s_domain::dates::parse_date;
+use c2s_domain::text::normalize_secret;
+use c2s_domain::Nir;
+use lambda_http::http::StatusCode;
+
+pub fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "Ces informations ne permettent pas de vous identifier. Vérifiez-les et réessayez.",
+    )
+}
+
+pub fn too_many(retry_after: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "Trop d'essais infructueux. Réessayez dans 15 minutes.",
+    )
+    .with("retry_after", retry_after)
+}
+
+/// The key under which a NIR's failures are counted.
+pub fn limiter_key(nir_hash: &str) -> String {
+    format!("beneficiary-sign-in#{nir_hash}")
+}
+
+/// Counts a failure and answers the same 401 whatever was wrong.
+pub async fn fail(limiter: &RateLimiter, key: &str) -> ApiError {
+    match limiter.record_failure(key).await {
+        Ok(locked) => {
+            tracing::info!(
+                outcome = "invalid_credentials",
+                locked,
+                "level 1 credentials refused"
+            );
+            invalid_credentials()
+        }
+        Err(e) => ApiError::internal(e),
+    }
+}
+
+/// The beneficiary's profile if the three answers match, after the same work whatever was
+/// wrong; a locked NIR answers 429.
+pub async fn check_letter(
+    beneficiaries: &BeneficiaryStore,
+    limiter: &RateLimiter,
+    hasher: &Hasher,
+    nir: &str,
+    birth_date: &str,
+    renewal_code: &str,
+) -> Result<Profile, ApiError> {
+    // A NIR that cannot exist is a wrong credential like any other.
+    let Ok(nir) = Nir::parse(nir) else {
+        return Err(invalid_credentials());
+    };
+    let nir_hash = hasher.nir(&nir);
+    let key = limiter_key(&nir_hash);
+    if let Some(left) = limiter.locked_for(&key).await.map_err(ApiError::internal)? {
+        return Err(too_many(left));
+    }
+    let profile = beneficiaries
+        .profile(&nir_hash)
+        .await
+        .map_err(ApiError::internal)?;
+    let birth_ok = parse_date(birth_date.trim())
+        .ok()
+        .zip(profile.as_ref())
+        .is_some_and(|(d, p)| d == p.birth_date);
+    // Hash the code even without a profile, so an unknown NIR costs the same time.
+    let stored = profile
+        .as_ref()
+        .map(|p| p.renewal_code_hash.as_str())
+        .unwrap_or("00");
+    let code_ok = hasher.verify(
+        Purpose::RenewalCode,
+        &normalize_secret(renewal_code),
+        stored,
+    );
+    match profile {
+        Some(p) if birth_ok && code_ok => {
+            limiter.reset(&key).await.map_err(ApiError::internal)?;
+            Ok(p)
+        }
+        _ => Err(fail(limiter, &key).await),
+    }
+}

@@ -1,0 +1,261 @@
+//! A partner files for the people it accompanies: consent, the letter's three answers, the
+//! beneficiary routes with the partner's own token, who filed it, amounts only for a legal
+//! guardian, another organisation kept out, and access lost when the convention ends.
+
+use c2s_tests::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const CAISSE: &str = "rouen-elbeuf-dieppe";
+const PASSWORD: &str = "Trois chats sur un toit 2026";
+
+async fn admin(stack: &TestStack) -> String {
+    let (_, body) = stack
+        .post(
+            "/dev/token",
+            None,
+            json!({"sub": "P1", "name": "Admin", "caisse": CAISSE, "roles": ["admin_partenaires"]}),
+        )
+        .await;
+    body["token"].as_str().unwrap_or_default().to_owned()
+}
+
+/// An organisation with one ready gestionnaire; returns (partner id, partner token).
+async fn partner(stack: &TestStack, admin: &str, name: &str, email: &str) -> (String, String) {
+    let (_, org) = stack.post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "udaf", "members": 12, "caisses": [CAISSE], "convention": {"caisse": CAISSE, "start": "2025-01-01", "end": "2025-12-31"}})).await;
+    let pid = org["partner_id"].as_str().unwrap_or_default().to_owned();
+    let (status, _) = stack.post(&format!("/api/agent/partners/{pid}/managers"), Some(admin), json!({"email": email, "last_name": "Robert", "first_name": "Alix", "function": "Mandataire"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let token = loop {
+        let outbox: Value = stack
+            .http
+            .get(format!("{}/dev/outbox", stack.url))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        if let Some(t) = outbox["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["to"] == email)
+            .and_then(|m| m["body"].as_str())
+            .and_then(|b| b.split('#').nth(1))
+            .map(|t| t.split_whitespace().next().unwrap_or("").to_owned())
+        {
+            break t;
+        }
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    stack
+        .post(
+            "/api/partner/activate",
+            None,
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    let (_, signed) = stack
+        .post(
+            "/api/auth/partner",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await;
+    let t = signed["token"].as_str().unwrap_or_default().to_owned();
+    stack
+        .post("/api/partner/cgu", Some(&t), json!({"version": "2026-11"}))
+        .await;
+    (pid, t)
+}
+
+#[tokio::test]
+async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
+    let stack = TestStack::start().await;
+    let admin = admin(&stack).await;
+    let (pid_a, partner_a) = partner(&stack, &admin, "CCAS A", "alix@ccas-a.fr").await;
+    let (pid_g, guardian) = partner(&stack, &admin, "UDAF G", "alix@udaf-g.fr").await;
+    let (_, partner_b) = partner(&stack, &admin, "Mission locale B", "alix@ml-b.fr").await;
+
+    let x = fresh_nir(62, 4);
+    let y = fresh_nir(48, 9);
+    let mut protected = beneficiary(&y, "1948-09-02", "TUTELLE1", CAISSE, &months_from_today(2));
+    protected["guardian_partner_id"] = json!(pid_g);
+    stack
+        .import(
+            "filing.jsonl",
+            &[
+                beneficiary(&x, "1962-04-05", "LETTRE62", CAISSE, &months_from_today(3))
+                    .to_string(),
+                protected.to_string(),
+            ],
+        )
+        .await;
+
+    // Consent first, then the letter's three answers, as for the person's own sign-in.
+    let file = |nir: &str, birth: &str, code: &str, consent: bool| json!({"nir": nir, "birth_date": birth, "renewal_code": code, "consent": consent});
+    let (status, body) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(&partner_a),
+            file(&x, "1962-04-05", "LETTRE62", false),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("consent_required"))
+    );
+    let (status, body) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(&partner_a),
+            file(&x, "1962-04-05", "LETTRE00", true),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+    let (status, draft) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(&partner_a),
+            file(&x, "1962-04-05", "lettre62", true),
+        )
+        .await;
+    assert_eq!(
+        (status, draft["status"].as_str()),
+        (StatusCode::CREATED, Some("draft")),
+        "{draft}"
+    );
+    assert_eq!(
+        (
+            draft["filed_by"]["partner_id"].as_str(),
+            draft["filed_by"]["partner_name"].as_str()
+        ),
+        (Some(pid_a.as_str()), Some("CCAS A"))
+    );
+    assert_eq!(draft["history"][0]["actor"], "partner");
+    let id = draft["id"].as_str().unwrap_or_default().to_owned();
+
+    // The partner fills and submits through the beneficiary routes with its own token.
+    let path = format!("/api/renewals/{id}");
+    let form = json!({"version": 1, "household": draft["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
+    let (status, _) = stack.put(&path, &partner_a, form).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, submitted) = stack
+        .post(&format!("{path}/submit"), Some(&partner_a), json!({}))
+        .await;
+    assert_eq!(
+        (status, submitted["status"].as_str()),
+        (StatusCode::OK, Some("submitted"))
+    );
+    assert_eq!(submitted["history"][1]["actor"], "partner");
+    assert!(
+        submitted.get("estimate").is_none(),
+        "no amounts for a partner who is not guardian"
+    );
+
+    // The beneficiary sees who filed it.
+    let me = stack.sign_in(&x, "1962-04-05", "LETTRE62").await;
+    let (_, mine) = stack.get(&path, &me).await;
+    assert_eq!(mine["filed_by"]["partner_name"], "CCAS A");
+
+    // Another organisation: 404 on the renewal, the partner's own list only holds its own.
+    let (status, _) = stack.get(&path, &partner_b).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = stack.put(&path, &partner_b, json!({"version": 3})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list_b) = stack.get("/api/partner/requests", &partner_b).await;
+    assert_eq!(list_b["items"], json!([]));
+    let (_, list_a) = stack.get("/api/partner/requests", &partner_a).await;
+    assert_eq!(list_a["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list_a["items"][0]["status"], "submitted");
+    assert!(
+        !list_a.to_string().contains("cents"),
+        "never an amount: {list_a}"
+    );
+
+    // The legal guardian sees the amounts.
+    let (status, g) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(&guardian),
+            file(&y, "1948-09-02", "TUTELLE1", true),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{g}");
+    let gid = g["id"].as_str().unwrap_or_default().to_owned();
+    let form = json!({"version": 1, "household": g["household"], "resources": [{"member": "applicant", "kind": "pension", "monthly_cents": 95000}], "housing": {"status": "owner"}, "manager": "caisse"});
+    let (status, filled) = stack
+        .put(&format!("/api/renewals/{gid}"), &guardian, form)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        filled.get("estimate").is_some(),
+        "a guardian sees the amounts: {filled}"
+    );
+    let (status, _) = stack.get(&format!("/api/renewals/{gid}"), &partner_a).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The convention with the caisse ends: access is lost at once.
+    let (status, _) = stack
+        .post(
+            &format!("/api/agent/partners/{pid_a}/conventions/{CAISSE}/terminate"),
+            Some(&admin),
+            json!({"date": c2s_domain::dates::format_date(today())}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = stack.get(&path, &partner_a).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("convention_ended"))
+    );
+    let (status, body) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(&partner_a),
+            file(&x, "1962-04-05", "LETTRE62", true),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("convention_ended"))
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
+    let stack = TestStack::start().await;
+    let admin = admin(&stack).await;
+    let (_, partner_a) = partner(&stack, &admin, "France Services", "alix@fs.fr").await;
+    let x = fresh_nir(70, 6);
+    stack
+        .import(
+            "takeup.jsonl",
+            &[
+                beneficiary(&x, "1970-06-06", "REPRISE7", CAISSE, &months_from_today(1))
+                    .to_string(),
+            ],
+        )
+        .await;
+    let me = stack.sign_in(&x, "1970-06-06", "REPRISE7").await;
+    let (_, started) = stack.post("/api/renewals", Some(&me), json!({})).await;
+    let (status, taken) = stack.post("/api/partner/renewals", Some(&partner_a), json!({"nir": x, "birth_date": "1970-06-06", "renewal_code": "REPRISE7", "consent": true})).await;
+    assert_eq!(
+        (status, taken["id"].clone()),
+        (StatusCode::OK, started["id"].clone())
+    );
+    assert_eq!(taken["filed_by"]["partner_name"], "France Services");
+    // A partner's token does not start renewals on the beneficiary route.
+    let (status, _) = stack
+        .post("/api/renewals", Some(&partner_a), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    stack.stop().await;
+}
