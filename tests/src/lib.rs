@@ -384,6 +384,62 @@ impl TestStack {
         }
     }
 
+    /// An organisation conventioned with `caisse` (by `admin`, an admin_partenaires of that
+    /// caisse), with one gestionnaire activated through the outbox, signed in and past the
+    /// conditions of use. Returns (partner id, partner token).
+    pub async fn onboard_partner(&self, admin: &str, name: &str, email: &str) -> (String, String) {
+        const PASSWORD: &str = "Trois chats sur un toit 2026";
+        let caisse = "rouen-elbeuf-dieppe";
+        let (_, org) = self.post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "udaf", "members": 12, "caisses": [caisse], "convention": {"caisse": caisse, "start": "2025-01-01", "end": "2025-12-31"}})).await;
+        let pid = org["partner_id"].as_str().unwrap_or_default().to_owned();
+        let (status, _) = self.post(&format!("/api/agent/partners/{pid}/managers"), Some(admin), json!({"email": email, "last_name": "Robert", "first_name": "Alix", "function": "Mandataire"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let token = loop {
+            let outbox: Value = self
+                .http
+                .get(format!("{}/dev/outbox", self.url))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            let found = outbox["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|m| m["to"] == email)
+                .and_then(|m| m["body"].as_str())
+                .and_then(|b| b.split('#').nth(1))
+                .map(|t| t.split_whitespace().next().unwrap_or("").to_owned());
+            if let Some(t) = found {
+                break t;
+            }
+            assert!(Instant::now() < deadline, "no activation email");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let (status, _) = self
+            .post(
+                "/api/partner/activate",
+                None,
+                json!({"token": token, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, signed) = self
+            .post(
+                "/api/auth/partner",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        let t = signed["token"].as_str().unwrap_or_default().to_owned();
+        self.post("/api/partner/cgu", Some(&t), json!({"version": "2026-11"}))
+            .await;
+        (pid, t)
+    }
+
     /// Stops the stack and checks that no NIR this test imported was ever logged.
     pub async fn stop(self) {
         let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();

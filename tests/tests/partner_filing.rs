@@ -4,10 +4,8 @@
 
 use c2s_tests::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 const CAISSE: &str = "rouen-elbeuf-dieppe";
-const PASSWORD: &str = "Trois chats sur un toit 2026";
 
 async fn admin(stack: &TestStack) -> String {
     let (_, body) = stack
@@ -20,65 +18,19 @@ async fn admin(stack: &TestStack) -> String {
     body["token"].as_str().unwrap_or_default().to_owned()
 }
 
-/// An organisation with one ready gestionnaire; returns (partner id, partner token).
-async fn partner(stack: &TestStack, admin: &str, name: &str, email: &str) -> (String, String) {
-    let (_, org) = stack.post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "udaf", "members": 12, "caisses": [CAISSE], "convention": {"caisse": CAISSE, "start": "2025-01-01", "end": "2025-12-31"}})).await;
-    let pid = org["partner_id"].as_str().unwrap_or_default().to_owned();
-    let (status, _) = stack.post(&format!("/api/agent/partners/{pid}/managers"), Some(admin), json!({"email": email, "last_name": "Robert", "first_name": "Alix", "function": "Mandataire"})).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let token = loop {
-        let outbox: Value = stack
-            .http
-            .get(format!("{}/dev/outbox", stack.url))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .json()
-            .await
-            .unwrap_or(Value::Null);
-        if let Some(t) = outbox["messages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| m["to"] == email)
-            .and_then(|m| m["body"].as_str())
-            .and_then(|b| b.split('#').nth(1))
-            .map(|t| t.split_whitespace().next().unwrap_or("").to_owned())
-        {
-            break t;
-        }
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    stack
-        .post(
-            "/api/partner/activate",
-            None,
-            json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
-    let (_, signed) = stack
-        .post(
-            "/api/auth/partner",
-            None,
-            json!({"email": email, "password": PASSWORD}),
-        )
-        .await;
-    let t = signed["token"].as_str().unwrap_or_default().to_owned();
-    stack
-        .post("/api/partner/cgu", Some(&t), json!({"version": "2026-11"}))
-        .await;
-    (pid, t)
-}
-
 #[tokio::test]
 async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
     let stack = TestStack::start().await;
     let admin = admin(&stack).await;
-    let (pid_a, partner_a) = partner(&stack, &admin, "CCAS A", "alix@ccas-a.fr").await;
-    let (pid_g, guardian) = partner(&stack, &admin, "UDAF G", "alix@udaf-g.fr").await;
-    let (_, partner_b) = partner(&stack, &admin, "Mission locale B", "alix@ml-b.fr").await;
+    let (pid_a, partner_a) = stack
+        .onboard_partner(&admin, "CCAS A", "alix@ccas-a.fr")
+        .await;
+    let (pid_g, guardian) = stack
+        .onboard_partner(&admin, "UDAF G", "alix@udaf-g.fr")
+        .await;
+    let (_, partner_b) = stack
+        .onboard_partner(&admin, "Mission locale B", "alix@ml-b.fr")
+        .await;
 
     let x = fresh_nir(62, 4);
     let y = fresh_nir(48, 9);
@@ -233,7 +185,9 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
 async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
     let stack = TestStack::start().await;
     let admin = admin(&stack).await;
-    let (_, partner_a) = partner(&stack, &admin, "France Services", "alix@fs.fr").await;
+    let (_, partner_a) = stack
+        .onboard_partner(&admin, "France Services", "alix@fs.fr")
+        .await;
     let x = fresh_nir(70, 6);
     stack
         .import(

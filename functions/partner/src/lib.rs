@@ -23,7 +23,7 @@ use c2s_platform::http::{
     bearer, finish, json, json_body, method_not_allowed, segments, text, ApiError,
 };
 use c2s_platform::outbox::{Outbox, OutboxMessage};
-use c2s_platform::partners::{AccountRecord, OrgRecord, PartnerStore};
+use c2s_platform::partners::{AccountRecord, OrgRecord, PartnerStore, RequestRecord};
 use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::renewals::{new_draft, CreateError, FiledBy, RenewalStore};
 use c2s_platform::store::StoreError;
@@ -123,6 +123,21 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         (&Method::GET, ["api", "partner", "requests"]) => {
             finish("GET /api/partner/requests", requests(app, &req).await)
         }
+        (&Method::POST, ["api", "partner", "reports"]) => finish(
+            "POST /api/partner/reports",
+            new_request(app, &req, None).await,
+        ),
+        (&Method::POST, ["api", "partner", "requests"]) => finish(
+            "POST /api/partner/requests",
+            new_request(app, &req, Some(())).await,
+        ),
+        (&Method::GET, ["api", "agent", "reports"]) => {
+            finish("GET /api/agent/reports", agent_reports(app, &req).await)
+        }
+        (&Method::POST, ["api", "agent", "reports", rid, "answer"]) => finish(
+            "POST /api/agent/reports/{rid}/answer",
+            agent_answer(app, &req, rid).await,
+        ),
         (&Method::POST, ["api", "partner", "activate"]) => {
             finish("POST /api/partner/activate", activate(app, &req).await)
         }
@@ -1210,5 +1225,289 @@ async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
             })
         })
         .collect();
+    let mut items = items;
+    for r in app
+        .partners
+        .requests_of(&c.org.partner_id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        items.push(request_view(&r));
+    }
     Ok(json(StatusCode::OK, &json!({"items": items})))
+}
+
+// ------------------------------------------------------------------ signalements and requests
+
+pub const MOTIVES: &[&str] = &[
+    "renewal_help",
+    "documents_missing",
+    "no_answer",
+    "rights_interrupted",
+    "payment_issue",
+    "contact_change",
+    "language_barrier",
+    "other",
+];
+
+fn request_view(r: &RequestRecord) -> Value {
+    json!({
+        "type": r.kind, "id": r.request_id, "request_id": r.request_id, "status": r.status, "caisse": r.req_caisse,
+        "civility": r.civility, "last_name": r.last_name, "first_name": r.first_name,
+        "birth_date": c2s_domain::dates::format_date(r.birth_date), "department": r.department, "motive": r.motive,
+        "comment": r.comment, "answer": r.answer, "partner_id": r.partner_id, "partner_name": r.partner_name,
+        "created_at": c2s_domain::dates::format_instant(r.created_at),
+    })
+}
+
+/// A signalement (`kind` absent) or another request (`kind`: appointment or document). The
+/// person is identified by civility, names, birth date and department; no field may hold a
+/// NIR; health terms in the comment are refused unless the author confirms.
+async fn new_request(
+    app: &App,
+    req: &Request,
+    other: Option<()>,
+) -> Result<Response<Body>, ApiError> {
+    let c = partner(app, req, true).await?;
+    let body = json_body(req)?;
+    let nir_anywhere = body.as_object().is_some_and(|o| {
+        o.values().any(|v| {
+            v.as_str().is_some_and(c2s_domain::text::contains_nir_like)
+                || v.as_u64()
+                    .is_some_and(|n| c2s_domain::text::contains_nir_like(&n.to_string()))
+        })
+    });
+    if nir_anywhere {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nir_not_allowed", "Le numéro de sécurité sociale ne doit figurer nulle part : identifiez la personne par sa civilité, ses nom et prénom, sa date de naissance et son département."));
+    }
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut errors = Vec::new();
+    let kind = match other {
+        None => "signalement".to_owned(),
+        Some(()) => match text("kind").as_str() {
+            k @ ("appointment" | "document") => k.to_owned(),
+            _ => {
+                errors.push(FieldError::new(
+                    "kind",
+                    "invalid_enum",
+                    "Le type de demande doit être appointment ou document.",
+                ));
+                String::new()
+            }
+        },
+    };
+    let civility = match text("civility").to_lowercase().as_str() {
+        "madame" | "mme" => "madame",
+        "monsieur" | "m" | "m." => "monsieur",
+        _ => {
+            errors.push(FieldError::new(
+                "civility",
+                "invalid_enum",
+                "La civilité doit être madame ou monsieur.",
+            ));
+            ""
+        }
+    };
+    let last = Name::parse(&text("last_name"));
+    let first = Name::parse(&text("first_name"));
+    if last.is_none() {
+        errors.push(FieldError::new(
+            "last_name",
+            "invalid_name",
+            "Indiquez le nom, en lettres.",
+        ));
+    }
+    if first.is_none() {
+        errors.push(FieldError::new(
+            "first_name",
+            "invalid_name",
+            "Indiquez le prénom, en lettres.",
+        ));
+    }
+    let birth = parse_date(&text("birth_date"))
+        .ok()
+        .filter(|d| *d <= today() && d.year() >= 1890);
+    if birth.is_none() {
+        errors.push(FieldError::new(
+            "birth_date",
+            "invalid_date",
+            "Indiquez une date de naissance réelle, au format AAAA-MM-JJ.",
+        ));
+    }
+    let department = text("department").to_uppercase();
+    let department_ok = matches!(department.len(), 2 | 3)
+        && (department.bytes().all(|b| b.is_ascii_digit())
+            || department == "2A"
+            || department == "2B");
+    if !department_ok {
+        errors.push(FieldError::new(
+            "department",
+            "invalid_department",
+            "Indiquez le département (deux ou trois chiffres, 2A, 2B).",
+        ));
+    }
+    let motive = text("motive");
+    if kind == "signalement" && !MOTIVES.contains(&motive.as_str()) {
+        errors.push(FieldError::new(
+            "motive",
+            "invalid_enum",
+            "Choisissez un motif dans la liste.",
+        ));
+    }
+    let comment = text("comment");
+    if comment.chars().count() > 1000 {
+        errors.push(FieldError::new(
+            "comment",
+            "too_long",
+            "Le commentaire est limité à 1000 caractères.",
+        ));
+    }
+    let caisses = c2s_domain::partner::active_caisses(&c.org.conventions, today());
+    let caisse = match body.get("caisse").and_then(Value::as_str) {
+        Some(cs) if caisses.iter().any(|x| x == cs) => Some(cs.to_owned()),
+        Some(_) => {
+            errors.push(FieldError::new(
+                "caisse",
+                "no_convention",
+                "Votre organisme n'a pas de convention en vigueur avec cette caisse.",
+            ));
+            None
+        }
+        None => caisses.first().cloned(),
+    };
+    let (Some(last), Some(first), Some(birth_date), Some(caisse)) = (last, first, birth, caisse)
+    else {
+        if errors.is_empty() {
+            return Err(c2s_platform::access::convention_ended());
+        }
+        return Err(ApiError::invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let terms = c2s_domain::text::health_terms(&comment);
+    if !terms.is_empty() && body.get("confirm").and_then(Value::as_bool) != Some(true) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "health_data", "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez (confirm: true) qu'elles sont nécessaires.").with("terms", terms));
+    }
+    let record = RequestRecord {
+        request_id: format!(
+            "{}.{}",
+            c.org.partner_id,
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ),
+        partner_id: c.org.partner_id.clone(),
+        partner_name: c.org.name.clone(),
+        kind,
+        req_caisse: caisse,
+        civility: civility.to_owned(),
+        last_name: last.as_str().to_owned(),
+        first_name: first.as_str().to_owned(),
+        birth_date,
+        department,
+        motive,
+        comment,
+        status: "open".to_owned(),
+        answer: None,
+        answered_by: None,
+        created_by: c.account.account_id.clone(),
+        created_at: OffsetDateTime::now_utc(),
+        version: 1,
+    };
+    app.partners
+        .put_request(&record, None)
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!(kind = %record.kind, "partner request filed");
+    let mut v = request_view(&record);
+    if record.kind == "document" {
+        v["delivery"] = json!("Le document sera envoyé à l'adresse de la personne connue de la caisse, jamais au partenaire.");
+    }
+    Ok(json(StatusCode::CREATED, &v))
+}
+
+async fn caisse_agent(app: &App, req: &Request) -> Result<AgentClaims, ApiError> {
+    let token = bearer(req).ok_or_else(ApiError::unauthenticated)?;
+    let claims = app
+        .agents
+        .verify(token)
+        .await
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !claims.has_any(&[Role::Instructeur, Role::Superviseur]) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(claims)
+}
+
+async fn agent_reports(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = caisse_agent(app, req).await?;
+    let items = app
+        .partners
+        .requests_to(&claims.caisse)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": items.iter().map(request_view).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn agent_answer(app: &App, req: &Request, rid: &str) -> Result<Response<Body>, ApiError> {
+    let claims = caisse_agent(app, req).await?;
+    let mut r = match app
+        .partners
+        .request(rid)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        Some(r) if r.req_caisse == claims.caisse => r,
+        _ => return Err(ApiError::not_found()),
+    };
+    let body = json_body(req)?;
+    let answer = body
+        .get("answer")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    if answer.is_empty() || answer.chars().count() > 2000 {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "answer",
+            "invalid_length",
+            "La réponse est vide ou trop longue.",
+        )]));
+    }
+    if c2s_domain::text::contains_nir_like(&answer) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nir_not_allowed",
+            "Un numéro de sécurité sociale ne doit pas figurer dans la réponse.",
+        ));
+    }
+    let status = match body.get("status").and_then(Value::as_str) {
+        None => "answered",
+        Some(s @ ("answered" | "closed")) => s,
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "status",
+                "invalid_enum",
+                "Le statut doit être answered ou closed.",
+            )]))
+        }
+    };
+    let expected = r.version;
+    r.answer = Some(answer);
+    r.answered_by = Some(claims.sub.clone());
+    r.status = status.to_owned();
+    r.version += 1;
+    app.partners
+        .put_request(&r, Some(expected))
+        .await
+        .map_err(conflict)?;
+    Ok(json(StatusCode::OK, &request_view(&r)))
 }

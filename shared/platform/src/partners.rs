@@ -58,6 +58,35 @@ pub enum Access {
     NoConvention,
 }
 
+/// A partner's request to the caisse: a difficulty report (signalement), an appointment, a
+/// document to send to the person's address on file. Identifies the person by civility,
+/// names, birth date and department, never by NIR.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// `<partner id>.<random>`: the agents' routes find the organisation from it.
+    pub request_id: String,
+    pub partner_id: String,
+    pub partner_name: String,
+    pub kind: String,
+    /// The caisse it goes to (index `by_caisse`).
+    pub req_caisse: String,
+    pub civility: String,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(with = "dates::iso")]
+    pub birth_date: time::Date,
+    pub department: String,
+    pub motive: String,
+    pub comment: String,
+    pub status: String,
+    pub answer: Option<String>,
+    pub answered_by: Option<String>,
+    pub created_by: String,
+    #[serde(with = "dates::instant")]
+    pub created_at: OffsetDateTime,
+    pub version: u64,
+}
+
 fn org_pk(partner_id: &str) -> String {
     format!("org#{partner_id}")
 }
@@ -256,6 +285,97 @@ impl PartnerStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
+    }
+
+    pub async fn put_request(
+        &self,
+        r: &RequestRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let item = to_item(
+            r,
+            &[
+                ("pk", &org_pk(&r.partner_id)),
+                ("sk", &format!("request#{}", r.request_id)),
+            ],
+        )?;
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(v)),
+        };
+        put.send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn request(&self, request_id: &str) -> Result<Option<RequestRecord>, StoreError> {
+        let Some((partner_id, _)) = request_id.split_once('.') else {
+            return Ok(None);
+        };
+        if request_id.len() > 100 {
+            return Ok(None);
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &org_pk(partner_id),
+                &format!("request#{request_id}"),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// The organisation's requests, newest first.
+    pub async fn requests_of(&self, partner_id: &str) -> Result<Vec<RequestRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
+            .expression_attribute_values(":pk", s(org_pk(partner_id)))
+            .expression_attribute_values(":r", s("request#"))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let mut items: Vec<RequestRecord> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        Ok(items)
+    }
+
+    /// The requests sent to a caisse, newest first (index `by_caisse`).
+    pub async fn requests_to(&self, caisse: &str) -> Result<Vec<RequestRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_caisse")
+            .key_condition_expression("req_caisse = :c")
+            .expression_attribute_values(":c", s(caisse))
+            .scan_index_forward(false)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Reads an activation link without using it: (partner id, account id) if valid.
