@@ -354,7 +354,7 @@ impl PartnerStore {
             .into_iter()
             .map(from_item)
             .collect::<Result<_, _>>()?;
-        items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        items.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         Ok(items)
     }
 
