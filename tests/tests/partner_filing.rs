@@ -3,7 +3,7 @@
 //! guardian, another organisation kept out, and access lost when the convention ends.
 
 use c2s_tests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const CAISSE: &str = "rouen-elbeuf-dieppe";
 
