@@ -379,6 +379,7 @@ async fn create_org(app: &App, req: &Request) -> Result<Response<Body>, ApiError
         email_domains: domains,
         conventions,
         active: true,
+        caisses_removed: Vec::new(),
         created_at: OffsetDateTime::now_utc(),
         version: 1,
     };
@@ -623,6 +624,7 @@ async fn open_account(
         created_by: created_by.to_owned(),
         created_at: OffsetDateTime::now_utc(),
         deactivated_at: None,
+        reminded_for: None,
         version: 1,
     };
     let token = format!(
@@ -744,7 +746,7 @@ async fn modify_manager(
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
 
-fn deactivate(a: &mut AccountRecord) {
+pub fn deactivate(a: &mut AccountRecord) {
     a.status = AccountStatus::Deactivated;
     a.deactivated_at = Some(OffsetDateTime::now_utc());
     a.version += 1;

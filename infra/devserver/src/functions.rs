@@ -10,9 +10,14 @@ use std::sync::Arc;
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
 pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
 
+/// A scheduled job: runs once, answers its report.
+pub type JobHandler =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<serde_json::Value, String>> + Send + Sync>;
+
 pub enum Handler {
     Http(HttpHandler),
     Queue(QueueHandler),
+    Job(JobHandler),
 }
 
 macro_rules! http {
@@ -35,6 +40,16 @@ macro_rules! queue {
     }};
 }
 
+macro_rules! job {
+    ($krate:ident, $env:expr, $clients:expr) => {{
+        let app = Arc::new($krate::App::from_env($env, $clients)?);
+        Handler::Job(Arc::new(move || {
+            let app = app.clone();
+            Box::pin(async move { $krate::run(&app).await })
+        }))
+    }};
+}
+
 /// `binary` is the function's `BuildProperties.Binary` in the template.
 pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handler>, ConfigError> {
     Ok(Some(match binary {
@@ -46,6 +61,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "upload" => http!(upload, env, clients),
         "document-check" => queue!(document_check, env, clients),
         "sync-in" => queue!(sync_in, env, clients),
+        "partner-lifecycle" => job!(partner_lifecycle, env, clients),
         _ => return Ok(None),
     }))
 }

@@ -125,7 +125,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let mut routes = Vec::new();
     let mut tasks = Vec::new();
     let mut envs = HashMap::new();
-    let mut jobs = Vec::new();
+    let mut jobs = HashMap::new();
 
     for f in template.functions() {
         let mut vars = HashMap::new();
@@ -151,7 +151,6 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         let handler = functions::build(&f.binary, &env, &clients)
             .map_err(|e| DevError::Config(f.logical_id.clone(), e))?;
         envs.insert(f.logical_id.clone(), env);
-        jobs.extend(f.schedules.iter().cloned());
         match handler {
             Some(Handler::Http(h)) => {
                 for r in &f.routes {
@@ -190,6 +189,13 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                         stop_rx.clone(),
                     )));
                 }
+            }
+            // A job only where the template schedules it.
+            Some(Handler::Job(h)) if !f.schedules.is_empty() => {
+                jobs.insert(f.binary.clone(), h);
+            }
+            Some(Handler::Job(_)) => {
+                tracing::warn!(function = %f.logical_id, "job without a schedule in the template")
             }
             None => tracing::warn!(function = %f.logical_id, "no local handler for this function"),
         }

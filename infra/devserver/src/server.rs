@@ -41,7 +41,8 @@ pub struct DevState {
     pub routes: Vec<Route>,
     pub stack: StackInfo,
     pub idp: DevIdp,
-    pub jobs: Vec<String>,
+    /// Scheduled functions, by binary name: `POST /dev/run/<name>` runs one now.
+    pub jobs: std::collections::HashMap<String, crate::functions::JobHandler>,
     pub demo: Vec<DemoAccount>,
     /// The messages people would have received (newest last).
     pub outbox: Arc<tokio::sync::Mutex<Vec<Value>>>,
@@ -157,10 +158,28 @@ async fn token(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> R
     }
 }
 
-async fn run_job(State(state): State<Arc<DevState>>, Path(_job): Path<String>) -> Response {
-    // Scheduled functions of the template are registered here as they are added.
-    let known: Value = json!(state.jobs);
-    (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response()
+async fn run_job(State(state): State<Arc<DevState>>, Path(job): Path<String>) -> Response {
+    let Some(handler) = state.jobs.get(&job) else {
+        let mut known: Vec<&String> = state.jobs.keys().collect();
+        known.sort();
+        return (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response();
+    };
+    match handler().await {
+        Ok(report) => (
+            StatusCode::OK,
+            [("cache-control", "no-store")],
+            Json(json!({"job": job, "report": report})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "job failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "job_failed",
+                "Le traitement a échoué ; voir les journaux du serveur.",
+            )
+        }
+    }
 }
 
 async fn demo(State(state): State<Arc<DevState>>) -> Response {

@@ -19,6 +19,9 @@ pub struct OrgRecord {
     pub email_domains: Vec<String>,
     pub conventions: Vec<Convention>,
     pub active: bool,
+    /// Caisses whose convention ended and whose access the lifecycle job has removed.
+    #[serde(default)]
+    pub caisses_removed: Vec<String>,
     #[serde(with = "dates::instant")]
     pub created_at: OffsetDateTime,
     pub version: u64,
@@ -45,6 +48,9 @@ pub struct AccountRecord {
     pub created_at: OffsetDateTime,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub deactivated_at: Option<OffsetDateTime>,
+    /// The password a renewal reminder was sent for (its setting time), so one is sent once.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub reminded_for: Option<OffsetDateTime>,
     pub version: u64,
 }
 
@@ -376,6 +382,56 @@ impl PartnerStore {
             .into_iter()
             .map(from_item)
             .collect()
+    }
+
+    /// Every organisation, page by page: the daily lifecycle job reads them all (a few
+    /// thousand at most for the whole country).
+    pub async fn all_orgs(&self) -> Result<Vec<OrgRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :org")
+                .expression_attribute_values(":org", s("org"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item::<OrgRecord>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes an account and frees its address.
+    pub async fn delete_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
+        let delete = |k| {
+            aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(build)
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(delete(key(
+                &org_pk(&a.partner_id),
+                &format!("account#{}", a.account_id),
+            ))?)
+            .transact_items(delete(key(&email_pk(&a.email), "email"))?)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
     }
 
     /// Reads an activation link without using it: (partner id, account id) if valid.

@@ -1,0 +1,129 @@
+//! `partner-lifecycle` (daily): partner accounts follow their organisation's conventions.
+//! When every convention has ended, all accounts are deactivated; when one caisse's convention
+//! ended, that caisse's access is recorded as removed (the access checks already refuse it);
+//! accounts deactivated 6 months ago are deleted; passwords older than 80 days get one
+//! renewal reminder. Safe to run twice: the second run finds nothing left to do.
+
+use c2s_domain::partner::{active_caisses, AccountStatus};
+use c2s_platform::auth::today;
+use c2s_platform::aws::Clients;
+use c2s_platform::outbox::{Outbox, OutboxMessage};
+use c2s_platform::partners::PartnerStore;
+use c2s_platform::{ConfigError, Env};
+use serde::Serialize;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+const DELETE_AFTER: Duration = Duration::days(183);
+const REMIND_AFTER: Duration = Duration::days(80);
+
+pub struct App {
+    partners: PartnerStore,
+    outbox: Outbox,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        Ok(App {
+            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
+            outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
+        })
+    }
+}
+
+/// What a run did; counts only, no personal data.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub organisations: u64,
+    pub organisations_deactivated: u64,
+    pub accounts_deactivated: u64,
+    pub caisses_removed: u64,
+    pub accounts_deleted: u64,
+    pub password_reminders: u64,
+}
+
+pub async fn run(app: &App) -> Result<Value, String> {
+    let report = lifecycle(app).await?;
+    tracing::info!(?report, "partner lifecycle");
+    serde_json::to_value(report).map_err(|e| e.to_string())
+}
+
+pub async fn lifecycle(app: &App) -> Result<Report, String> {
+    let now = OffsetDateTime::now_utc();
+    let day = today();
+    let mut report = Report::default();
+    for mut org in app.partners.all_orgs().await.map_err(|e| e.to_string())? {
+        report.organisations += 1;
+        let active = active_caisses(&org.conventions, day);
+        let ended: Vec<String> = org
+            .caisses
+            .iter()
+            .filter(|c| !active.contains(c) && !org.caisses_removed.contains(c))
+            .cloned()
+            .collect();
+        let everything_ended = active.is_empty();
+        if !ended.is_empty() || (everything_ended && org.active) {
+            let expected = org.version;
+            report.caisses_removed += ended.len() as u64;
+            org.caisses_removed.extend(ended);
+            if everything_ended && org.active {
+                org.active = false;
+                report.organisations_deactivated += 1;
+            }
+            org.version += 1;
+            app.partners
+                .save_org(&org, expected)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        for mut a in app
+            .partners
+            .accounts(&org.partner_id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            if everything_ended && a.status != AccountStatus::Deactivated {
+                let expected = a.version;
+                partner::deactivate(&mut a);
+                app.partners
+                    .save_account(&a, expected)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                report.accounts_deactivated += 1;
+                continue;
+            }
+            if a.status == AccountStatus::Deactivated
+                && a.deactivated_at.is_some_and(|t| now - t >= DELETE_AFTER)
+            {
+                app.partners
+                    .delete_account(&a)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                report.accounts_deleted += 1;
+                continue;
+            }
+            let due = a.status == AccountStatus::Active
+                && a.password_set_at.is_some_and(|t| now - t >= REMIND_AFTER)
+                && a.reminded_for != a.password_set_at;
+            if due {
+                let message = OutboxMessage {
+                    channel: "email".into(),
+                    to: a.email.clone(),
+                    subject: "Votre mot de passe C2S en ligne arrive à échéance".into(),
+                    body: format!("Bonjour {},\n\nVotre mot de passe partenaire doit être renouvelé tous les 90 jours : changez-le depuis votre espace avant son échéance.", a.first_name),
+                    kind: "password_reminder".into(),
+                };
+                app.outbox.send(&message).await?;
+                let expected = a.version;
+                a.reminded_for = a.password_set_at;
+                a.version += 1;
+                app.partners
+                    .save_account(&a, expected)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                report.password_reminders += 1;
+            }
+        }
+    }
+    Ok(report)
+}
