@@ -121,6 +121,19 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = stack.put(&path, &partner_b, json!({"version": 3})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let routes = [
+        stack.post(&format!("{path}/submit"), Some(&partner_b), json!({})).await,
+        stack.post(&format!("{path}/withdraw"), Some(&partner_b), json!({})).await,
+        stack.post(&format!("{path}/documents"), Some(&partner_b), json!({"kind": "payslip", "filename": "a.pdf", "content_type": "application/pdf", "size": 10})).await,
+        stack.call(reqwest::Method::DELETE, &format!("{path}/documents/any"), Some(&partner_b), None).await,
+    ];
+    for (status, body) in routes {
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "organisation B on A's renewal: {body}"
+        );
+    }
     let (_, list_b) = stack.get("/api/partner/requests", &partner_b).await;
     assert_eq!(list_b["items"], json!([]));
     let (_, list_a) = stack.get("/api/partner/requests", &partner_a).await;

@@ -147,5 +147,61 @@ async fn accounts_follow_their_conventions_and_age_out() {
         .filter(|m| m["kind"] == "password_reminder" && m["to"] == "alix@ccas-ouvert.fr")
         .count();
     assert_eq!(reminders, 1);
+
+    // Past 90 days the password must be renewed before anything else.
+    age(&stack, &kept, &kept_aid, "password_set_at", 91).await;
+    let (status, body) = stack.get("/api/partner/requests", &kept_token).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_expired"))
+    );
+    let change = |new: &str| json!({"current_password": "Trois chats sur un toit 2026", "new_password": new});
+    let (status, _) = stack
+        .post(
+            "/api/partner/password",
+            Some(&kept_token),
+            change("Trois chats sur un toit 2026"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the same password again"
+    );
+    let (status, _) = stack
+        .post(
+            "/api/partner/password",
+            Some(&kept_token),
+            change("Quatre souris dans un grenier"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = stack.get("/api/partner/requests", &kept_token).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A gestionnaire's details change through the CPAM only.
+    let (status, changed) = stack
+        .put_as(
+            &format!("/api/agent/partners/{kept}/accounts/{kept_aid}"),
+            &admin,
+            json!({"function": "Directrice", "phone": "02 35 11 22 33"}),
+        )
+        .await;
+    assert_eq!(
+        (status, changed["function"].as_str()),
+        (StatusCode::OK, Some("Directrice"))
+    );
+    let (status, _) = stack
+        .put_as(
+            &format!("/api/agent/partners/{kept}/accounts/{kept_aid}"),
+            &kept_token,
+            json!({"function": "Moi-même"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a partner token is no agent token"
+    );
     stack.stop().await;
 }
