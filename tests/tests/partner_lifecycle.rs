@@ -181,7 +181,7 @@ async fn accounts_follow_their_conventions_and_age_out() {
 
     // A gestionnaire's details change through the CPAM only.
     let (status, changed) = stack
-        .put_as(
+        .put(
             &format!("/api/agent/partners/{kept}/accounts/{kept_aid}"),
             &admin,
             json!({"function": "Directrice", "phone": "02 35 11 22 33"}),
@@ -192,7 +192,7 @@ async fn accounts_follow_their_conventions_and_age_out() {
         (StatusCode::OK, Some("Directrice"))
     );
     let (status, _) = stack
-        .put_as(
+        .put(
             &format!("/api/agent/partners/{kept}/accounts/{kept_aid}"),
             &kept_token,
             json!({"function": "Moi-même"}),
