@@ -111,6 +111,34 @@ async fn each_sample_event_runs_through_its_handler() {
     let response = review::handle(&app, http("review-queue.json", &[])).await;
     assert_eq!(response.status(), 401);
 
+    // partner: an admin partenaires of the caisse conventions a CCAS.
+    let (_, admin) = stack.post("/dev/token", None, serde_json::json!({"sub": "P1", "name": "Admin", "caisse": "rouen-elbeuf-dieppe", "roles": ["admin_partenaires"]})).await;
+    let (env, clients) = app_env("PartnerFunction");
+    let app = partner::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = partner::handle(
+        &app,
+        http(
+            "partner-create-org.json",
+            &[(
+                "REPLACE_WITH_AGENT_TOKEN",
+                admin["token"].as_str().unwrap_or_default(),
+            )],
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 201, "{:?}", body(&response));
+    assert_eq!(body(&response)["manager_limit"], 3);
+
+    // partner-lifecycle: the scheduled event runs the job over that organisation.
+    let (env, clients) = app_env("PartnerLifecycleFunction");
+    let app = partner_lifecycle::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let _scheduled: serde_json::Value = serde_json::from_str(&event("partner-lifecycle.json", &[]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = partner_lifecycle::run(&app)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["organisations"], 1);
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
