@@ -384,6 +384,33 @@ impl TestStack {
         }
     }
 
+    /// A beneficiary of `caisse` (born in 19`yy`) with a submitted renewal that needs no
+    /// document (no income). Returns (beneficiary token, renewal id, nir).
+    pub async fn submitted_renewal(&self, caisse: &str, yy: u8) -> (String, String, String) {
+        let nir = fresh_nir(yy, 3);
+        let birth = format!("19{yy:02}-03-10");
+        self.import(
+            &format!("f{}.jsonl", &nir[5..13]),
+            &[beneficiary(&nir, &birth, "AGENTS01", caisse, &months_from_today(2)).to_string()],
+        )
+        .await;
+        let token = self.sign_in(&nir, &birth, "AGENTS01").await;
+        let (_, r) = self.post("/api/renewals", Some(&token), json!({})).await;
+        let id = r["id"].as_str().unwrap_or_default().to_owned();
+        let form = json!({"version": 1, "household": r["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
+        let (status, _) = self.put(&format!("/api/renewals/{id}"), &token, form).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = self
+            .post(
+                &format!("/api/renewals/{id}/submit"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (token, id, nir)
+    }
+
     /// An organisation conventioned with `caisse` (by `admin`, an admin_partenaires of that
     /// caisse), with one gestionnaire activated through the outbox, signed in and past the
     /// conditions of use. Returns (partner id, partner token).

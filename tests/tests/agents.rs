@@ -21,40 +21,6 @@ async fn agent(stack: &TestStack, sub: &str, caisse: &str, roles: &[&str]) -> St
     body["token"].as_str().unwrap_or_default().to_owned()
 }
 
-/// A beneficiary of `caisse` with a submitted renewal (no income, so no document needed).
-/// Returns (beneficiary token, renewal id, nir).
-async fn submitted(stack: &TestStack, caisse: &str, yy: u8) -> (String, String, String) {
-    let nir = fresh_nir(yy, 3);
-    let birth = format!("19{yy:02}-03-10");
-    stack
-        .import(
-            &format!("{}.jsonl", uuid_like(&nir)),
-            &[beneficiary(&nir, &birth, "AGENTS01", caisse, &months_from_today(2)).to_string()],
-        )
-        .await;
-    let token = stack.sign_in(&nir, &birth, "AGENTS01").await;
-    let (_, r) = stack.post("/api/renewals", Some(&token), json!({})).await;
-    let id = r["id"].as_str().unwrap_or_default().to_owned();
-    let form = json!({"version": 1, "household": r["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
-    let (status, _) = stack
-        .put(&format!("/api/renewals/{id}"), &token, form)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, body) = stack
-        .post(
-            &format!("/api/renewals/{id}/submit"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (token, id, nir)
-}
-
-fn uuid_like(nir: &str) -> String {
-    format!("f{}", &nir[5..13])
-}
-
 fn audit_store(stack: &TestStack) -> AuditStore {
     AuditStore::new(stack.clients.dynamo.clone(), stack.table("AuditTable"))
 }
@@ -62,8 +28,8 @@ fn audit_store(stack: &TestStack) -> AuditStore {
 #[tokio::test]
 async fn an_agent_instructs_a_file_from_claim_to_decision() {
     let stack = TestStack::start().await;
-    let (beneficiary_token, id, _) = submitted(&stack, ROUEN, 71).await;
-    let (_, other_id, _) = submitted(&stack, HAVRE, 72).await;
+    let (beneficiary_token, id, _) = stack.submitted_renewal(ROUEN, 71).await;
+    let (_, other_id, _) = stack.submitted_renewal(HAVRE, 72).await;
     let instructeur = agent(&stack, "A1001", ROUEN, &["instructeur"]).await;
     let superviseur = agent(&stack, "S2001", ROUEN, &["superviseur"]).await;
 
@@ -385,7 +351,7 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
 #[tokio::test]
 async fn two_agents_claiming_at_once_exactly_one_wins() {
     let stack = TestStack::start().await;
-    let (_, id, _) = submitted(&stack, HAVRE, 73).await;
+    let (_, id, _) = stack.submitted_renewal(HAVRE, 73).await;
     let a = agent(&stack, "A1", HAVRE, &["instructeur"]).await;
     let b = agent(&stack, "B2", HAVRE, &["instructeur"]).await;
     let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), &a).await;
@@ -426,7 +392,7 @@ async fn each_kind_of_decision() {
     let agent_token = agent(&stack, "A7", HAVRE, &["instructeur"]).await;
     let mut files = Vec::new();
     for yy in [74, 75, 76] {
-        let (token, id, _) = submitted(&stack, HAVRE, yy).await;
+        let (token, id, _) = stack.submitted_renewal(HAVRE, yy).await;
         let (_, file) = stack
             .get(&format!("/api/agent/renewals/{id}"), &agent_token)
             .await;
@@ -529,7 +495,7 @@ async fn each_kind_of_decision() {
 #[tokio::test]
 async fn the_dpo_exports_everything_held_on_a_person() {
     let stack = TestStack::start().await;
-    let (_, id, nir) = submitted(&stack, ROUEN, 77).await;
+    let (_, id, nir) = stack.submitted_renewal(ROUEN, 77).await;
     let instructeur = agent(&stack, "A9", ROUEN, &["instructeur"]).await;
     stack
         .get(&format!("/api/agent/renewals/{id}"), &instructeur)
@@ -564,7 +530,7 @@ async fn the_dpo_exports_everything_held_on_a_person() {
 #[tokio::test]
 async fn every_route_for_every_role_and_caisse() {
     let stack = TestStack::start().await;
-    let (_, id, nir) = submitted(&stack, ROUEN, 78).await;
+    let (_, id, nir) = stack.submitted_renewal(ROUEN, 78).await;
     let routes: Vec<(&str, String, Option<Value>, &[&str])> = vec![
         (
             "GET",

@@ -139,6 +139,17 @@ async fn each_sample_event_runs_through_its_handler() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report["organisations"], 1);
 
+    // sync-out: the scheduled event with nothing decided yet exports nothing.
+    let (env, clients) = app_env("SyncOutFunction");
+    let app = sync_out::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("sync-out.json", &[])).unwrap_or_else(|e| panic!("{e}"));
+    let report = sync_out::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (report["exported"].clone(), report["files"].clone()),
+        (serde_json::json!(0), serde_json::json!([]))
+    );
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

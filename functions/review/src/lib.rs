@@ -558,6 +558,10 @@ async fn decide(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
             agent_id: claims.sub.clone(),
         });
         r.history.push(HistoryEntry { status, at: OffsetDateTime::now_utc(), actor: ActorKind::Agent });
+        // Every decision goes to the national system once (sync-out).
+        r.export_pending = Some("pending".into());
+        r.export_key = Some(format!("{}#{}", c2s_domain::dates::format_instant(OffsetDateTime::now_utc()), r.id));
+        r.export_batch = None;
         Ok(())
     })
     .await?;

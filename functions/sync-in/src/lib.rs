@@ -7,6 +7,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use c2s_domain::beneficiary::{parse_line, Beneficiary, Rejection};
+use c2s_domain::renewal::{ActorKind, HistoryEntry, Status};
 use c2s_domain::text::Email;
 use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
@@ -14,6 +15,7 @@ use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::idempotency::{Claim, IdempotencyStore};
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::renewals::RenewalStore;
 use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
@@ -23,6 +25,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 pub const BENEFICIARIES_PREFIX: &str = "inbound/beneficiaries/";
 pub const REJECTS_PREFIX: &str = "inbound/rejects/";
+pub const ACKS_PREFIX: &str = "inbound/acks/";
 /// A line longer than this is rejected without being held in memory.
 const MAX_LINE_BYTES: usize = 64 * 1024;
 const BATCH: usize = 25;
@@ -30,6 +33,7 @@ const BATCH: usize = 25;
 const IMPORT_CLAIM_SECONDS: i64 = 15 * 60;
 
 pub struct App {
+    renewals: RenewalStore,
     beneficiaries: BeneficiaryStore,
     idempotency: IdempotencyStore,
     objects: Objects,
@@ -39,11 +43,15 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        let beneficiaries =
+            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            beneficiaries: BeneficiaryStore::new(
+            renewals: RenewalStore::new(
                 clients.dynamo.clone(),
-                env.require("BENEFICIARIES_TABLE")?,
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
             ),
+            beneficiaries,
             idempotency: IdempotencyStore::new(
                 clients.dynamo.clone(),
                 env.require("IDEMPOTENCY_TABLE")?,
@@ -63,6 +71,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Object(#[from] ObjectError),
+    #[error("the acknowledgement is not the expected JSON")]
+    BadAck,
     #[error("reading the file failed: {0}")]
     Read(#[from] std::io::Error),
 }
@@ -99,9 +109,131 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
                 "beneficiaries file imported"
             );
         }
+        for object in objects
+            .iter()
+            .filter(|o| o.bucket == app.bucket && o.key.starts_with(ACKS_PREFIX))
+        {
+            let report = acknowledge(app, object).await?;
+            tracing::info!(
+                integrated = report.integrated,
+                sent_back = report.sent_back,
+                skipped = report.skipped,
+                "acknowledgement applied"
+            );
+        }
         Ok::<_, ImportError>(())
     })
     .await
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AckReport {
+    pub integrated: u64,
+    pub sent_back: u64,
+    /// Not exported (any more): already applied, or unknown.
+    pub skipped: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Ack {
+    #[serde(default)]
+    integrated: Vec<String>,
+    #[serde(default)]
+    rejected: Vec<AckRejection>,
+}
+
+#[derive(serde::Deserialize)]
+struct AckRejection {
+    renewal_id: String,
+    reason: String,
+}
+
+/// `inbound/acks/<name>.json`: the national system's answer to an outbound file. Integrated
+/// renewals become `integrated`; rejected ones go back to the agents (`in_review`, the same
+/// agent) with the reason. Only `exported` renewals move, so a replay changes nothing.
+pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
+    let claim_key = format!(
+        "sync-in-ack#{}#{}#{}",
+        object.bucket,
+        object.key,
+        object.etag.as_deref().unwrap_or("-")
+    );
+    match app
+        .idempotency
+        .claim(&claim_key, IMPORT_CLAIM_SECONDS)
+        .await?
+    {
+        Claim::AlreadyDone => return Ok(AckReport::default()),
+        Claim::InProgress => return Err(ImportError::InProgress),
+        Claim::Started => {}
+    }
+    let result = apply_ack(app, object).await;
+    match &result {
+        Ok(r) => {
+            app.idempotency
+                .complete(
+                    &claim_key,
+                    HashMap::from([
+                        ("integrated".to_owned(), r.integrated),
+                        ("sent_back".to_owned(), r.sent_back),
+                    ]),
+                )
+                .await?
+        }
+        Err(_) => {
+            if let Err(e) = app.idempotency.release(&claim_key).await {
+                tracing::warn!(error = %e, "could not release the acknowledgement claim");
+            }
+        }
+    }
+    result
+}
+
+async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
+    let (_, bytes) = app
+        .objects
+        .read_small(&object.bucket, &object.key, 50 * 1024 * 1024)
+        .await?;
+    let Ok(ack) = serde_json::from_slice::<Ack>(&bytes) else {
+        return Err(ImportError::BadAck);
+    };
+    let mut report = AckReport::default();
+    let moves = ack.integrated.iter().map(|id| (id.as_str(), None)).chain(
+        ack.rejected
+            .iter()
+            .map(|r| (r.renewal_id.as_str(), Some(r.reason.as_str()))),
+    );
+    for (id, rejection) in moves {
+        let Some((mut r, _)) = app.renewals.load(id).await? else {
+            report.skipped += 1;
+            continue;
+        };
+        if r.status != Status::Exported {
+            report.skipped += 1;
+            continue;
+        }
+        let expected = r.version;
+        let next = if rejection.is_some() {
+            Status::InReview
+        } else {
+            Status::Integrated
+        };
+        r.status = next;
+        r.integration_rejection = rejection.map(|s| s.chars().take(500).collect());
+        r.history.push(HistoryEntry {
+            status: next,
+            at: time::OffsetDateTime::now_utc(),
+            actor: ActorKind::System,
+        });
+        r.version += 1;
+        app.renewals.save(&r, expected).await?;
+        if rejection.is_some() {
+            report.sent_back += 1;
+        } else {
+            report.integrated += 1;
+        }
+    }
+    Ok(report)
 }
 
 /// The rejects file that goes with an inbound file.

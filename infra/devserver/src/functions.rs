@@ -62,6 +62,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "document-check" => queue!(document_check, env, clients),
         "sync-in" => queue!(sync_in, env, clients),
         "partner-lifecycle" => job!(partner_lifecycle, env, clients),
+        "sync-out" => job!(sync_out, env, clients),
         _ => return Ok(None),
     }))
 }

@@ -194,6 +194,54 @@ impl Objects {
         Ok(())
     }
 
+    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    /// How many objects under `prefix` end with `suffix`.
+    pub async fn count_with_suffix(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        suffix: &str,
+    ) -> Result<u64, ObjectError> {
+        let mut count = 0;
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(storage)?;
+            count += out
+                .contents
+                .unwrap_or_default()
+                .iter()
+                .filter(|o| o.key.as_deref().is_some_and(|k| k.ends_with(suffix)))
+                .count() as u64;
+            token = out.next_continuation_token;
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(count)
+    }
+
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
         self.client
             .delete_object()

@@ -91,6 +91,19 @@ pub struct RenewalRecord {
     /// The filing partner's id (index `by_partner`); absent, not null, otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_partner: Option<String>,
+    /// `pending` from the decision until the file is exported (index `by_export`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_pending: Option<String>,
+    /// `<decided at>#<id>`: the export's order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_key: Option<String>,
+    /// The outbound file this renewal belongs to, claimed before the file is written, so a
+    /// run that stops half-way is finished by the next one in the same file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_batch: Option<String>,
+    /// Why the national system refused the decision, for the agent who takes it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_rejection: Option<String>,
 }
 
 /// Who files for the beneficiary, and the consent given: who, when, which partner.
@@ -165,6 +178,10 @@ pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<Ren
         requested_message: None,
         filed_by: None,
         filed_partner: None,
+        export_pending: None,
+        export_key: None,
+        export_batch: None,
+        integration_rejection: None,
     })
 }
 
@@ -467,6 +484,33 @@ impl RenewalStore {
                 .encode(serde_json::to_vec(&plain).unwrap_or_default())
         });
         Ok((items, next))
+    }
+
+    /// Decided renewals not yet exported, in decision order (index `by_export`).
+    pub async fn pending_exports(&self) -> Result<Vec<RenewalRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_export")
+                .key_condition_expression("export_pending = :p")
+                .expression_attribute_values(":p", s("pending"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item::<RenewalRecord>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// The renewals a partner filed, newest first (index `by_partner`).

@@ -1,0 +1,212 @@
+//! Sync out and back: decided renewals exported once, even when a run stops between the
+//! file and the status updates; the national system's acknowledgement integrates them or
+//! sends them back to the agents.
+
+use c2s_platform::aws::Clients;
+use c2s_tests::*;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+const CAISSE: &str = "le-havre";
+
+async fn decide(stack: &TestStack, agent: &str, id: &str, decision: Value) {
+    let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), agent).await;
+    let (_, claimed) = stack
+        .post(
+            &format!("/api/agent/renewals/{id}/claim"),
+            Some(agent),
+            json!({"version": file["version"]}),
+        )
+        .await;
+    let mut body = decision;
+    body["version"] = claimed["version"].clone();
+    let (status, d) = stack
+        .post(
+            &format!("/api/agent/renewals/{id}/decision"),
+            Some(agent),
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+}
+
+async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
+    let out = stack
+        .clients
+        .s3
+        .list_objects_v2()
+        .bucket(stack.bucket("ExchangeBucket"))
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut keys: Vec<String> = out
+        .contents
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|o| o.key)
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn status(stack: &TestStack, agent: &str, id: &str) -> String {
+    let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), agent).await;
+    file["status"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknowledged() {
+    let stack = TestStack::start().await;
+    let (_, agent) = stack
+        .post(
+            "/dev/token",
+            None,
+            json!({"sub": "A3", "name": "Agent", "caisse": CAISSE, "roles": ["instructeur"]}),
+        )
+        .await;
+    let agent = agent["token"].as_str().unwrap_or_default().to_owned();
+    let mut ids = Vec::new();
+    let mut nirs = Vec::new();
+    for (yy, decision) in [
+        (61, json!({"outcome": "free"})),
+        (
+            62,
+            json!({"outcome": "participation", "monthly_participation_cents": 2100}),
+        ),
+        (
+            63,
+            json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
+        ),
+    ] {
+        let (_, id, nir) = stack.submitted_renewal(CAISSE, yy).await;
+        decide(&stack, &agent, &id, decision).await;
+        ids.push(id);
+        nirs.push(nir);
+    }
+
+    // A run that stops after writing the file, before the statuses.
+    let env = stack.env_of("SyncOutFunction");
+    let app = sync_out::App::from_env(&env, &Clients::new(&stack.sdk, &env))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let crashed = sync_out::sync(&app, Some(sync_out::StopAfter::FilesWritten))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((crashed.files.len(), crashed.exported), (1, 0));
+    let name = crashed.files[0].clone();
+    assert_eq!(status(&stack, &agent, &ids[0]).await, "approved");
+
+    // The next run finishes that same file, and exports nothing twice.
+    let (code, run) = stack.post("/dev/run/sync-out", None, json!({})).await;
+    assert_eq!(code, StatusCode::OK, "{run}");
+    assert_eq!(
+        (
+            run["report"]["files"].clone(),
+            run["report"]["exported"].as_u64(),
+            run["report"]["resumed"].as_u64()
+        ),
+        (json!([name]), Some(3), Some(1))
+    );
+    let keys = objects(&stack, "outbound/decisions/").await;
+    assert_eq!(
+        keys,
+        [
+            format!("outbound/decisions/{name}.jsonl"),
+            format!("outbound/decisions/{name}.manifest.json")
+        ]
+    );
+    let bucket = stack.bucket("ExchangeBucket");
+    let data = stack
+        .wait_for_object(&bucket, &format!("outbound/decisions/{name}.jsonl"))
+        .await;
+    let manifest: Value = serde_json::from_str(
+        &stack
+            .wait_for_object(&bucket, &format!("outbound/decisions/{name}.manifest.json"))
+            .await,
+    )
+    .unwrap_or(Value::Null);
+    let lines: Vec<Value> = data
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(manifest["count"], 3);
+    use sha2::Digest;
+    assert_eq!(
+        manifest["sha256"],
+        json!(hex::encode(sha2::Sha256::digest(data.as_bytes())))
+    );
+    let mut exported: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["renewal_id"].as_str())
+        .collect();
+    exported.sort();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort();
+    assert_eq!(exported, expected);
+    let participation = lines
+        .iter()
+        .find(|l| l["outcome"] == "participation")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(participation["monthly_participation_cents"], 2100);
+    assert!(nirs.contains(&participation["nir"].as_str().unwrap_or_default().to_owned()));
+    assert!(
+        participation["rights_start"].is_string()
+            && participation["members"].is_array()
+            && participation["agent_id"] == "A3"
+    );
+    for id in &ids {
+        assert_eq!(status(&stack, &agent, id).await, "exported");
+    }
+    let (_, again) = stack.post("/dev/run/sync-out", None, json!({})).await;
+    assert_eq!(
+        (
+            again["report"]["exported"].as_u64(),
+            again["report"]["files"].clone()
+        ),
+        (Some(0), json!([]))
+    );
+
+    // The acknowledgement: two integrated, one sent back to the agents with its reason.
+    let ack = json!({"file": name, "integrated": [ids[0], ids[1]], "rejected": [{"renewal_id": ids[2], "reason": "Rejet du référentiel : adresse incomplète"}]});
+    stack
+        .clients
+        .s3
+        .put_object()
+        .bucket(&bucket)
+        .key(format!("inbound/acks/{name}.json"))
+        .body(ack.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(&stack, &agent, &ids[2]).await != "in_review" {
+        assert!(Instant::now() < deadline, "acknowledgement never applied");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
+    assert_eq!(status(&stack, &agent, &ids[1]).await, "integrated");
+    let (_, queue) = stack
+        .get("/api/agent/renewals?status=in_review", &agent)
+        .await;
+    assert!(queue["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|i| i["id"] == json!(ids[2])));
+    // The same acknowledgement again, under another name: nothing moves.
+    stack
+        .clients
+        .s3
+        .put_object()
+        .bucket(&bucket)
+        .key(format!("inbound/acks/{name}-bis.json"))
+        .body(ack.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
+    assert_eq!(status(&stack, &agent, &ids[2]).await, "in_review");
+    stack.stop().await;
+}
