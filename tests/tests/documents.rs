@@ -120,6 +120,28 @@ async fn content_that_is_not_what_was_announced_is_deleted_and_rejected() {
         !object_exists(&stack, &id, &doc).await,
         "a rejected object is deleted"
     );
+    // The check left its idempotency record, done: a redelivered event will find it.
+    let records = stack
+        .clients
+        .dynamo
+        .scan()
+        .table_name(stack.table("IdempotencyTable"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let done = records.items.unwrap_or_default().into_iter().filter(|i| {
+        let pk = i
+            .get("pk")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        pk.starts_with("document-check#")
+            && pk.contains(&doc)
+            && i.get("status")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|s| s == "completed")
+    });
+    assert_eq!(done.count(), 1);
     // A rejected document does not count: the renewal still misses a document once income is declared.
     let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
     assert!(!r["missing"]

@@ -8,13 +8,16 @@ use c2s_domain::document::{check_content, DocumentStatus, RejectReason, MAX_DOCU
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clamd::{self, Verdict};
+use c2s_platform::idempotency::{Claim, IdempotencyStore};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::renewals::{parse_object_key, RenewalStore};
 use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
+use std::collections::HashMap;
 
 pub struct App {
+    idempotency: IdempotencyStore,
     renewals: RenewalStore,
     objects: Objects,
     bucket: String,
@@ -27,6 +30,10 @@ impl App {
         // function never runs.
         let beneficiaries = BeneficiaryStore::new(clients.dynamo.clone(), String::new());
         Ok(App {
+            idempotency: IdempotencyStore::new(
+                clients.dynamo.clone(),
+                env.require("IDEMPOTENCY_TABLE")?,
+            ),
             renewals: RenewalStore::new(
                 clients.dynamo.clone(),
                 env.require("RENEWALS_TABLE")?,
@@ -50,6 +57,8 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
+    #[error("another delivery is checking this object")]
+    InProgress,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -62,12 +71,40 @@ pub enum CheckError {
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
     for_each_message(event, "document-check", |objects| async move {
         for object in objects {
-            let outcome = check(app, &object).await?;
+            let outcome = check_once(app, &object).await?;
             tracing::info!(outcome = ?outcome, "document checked");
         }
         Ok::<_, CheckError>(())
     })
     .await
+}
+
+/// Checks an object once per upload (bucket, key, ETag): a redelivered message finds the
+/// record done, a concurrent one finds it in progress and comes back later.
+pub async fn check_once(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {
+    let key = format!(
+        "document-check#{}#{}#{}",
+        object.bucket,
+        object.key,
+        object.etag.as_deref().unwrap_or("-")
+    );
+    match app.idempotency.claim(&key, 120).await? {
+        Claim::AlreadyDone => return Ok(Outcome::Skipped),
+        Claim::InProgress => return Err(CheckError::InProgress),
+        Claim::Started => {}
+    }
+    match check(app, object).await {
+        Ok(outcome) => {
+            app.idempotency.complete(&key, HashMap::new()).await?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            if let Err(release) = app.idempotency.release(&key).await {
+                tracing::warn!(error = %release, "could not release the check claim");
+            }
+            Err(e)
+        }
+    }
 }
 
 pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {
