@@ -150,6 +150,14 @@ async fn each_sample_event_runs_through_its_handler() {
         (serde_json::json!(0), serde_json::json!([]))
     );
 
+    // deadlines: the scheduled event with no file due flags nothing.
+    let (env, clients) = app_env("DeadlinesFunction");
+    let app = deadlines::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("deadlines.json", &[])).unwrap_or_else(|e| panic!("{e}"));
+    let report = deadlines::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["read"], 0);
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

@@ -225,6 +225,8 @@ fn summary(r: &RenewalRecord) -> Value {
         "version": r.version,
         "deadline": r.deadline.map(format_date),
         "deadline_state": deadline_state(r),
+        "near_deadline": r.near_deadline,
+        "accepted_by_silence": r.accepted_by_silence,
         "complete_on": r.complete_on.map(format_date),
         "receipt": r.receipt,
         "applicant": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},

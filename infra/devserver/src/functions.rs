@@ -63,6 +63,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "sync-in" => queue!(sync_in, env, clients),
         "partner-lifecycle" => job!(partner_lifecycle, env, clients),
         "sync-out" => job!(sync_out, env, clients),
+        "deadlines" => job!(deadlines, env, clients),
         _ => return Ok(None),
     }))
 }

@@ -104,6 +104,17 @@ pub struct RenewalRecord {
     /// Why the national system refused the decision, for the agent who takes it back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration_rejection: Option<String>,
+    /// `open` while the 2-month decision clock runs (submitted, in review): index
+    /// `by_deadline`. Derived on every save, never set by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_open: Option<String>,
+    /// Flagged for the superviseur: the deadline is within 10 days.
+    #[serde(default)]
+    pub near_deadline: bool,
+    /// The deadline passed without a decision: accepted by silence (CSS L861-5); the agent
+    /// records the rights.
+    #[serde(default)]
+    pub accepted_by_silence: bool,
 }
 
 /// Who files for the beneficiary, and the consent given: who, when, which partner.
@@ -182,6 +193,9 @@ pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<Ren
         export_key: None,
         export_batch: None,
         integration_rejection: None,
+        deadline_open: None,
+        near_deadline: false,
+        accepted_by_silence: false,
     })
 }
 
@@ -192,6 +206,15 @@ pub struct AgentRef {
 }
 
 impl RenewalRecord {
+    /// The record as stored: index attributes derived from its state.
+    fn indexed(&self) -> RenewalRecord {
+        let mut r = self.clone();
+        let running =
+            matches!(r.status, Status::Submitted | Status::InReview) && r.deadline.is_some();
+        r.deadline_open = running.then(|| "open".to_owned());
+        r
+    }
+
     /// The file is complete on `day`: it enters (or goes back to) the caisse's queue with its
     /// 2-month deadline.
     pub fn mark_complete(&mut self, day: Date) {
@@ -285,7 +308,7 @@ impl RenewalStore {
     /// Creates the renewal and the beneficiary's `open_renewal` marker in one transaction,
     /// so two concurrent starts cannot both succeed.
     pub async fn create(&self, r: &RenewalRecord) -> Result<(), CreateError> {
-        let item = to_item(r, &[("pk", &r.id), ("sk", RENEWAL)])?;
+        let item = to_item(&r.indexed(), &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -383,7 +406,7 @@ impl RenewalStore {
         expected_version: u64,
         extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
-        let item = to_item(r, &[("pk", &r.id), ("sk", RENEWAL)])?;
+        let item = to_item(&r.indexed(), &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -459,12 +482,19 @@ impl RenewalStore {
             .expression_attribute_values(":caisse", s(caisse))
             .set_exclusive_start_key(start)
             .limit(limit);
-        if let Some(st) = status {
-            q = q
+        // Without a status, the work still to do: files waiting for an agent or a document.
+        q = match status {
+            Some(st) => q
                 .filter_expression("#st = :st")
                 .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":st", s(st.as_str()));
-        }
+                .expression_attribute_values(":st", s(st.as_str())),
+            None => q
+                .filter_expression("#st IN (:a, :b, :c)")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":a", s(Status::Submitted.as_str()))
+                .expression_attribute_values(":b", s(Status::InReview.as_str()))
+                .expression_attribute_values(":c", s(Status::AwaitingDocuments.as_str())),
+        };
         let out = q
             .send()
             .await
@@ -484,6 +514,38 @@ impl RenewalStore {
                 .encode(serde_json::to_vec(&plain).unwrap_or_default())
         });
         Ok((items, next))
+    }
+
+    /// Files whose decision clock runs and whose deadline is on or before `until`, oldest
+    /// first (index `by_deadline`): what the deadlines job reads grows with what is due.
+    pub async fn due_by(&self, until: Date) -> Result<Vec<RenewalRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_deadline")
+                .key_condition_expression("deadline_open = :open AND queue_key <= :until")
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(
+                    ":until",
+                    s(format!("{}#\u{10ffff}", dates::format_date(until))),
+                )
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item::<RenewalRecord>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// Decided renewals not yet exported, in decision order (index `by_export`).
