@@ -158,6 +158,15 @@ async fn each_sample_event_runs_through_its_handler() {
     let report = deadlines::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report["read"], 0);
 
+    // reminders: the scheduled event; the demo beneficiaries whose rights end within 4 months
+    // and who have not started are reminded (one already has a draft from this test).
+    let (env, clients) = app_env("RemindersFunction");
+    let app = reminders::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("reminders.json", &[])).unwrap_or_else(|e| panic!("{e}"));
+    let report = reminders::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["rights_ending"], 1, "{report}");
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

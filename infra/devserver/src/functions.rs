@@ -64,6 +64,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "partner-lifecycle" => job!(partner_lifecycle, env, clients),
         "sync-out" => job!(sync_out, env, clients),
         "deadlines" => job!(deadlines, env, clients),
+        "reminders" => job!(reminders, env, clients),
         _ => return Ok(None),
     }))
 }

@@ -33,6 +33,9 @@ pub struct Profile {
     pub vitale_serial_hash: String,
     pub household: Vec<InboundMember>,
     pub guardian_partner_id: Option<String>,
+    /// `YYYY-MM` of `css_end_date` (index `by_rights_end`, for the reminders).
+    #[serde(default)]
+    pub rights_end_month: String,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +64,33 @@ impl BeneficiaryStore {
             .await
             .map_err(sdk_error)?;
         out.item.map(from_item).transpose()
+    }
+
+    /// Profiles whose rights end in this month (`YYYY-MM`), through index `by_rights_end`.
+    pub async fn ending_in(&self, month: &str) -> Result<Vec<Profile>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_rights_end")
+                .key_condition_expression("rights_end_month = :m")
+                .expression_attribute_values(":m", crate::store::s(month))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item::<Profile>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     pub async fn open_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {

@@ -115,6 +115,10 @@ pub struct RenewalRecord {
     /// records the rights.
     #[serde(default)]
     pub accepted_by_silence: bool,
+    /// `draft` while the renewal is a draft (index `by_draft`, sorted by `updated_at`), for
+    /// the reminders. Derived on every save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_open: Option<String>,
 }
 
 /// Who files for the beneficiary, and the consent given: who, when, which partner.
@@ -196,6 +200,7 @@ pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<Ren
         deadline_open: None,
         near_deadline: false,
         accepted_by_silence: false,
+        draft_open: None,
     })
 }
 
@@ -212,6 +217,7 @@ impl RenewalRecord {
         let running =
             matches!(r.status, Status::Submitted | Status::InReview) && r.deadline.is_some();
         r.deadline_open = running.then(|| "open".to_owned());
+        r.draft_open = (r.status == Status::Draft).then(|| "draft".to_owned());
         r
     }
 
@@ -533,6 +539,37 @@ impl RenewalStore {
                     ":until",
                     s(format!("{}#\u{10ffff}", dates::format_date(until))),
                 )
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item::<RenewalRecord>(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drafts last changed before `before` (index `by_draft`).
+    pub async fn drafts_untouched_since(
+        &self,
+        before: OffsetDateTime,
+    ) -> Result<Vec<RenewalRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_draft")
+                .key_condition_expression("draft_open = :d AND updated_at < :t")
+                .expression_attribute_values(":d", s("draft"))
+                .expression_attribute_values(":t", s(dates::format_instant(before)))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -1,0 +1,205 @@
+//! `reminders` (daily): beneficiaries whose rights end within 4 months and who have not
+//! started a renewal, and drafts untouched for 14 days, get a reminder by email and SMS
+//! through the outbox, never twice for the same reason and period (each reminder is claimed
+//! in the idempotency table). Found through indexes: rights ending by month
+//! (`by_rights_end`), drafts by last change (`by_draft`).
+
+use c2s_domain::dates::{add_months, format_date};
+use c2s_domain::renewal::opens_on;
+use c2s_platform::auth::today;
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::idempotency::{Claim, IdempotencyStore};
+use c2s_platform::outbox::{Outbox, OutboxMessage};
+use c2s_platform::renewals::RenewalStore;
+use c2s_platform::{ConfigError, Env};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use time::{Duration, OffsetDateTime};
+
+const DRAFT_IDLE: Duration = Duration::days(14);
+
+pub struct App {
+    beneficiaries: BeneficiaryStore,
+    renewals: RenewalStore,
+    idempotency: IdempotencyStore,
+    outbox: Outbox,
+    public_url: String,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        let beneficiaries =
+            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
+        Ok(App {
+            renewals: RenewalStore::new(
+                clients.dynamo.clone(),
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
+            ),
+            beneficiaries,
+            idempotency: IdempotencyStore::new(
+                clients.dynamo.clone(),
+                env.require("IDEMPOTENCY_TABLE")?,
+            ),
+            outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
+            public_url: env.require("PUBLIC_URL")?,
+        })
+    }
+}
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub rights_ending: u64,
+    pub drafts_idle: u64,
+    pub messages: u64,
+}
+
+pub async fn run(app: &App) -> Result<Value, String> {
+    let report = remind(app).await?;
+    tracing::info!(?report, "reminders");
+    serde_json::to_value(report).map_err(|e| e.to_string())
+}
+
+pub async fn remind(app: &App) -> Result<Report, String> {
+    let day = today();
+    let mut report = Report::default();
+    // Rights ending from today to 4 months on: this month and the four after.
+    for i in 0..=4 {
+        let month = format_date(add_months(day, i))[..7].to_owned();
+        for p in app
+            .beneficiaries
+            .ending_in(&month)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            let due = p.css_end_date >= day && opens_on(p.css_end_date) <= day;
+            if !due
+                || app
+                    .beneficiaries
+                    .open_renewal(&p.nir_hash)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_some()
+            {
+                continue;
+            }
+            let key = format!(
+                "reminder#rights_end#{}#{}",
+                p.nir_hash,
+                format_date(p.css_end_date)
+            );
+            let text = format!(
+                "Bonjour {},\n\nVos droits à la Complémentaire santé solidaire prennent fin le {}. Renouvelez-les dès maintenant en ligne : {} (munissez-vous du code de renouvellement de votre courrier).",
+                p.first_name,
+                format_date(p.css_end_date),
+                app.public_url
+            );
+            if send_once(
+                app,
+                &key,
+                &p,
+                "Renouvelez votre Complémentaire santé solidaire",
+                &text,
+                "rights_ending",
+                &mut report,
+            )
+            .await?
+            {
+                report.rights_ending += 1;
+            }
+        }
+    }
+    // Drafts left alone for 14 days.
+    for r in app
+        .renewals
+        .drafts_untouched_since(OffsetDateTime::now_utc() - DRAFT_IDLE)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let Some(p) = app
+            .beneficiaries
+            .profile(&r.nir_hash)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        let key = format!(
+            "reminder#draft#{}#{}",
+            r.id,
+            c2s_domain::dates::format_instant(r.updated_at)
+        );
+        let text = format!("Bonjour {},\n\nVotre demande de renouvellement est commencée mais pas envoyée. Reprenez-la là où vous l'avez laissée : {}", p.first_name, app.public_url);
+        if send_once(
+            app,
+            &key,
+            &p,
+            "Votre demande de renouvellement n'est pas encore envoyée",
+            &text,
+            "draft_idle",
+            &mut report,
+        )
+        .await?
+        {
+            report.drafts_idle += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Sends by email and SMS (where the person has them) unless this reminder was sent before.
+async fn send_once(
+    app: &App,
+    key: &str,
+    p: &Profile,
+    subject: &str,
+    text: &str,
+    kind: &str,
+    report: &mut Report,
+) -> Result<bool, String> {
+    match app
+        .idempotency
+        .claim(key, 300)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Claim::Started => {}
+        Claim::AlreadyDone | Claim::InProgress => return Ok(false),
+    }
+    let mut channels = Vec::new();
+    if let Some(email) = &p.email {
+        channels.push(("email", email.clone(), subject.to_owned(), text.to_owned()));
+    }
+    if let Some(phone) = &p.phone {
+        channels.push((
+            "sms",
+            phone.clone(),
+            String::new(),
+            format!("C2S : {subject}. {}", app.public_url),
+        ));
+    }
+    for (channel, to, subject, body) in channels {
+        if let Err(e) = app
+            .outbox
+            .send(&OutboxMessage {
+                channel: channel.into(),
+                to,
+                subject,
+                body,
+                kind: kind.into(),
+            })
+            .await
+        {
+            let _ = app.idempotency.release(key).await;
+            return Err(e);
+        }
+        report.messages += 1;
+    }
+    app.idempotency
+        .complete(key, HashMap::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(true)
+}
