@@ -167,6 +167,29 @@ async fn each_sample_event_runs_through_its_handler() {
     let report = reminders::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report["rights_ending"], 1, "{report}");
 
+    // purge: nothing due yet; purge-worker: a deletion message for a renewal not due is skipped.
+    let (env, clients) = app_env("PurgeFunction");
+    let app = purge::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("purge.json", &[])).unwrap_or_else(|e| panic!("{e}"));
+    let report = purge::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report["items_read"], 0);
+    let (env, clients) = app_env("PurgeWorkerFunction");
+    let app = purge_worker::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let response = purge_worker::handle(
+        &app,
+        sqs(
+            "purge-worker.json",
+            &[("REPLACE_WITH_RENEWAL_ID", &renewal_id)],
+        ),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let (status, _) = stack
+        .get(&format!("/api/renewals/{renewal_id}"), &token)
+        .await;
+    assert_eq!(status, 200, "a draft not due is kept");
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));

@@ -65,6 +65,8 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "sync-out" => job!(sync_out, env, clients),
         "deadlines" => job!(deadlines, env, clients),
         "reminders" => job!(reminders, env, clients),
+        "purge" => job!(purge, env, clients),
+        "purge-worker" => queue!(purge_worker, env, clients),
         _ => return Ok(None),
     }))
 }

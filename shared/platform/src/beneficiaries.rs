@@ -151,6 +151,28 @@ impl BeneficiaryStore {
         Ok(())
     }
 
+    /// Frees the open-renewal slot if it still holds this renewal.
+    pub async fn release_open_renewal(
+        &self,
+        nir_hash: &str,
+        renewal_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(nir_hash, OPEN_RENEWAL)))
+            .condition_expression("renewal_id = :id")
+            .expression_attribute_values(":id", crate::store::s(renewal_id))
+            .send()
+            .await
+            .map_err(sdk_error);
+        match result {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn open_renewal_item(nir_hash: &str, renewal_id: &str) -> Item {
         let mut item = key(nir_hash, OPEN_RENEWAL);
         item.insert("renewal_id".into(), crate::store::s(renewal_id));

@@ -119,6 +119,43 @@ pub struct RenewalRecord {
     /// the reminders. Derived on every save.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft_open: Option<String>,
+    /// The resources, household and documents were deleted (3 years after closing).
+    #[serde(default)]
+    pub details_purged: bool,
+    /// `due` while something of this renewal will have to be deleted (index `by_purge`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_index: Option<String>,
+    /// `<due date>#<stage>#<id>`: when and what (`draft`, `details`, `all`). Derived on save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_key: Option<String>,
+}
+
+/// What the retention rules delete of a renewal, and when (DESIGN: 5 years for identification
+/// and administrative data, 3 years for the rest, 6 months for an abandoned draft).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeStage {
+    /// A draft untouched for 6 months: deleted whole.
+    Draft,
+    /// 3 years after closing: resources, household and documents.
+    Details,
+    /// 5 years after closing: everything left.
+    All,
+}
+
+impl PurgeStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurgeStage::Draft => "draft",
+            PurgeStage::Details => "details",
+            PurgeStage::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PurgeStage> {
+        [PurgeStage::Draft, PurgeStage::Details, PurgeStage::All]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
 }
 
 /// Who files for the beneficiary, and the consent given: who, when, which partner.
@@ -201,6 +238,9 @@ pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<Ren
         near_deadline: false,
         accepted_by_silence: false,
         draft_open: None,
+        details_purged: false,
+        purge_index: None,
+        purge_key: None,
     })
 }
 
@@ -218,7 +258,39 @@ impl RenewalRecord {
             matches!(r.status, Status::Submitted | Status::InReview) && r.deadline.is_some();
         r.deadline_open = running.then(|| "open".to_owned());
         r.draft_open = (r.status == Status::Draft).then(|| "draft".to_owned());
+        let next = r.next_purge();
+        r.purge_index = next.map(|_| "due".to_owned());
+        r.purge_key = next
+            .map(|(due, stage)| format!("{}#{}#{}", dates::format_date(due), stage.as_str(), r.id));
         r
+    }
+
+    /// The day the file closed: withdrawn, integrated by the national system, or rejected.
+    pub fn closed_on(&self) -> Option<Date> {
+        let closed = matches!(
+            self.status,
+            Status::Withdrawn | Status::Integrated | Status::Rejected
+        );
+        closed.then(|| {
+            self.history
+                .last()
+                .map(|h| h.at.date())
+                .unwrap_or(self.updated_at.date())
+        })
+    }
+
+    /// The next deletion the retention rules call for, and its due day.
+    pub fn next_purge(&self) -> Option<(Date, PurgeStage)> {
+        use c2s_domain::dates::add_months;
+        if self.status == Status::Draft {
+            return Some((add_months(self.updated_at.date(), 6), PurgeStage::Draft));
+        }
+        let closed = self.closed_on()?;
+        if self.details_purged {
+            Some((add_months(closed, 60), PurgeStage::All))
+        } else {
+            Some((add_months(closed, 36), PurgeStage::Details))
+        }
     }
 
     /// The file is complete on `day`: it enters (or goes back to) the caisse's queue with its
@@ -552,6 +624,82 @@ impl RenewalStore {
             }
         }
         Ok(out)
+    }
+
+    /// What the retention rules make due on or before `day` (index `by_purge`): (id, stage).
+    /// Reads only what is due.
+    pub async fn purge_due(&self, day: Date) -> Result<Vec<(String, PurgeStage)>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_purge")
+                .key_condition_expression("purge_index = :d AND purge_key <= :until")
+                .expression_attribute_values(":d", s("due"))
+                .expression_attribute_values(
+                    ":until",
+                    s(format!("{}#\u{10ffff}", dates::format_date(day))),
+                )
+                .projection_expression("purge_key")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items.unwrap_or_default() {
+                let k = item
+                    .get("purge_key")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let mut parts = k.splitn(3, '#');
+                if let (Some(_), Some(stage), Some(id)) = (
+                    parts.next(),
+                    parts.next().and_then(PurgeStage::parse),
+                    parts.next(),
+                ) {
+                    out.push((id.to_owned(), stage));
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes every item of a renewal (the renewal, its documents, its notes).
+    pub async fn delete_all(&self, id: &str) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(id))
+            .projection_expression("pk, sk")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let mut deleted = 0;
+        for item in out.items.unwrap_or_default() {
+            let sk = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(id, &sk)))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            deleted += 1;
+        }
+        Ok(deleted)
     }
 
     /// Drafts last changed before `before` (index `by_draft`).

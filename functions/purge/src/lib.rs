@@ -1,0 +1,90 @@
+//! `purge` (daily): finds what the retention rules make due today through the index
+//! `by_purge` (so what it reads grows with what is due, not with what is kept), fans the work
+//! out on the purge queue, and writes a report of counts (no personal data) to the exchange
+//! bucket under `reports/purge/`. `purge-worker` does the deleting.
+
+use c2s_domain::dates::{format_date, format_instant};
+use c2s_platform::auth::today;
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::objects::Objects;
+use c2s_platform::renewals::RenewalStore;
+use c2s_platform::{ConfigError, Env};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+pub struct App {
+    renewals: RenewalStore,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    objects: Objects,
+    bucket: String,
+}
+
+impl App {
+    pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
+        let beneficiaries =
+            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
+        Ok(App {
+            renewals: RenewalStore::new(
+                clients.dynamo.clone(),
+                env.require("RENEWALS_TABLE")?,
+                &beneficiaries,
+            ),
+            sqs: clients.sqs.clone(),
+            queue_url: env.require("PURGE_QUEUE_URL")?,
+            objects: Objects::new(clients.s3.clone()),
+            bucket: env.require("EXCHANGE_BUCKET")?,
+        })
+    }
+}
+
+pub async fn run(app: &App) -> Result<Value, String> {
+    let day = today();
+    let due = app
+        .renewals
+        .purge_due(day)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut per_stage: BTreeMap<&str, u64> = BTreeMap::new();
+    for chunk in due.chunks(10) {
+        let mut batch = app.sqs.send_message_batch().queue_url(&app.queue_url);
+        for (i, (id, stage)) in chunk.iter().enumerate() {
+            *per_stage.entry(stage.as_str()).or_default() += 1;
+            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(json!({"renewal_id": id, "stage": stage.as_str()}).to_string())
+                .build()
+                .map_err(|e| e.to_string())?;
+            batch = batch.entries(entry);
+        }
+        let out = batch
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
+        if !out.failed.is_empty() {
+            return Err(format!(
+                "{} purge messages refused by the queue",
+                out.failed.len()
+            ));
+        }
+    }
+    let now = OffsetDateTime::now_utc();
+    let report = json!({"date": format_date(day), "created_at": format_instant(now), "items_read": due.len(), "dispatched": per_stage});
+    let key = format!(
+        "reports/purge/{}.json",
+        format_instant(now).replace(':', "")
+    );
+    app.objects
+        .put(
+            &app.bucket,
+            &key,
+            report.to_string().into_bytes(),
+            "application/json",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(items_read = due.len(), "purge dispatched");
+    Ok(json!({"report": key, "items_read": due.len(), "dispatched": report["dispatched"]}))
+}
