@@ -1,0 +1,209 @@
+//! Benchmarks against the local emulator (`./infra/bench`; not part of the tests: figures,
+//! not assertions). Prints:
+//! - inbound import of 10 000, 100 000 and 1 000 000 lines: lines per second, and the peak
+//!   memory (VmHWM) of the import process, which must stay flat as the file grows;
+//! - purge of 1 000 due items among 100 000 kept: items read per item deleted.
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use c2s_platform::aws::Clients;
+use c2s_platform::s3_events::ObjectRef;
+use c2s_tests::{beneficiary, nir, root, sdk_config};
+use std::collections::HashMap;
+use std::time::Instant;
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `bench import <bucket> <key> <env json>`: the import alone, in its own process.
+async fn import_child(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let vars: HashMap<String, String> = serde_json::from_str(&args[4])?;
+    let env = c2s_platform::Env::from_map(vars);
+    let sdk = sdk_config().await;
+    let app = sync_in::App::from_env(&env, &Clients::new(&sdk, &env))?;
+    let started = Instant::now();
+    let report = sync_in::import(
+        &app,
+        &ObjectRef {
+            bucket: args[2].clone(),
+            key: args[3].clone(),
+            size: None,
+            etag: Some(format!("bench-{}", uuid::Uuid::new_v4())),
+        },
+    )
+    .await?;
+    println!(
+        "{} {} {:.3} {:.1}",
+        report.lines,
+        report.imported,
+        started.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("import") {
+        return import_child(&args).await;
+    }
+    let sdk = sdk_config().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let running = devserver::start(devserver::Options {
+        prefix: format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..6]),
+        template: root().join("template.yaml"),
+        web_root: root().join("web"),
+        listener,
+        sdk: sdk.clone(),
+        clamd: None,
+        demo: false,
+        pollers: false,
+    })
+    .await?;
+    let local = c2s_platform::Env::from_map(HashMap::from([(
+        "S3_FORCE_PATH_STYLE".to_owned(),
+        "true".to_owned(),
+    )]));
+    let clients = Clients::new(&sdk, &local);
+    let bucket = running.stack.buckets["ExchangeBucket"].clone();
+    let env = running
+        .envs
+        .get("SyncInFunction")
+        .cloned()
+        .unwrap_or_default();
+    let mut vars = HashMap::new();
+    for k in [
+        "BENEFICIARIES_TABLE",
+        "RENEWALS_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "EXCHANGE_BUCKET",
+        "HASH_KEY",
+        "S3_FORCE_PATH_STYLE",
+    ] {
+        vars.insert(k.to_owned(), env.require(k).unwrap_or_default());
+    }
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    println!("import (sync-in, streamed, against the emulator)");
+    println!(
+        "{:>10} {:>12} {:>10} {:>14}",
+        "lines", "lines/s", "seconds", "peak RSS (MB)"
+    );
+    let end = c2s_domain::dates::format_date(c2s_domain::dates::add_months(
+        c2s_platform::auth::today(),
+        3,
+    ));
+    for n in sizes {
+        let mut body = Vec::with_capacity(n * 480);
+        for i in 0..n {
+            let line = beneficiary(
+                &nir(&format!("1800176{i:06}")),
+                "1980-01-15",
+                "BENCH001",
+                "le-havre",
+                &end,
+            );
+            serde_json::to_writer(&mut body, &line)?;
+            body.push(b'\n');
+        }
+        let key = format!("inbound/beneficiaries/bench-{n}.jsonl");
+        clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(body.into())
+            .send()
+            .await?;
+        let exe = std::env::current_exe()?;
+        let out = tokio::process::Command::new(exe)
+            .args(["import", &bucket, &key, &serde_json::to_string(&vars)?])
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<f64> = text
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if f.len() == 4 {
+            println!(
+                "{:>10} {:>12.0} {:>10.1} {:>14.1}",
+                f[0],
+                f[0] / f[2],
+                f[2],
+                f[3]
+            );
+        } else {
+            println!(
+                "{n:>10} import failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+        }
+    }
+
+    // Purge: 1 000 due among 100 000 kept, written straight into the renewals table.
+    let table = running.stack.tables["RenewalsTable"].clone();
+    let kept: usize = std::env::var("BENCH_KEPT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let due = 1_000;
+    let mut batch = Vec::new();
+    for i in 0..(kept + due) {
+        let when = if i < due { "2020-01-01" } else { "2099-01-01" };
+        let id = format!("bench-{i:07}");
+        let item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(id.clone())),
+            ("sk".to_owned(), AttributeValue::S("renewal".into())),
+            ("purge_index".to_owned(), AttributeValue::S("due".into())),
+            (
+                "purge_key".to_owned(),
+                AttributeValue::S(format!("{when}#draft#{id}")),
+            ),
+        ]);
+        batch.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+                .build(),
+        );
+        if batch.len() == 25 {
+            let mut pending = std::mem::take(&mut batch);
+            while !pending.is_empty() {
+                let out = clients
+                    .dynamo
+                    .batch_write_item()
+                    .request_items(&table, pending)
+                    .send()
+                    .await?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&table))
+                    .unwrap_or_default();
+            }
+        }
+    }
+    let penv = running
+        .envs
+        .get("PurgeFunction")
+        .cloned()
+        .unwrap_or_default();
+    let app = purge::App::from_env(&penv, &Clients::new(&sdk, &penv))?;
+    let started = Instant::now();
+    let report = purge::run(&app).await?;
+    let read = report["items_read"].as_u64().unwrap_or(0);
+    println!("\npurge: {due} due among {kept} kept: {read} index items read in {:.2} s, {:.2} read per item due", started.elapsed().as_secs_f64(), read as f64 / due as f64);
+    running.stop().await;
+    Ok(())
+}
