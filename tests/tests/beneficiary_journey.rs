@@ -111,6 +111,11 @@ async fn a_beneficiary_renews_from_import_to_submission() {
             pk.len() == 64 && pk.bytes().all(|b| b.is_ascii_hexdigit()),
             "keys are keyed hashes, never a NIR"
         );
+        let five_years = time::OffsetDateTime::now_utc().unix_timestamp() + 5 * 365 * 24 * 3600;
+        assert!(
+            item["expires_at"].as_i64().is_some_and(|t| t > five_years),
+            "identification kept 5 years after the rights end, then gone"
+        );
         let text = item.to_string();
         assert!(
             !text.contains("AB12CD34") && !text.contains("\"4242\"") && !text.contains("123456789"),

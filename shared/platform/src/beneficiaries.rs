@@ -36,6 +36,10 @@ pub struct Profile {
     /// `YYYY-MM` of `css_end_date` (index `by_rights_end`, for the reminders).
     #[serde(default)]
     pub rights_end_month: String,
+    /// Identification data is kept 5 years after the rights end (TTL, in seconds): a person
+    /// the national file stops sending disappears then; each new import pushes it back.
+    #[serde(default)]
+    pub expires_at: i64,
 }
 
 #[derive(Clone, Debug)]
