@@ -1425,7 +1425,7 @@ async fn new_request(
         .put_request(&record, None)
         .await
         .map_err(ApiError::internal)?;
-    tracing::info!(kind = %record.kind, "partner request filed");
+    tracing::info!(kind = %record.kind, "partner demand recorded");
     let mut v = request_view(&record);
     if record.kind == "document" {
         v["delivery"] = json!("Le document sera envoyé à l'adresse de la personne connue de la caisse, jamais au partenaire.");

@@ -2,7 +2,7 @@
 //! target). Entries are chained per caisse: each holds the hash of the previous one, so a
 //! deleted or edited entry breaks the chain, which `verify` finds. Kept 1 year (TTL).
 
-use crate::store::{from_item, n, s, sdk_error, to_item, StoreError};
+use crate::store::{from_item, n, query_all, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
 use serde::{Deserialize, Serialize};
@@ -176,27 +176,18 @@ impl AuditStore {
         value: &str,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        for item in query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
                 .key_condition_expression("#a = :v")
                 .expression_attribute_names("#a", attribute)
-                .expression_attribute_values(":v", s(value))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item::<AuditEntry>(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                .expression_attribute_values(":v", s(value)),
+        )
+        .await?
+        {
+            out.push(from_item::<AuditEntry>(item)?);
         }
         out.sort_by_key(|e| (e.caisse.clone(), e.seq));
         Ok(out)

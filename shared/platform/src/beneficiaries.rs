@@ -2,7 +2,7 @@
 //! (owned by the import), and one `open_renewal` item while a renewal is open.
 //! Partition key: the keyed hash of the NIR.
 
-use crate::store::{from_item, key, sdk_error, to_item, Item, StoreError};
+use crate::store::{from_item, key, query_all, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use c2s_domain::beneficiary::{Address, InboundMember, Territory};
 use c2s_domain::dates;
@@ -73,26 +73,17 @@ impl BeneficiaryStore {
     /// Profiles whose rights end in this month (`YYYY-MM`), through index `by_rights_end`.
     pub async fn ending_in(&self, month: &str) -> Result<Vec<Profile>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        for item in query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("by_rights_end")
                 .key_condition_expression("rights_end_month = :m")
-                .expression_attribute_values(":m", crate::store::s(month))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item::<Profile>(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                .expression_attribute_values(":m", crate::store::s(month)),
+        )
+        .await?
+        {
+            out.push(from_item::<Profile>(item)?);
         }
         Ok(out)
     }

@@ -4,7 +4,7 @@
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
-use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
+use crate::store::{from_item, key, n, query_all, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use base64::Engine;
 use c2s_domain::beneficiary::InboundRelation;
@@ -598,10 +598,8 @@ impl RenewalStore {
     /// first (index `by_deadline`): what the deadlines job reads grows with what is due.
     pub async fn due_by(&self, until: Date) -> Result<Vec<RenewalRecord>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        for item in query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("by_deadline")
@@ -610,18 +608,11 @@ impl RenewalStore {
                 .expression_attribute_values(
                     ":until",
                     s(format!("{}#\u{10ffff}", dates::format_date(until))),
-                )
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item::<RenewalRecord>(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                ),
+        )
+        .await?
+        {
+            out.push(from_item::<RenewalRecord>(item)?);
         }
         Ok(out)
     }
@@ -708,27 +699,18 @@ impl RenewalStore {
         before: OffsetDateTime,
     ) -> Result<Vec<RenewalRecord>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        for item in query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("by_draft")
                 .key_condition_expression("draft_open = :d AND updated_at < :t")
                 .expression_attribute_values(":d", s("draft"))
-                .expression_attribute_values(":t", s(dates::format_instant(before)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item::<RenewalRecord>(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                .expression_attribute_values(":t", s(dates::format_instant(before))),
+        )
+        .await?
+        {
+            out.push(from_item::<RenewalRecord>(item)?);
         }
         Ok(out)
     }
@@ -736,26 +718,17 @@ impl RenewalStore {
     /// Decided renewals not yet exported, in decision order (index `by_export`).
     pub async fn pending_exports(&self) -> Result<Vec<RenewalRecord>, StoreError> {
         let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        for item in query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("by_export")
                 .key_condition_expression("export_pending = :p")
-                .expression_attribute_values(":p", s("pending"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item::<RenewalRecord>(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+                .expression_attribute_values(":p", s("pending")),
+        )
+        .await?
+        {
+            out.push(from_item::<RenewalRecord>(item)?);
         }
         Ok(out)
     }
