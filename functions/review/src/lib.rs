@@ -60,7 +60,8 @@ impl App {
             ),
             beneficiaries,
             audit: AuditStore::new(clients.dynamo.clone(), env.require("AUDIT_TABLE")?),
-            objects: Objects::new(clients.s3.clone()),
+            objects: Objects::new(clients.s3.clone())
+                .with_public_url(env.optional("OBJECTS_PUBLIC_URL")),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: AgentVerifier::from_env(env)?,
             hasher: Hasher::from_env(env)?,
@@ -232,6 +233,8 @@ fn summary(r: &RenewalRecord) -> Value {
         "applicant": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},
         "household_size": r.form.household.as_ref().map_or(1, Vec::len),
         "assigned_to": r.assigned_to,
+        // For the dashboard's processing times: from the receipt to the decision.
+        "decision": r.decision.as_ref().map(|d| json!({"outcome": d.outcome, "decided_at": d.decided_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})),
     })
 }
 

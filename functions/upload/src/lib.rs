@@ -47,7 +47,8 @@ impl App {
                 env.require("RENEWALS_TABLE")?,
                 &beneficiaries,
             ),
-            objects: Objects::new(clients.s3.clone()),
+            objects: Objects::new(clients.s3.clone())
+                .with_public_url(env.optional("OBJECTS_PUBLIC_URL")),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: TokenVerifier::from_env(env)?,
         })

@@ -99,3 +99,45 @@ pub fn file(today: Date) -> (String, Vec<DemoAccount>) {
     lines.push(json!({"nir": nir("1850276540111"), "birth_date": "1985-02-30", "last_name": "Erreur", "first_name": "Date", "address": {"line": "1 rue A", "postal_code": "76000", "city": "Rouen"}, "territory": "metropole", "caisse": "rouen-elbeuf-dieppe", "css_end_date": format_date(add_months(today, 2)), "renewal_code": "BADDATE01", "iban_last4": "0000", "vitale_serial": "000000000"}).to_string());
     (lines.join("\n") + "\n", accounts)
 }
+
+/// A new invented person whose rights end in `months` months, for tests and trials that
+/// need someone nobody else has used (`POST /dev/beneficiaries`): random NIR, letter answers
+/// and name, the household given or none.
+pub fn fresh(today: Date, caisse: &str, months: u32, household: Value) -> (String, DemoAccount) {
+    let r = uuid::Uuid::new_v4().as_u128();
+    let digit = |shift: u32, modulo: u128| (r >> shift) % modulo;
+    let sex = 1 + digit(0, 2);
+    let yy = 50 + digit(2, 50);
+    let mm = 1 + digit(10, 12);
+    let body = format!(
+        "{sex}{yy:02}{mm:02}76{:03}{:03}",
+        1 + digit(20, 998),
+        1 + digit(32, 998)
+    );
+    let n = nir(&body);
+    let birth = format!("19{yy:02}-{mm:02}-15");
+    let code = format!("DEV{:07}", digit(44, 10_000_000));
+    let iban = format!("{:04}", digit(70, 10_000));
+    let vitale = format!("{:09}", digit(84, 1_000_000_000));
+    let names = ["Camille", "Sacha", "Alex", "Dominique", "Claude", "Morgan"];
+    let first = names[digit(120, names.len() as u128) as usize];
+    let end = format_date(add_months(today, months as i32));
+    let line = json!({
+        "nir": n, "birth_date": birth, "last_name": "Essai", "first_name": first,
+        "email": "essai@exemple.fr", "phone": "0611223344",
+        "address": {"line": "1 place de l'Hôtel de Ville", "postal_code": "76000", "city": "Rouen"},
+        "territory": "metropole", "caisse": caisse, "css_end_date": end, "renewal_code": code,
+        "iban_last4": iban, "vitale_serial": vitale, "household": household
+    });
+    let account = DemoAccount {
+        who: format!("{first} Essai"),
+        nir: n,
+        birth_date: birth,
+        renewal_code: code,
+        iban_last4: iban,
+        vitale_serial: vitale,
+        caisse: caisse.into(),
+        css_end_date: end,
+    };
+    (line.to_string() + "\n", account)
+}

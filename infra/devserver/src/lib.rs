@@ -146,6 +146,8 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             };
             vars.insert(name.to_owned(), value);
         }
+        // Presigned addresses go through this server's /s3 relay, as the pages' only origin.
+        vars.insert("OBJECTS_PUBLIC_URL".into(), format!("http://{addr}/s3"));
         let env = Env::from_map(vars);
         let clients = Clients::new(&opts.sdk, &env);
         let handler = functions::build(&f.binary, &env, &clients)
@@ -239,6 +241,32 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         jobs,
         demo: demo_accounts.clone(),
         outbox,
+        storage: opts
+            .sdk
+            .endpoint_url()
+            .map(|u| u.trim_end_matches('/').to_owned()),
+        relay: reqwest::Client::new(),
+        people: server::People {
+            objects: c2s_platform::objects::Objects::new(admin.s3.clone()),
+            bucket: stack
+                .buckets
+                .get("ExchangeBucket")
+                .cloned()
+                .unwrap_or_default(),
+            store: c2s_platform::beneficiaries::BeneficiaryStore::new(
+                admin.dynamo.clone(),
+                stack
+                    .tables
+                    .get("BeneficiariesTable")
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            hasher: c2s_platform::hashing::Hasher::from_env(&Env::from_map(HashMap::from([(
+                "HASH_KEY".to_owned(),
+                secrets.hash_key.clone(),
+            )])))
+            .map_err(|e| DevError::Other(e.to_string()))?,
+        },
     });
     let app = server::router(state, opts.web_root.clone());
     let mut server_stop = stop_rx.clone();

@@ -46,6 +46,18 @@ pub struct DevState {
     pub demo: Vec<DemoAccount>,
     /// The messages people would have received (newest last).
     pub outbox: Arc<tokio::sync::Mutex<Vec<Value>>>,
+    /// The emulator's address, behind the `/s3` relay (`AWS_ENDPOINT_URL`).
+    pub storage: Option<String>,
+    pub relay: reqwest::Client,
+    pub people: People,
+}
+
+/// What `POST /dev/beneficiaries` needs to import a new person through the real path.
+pub struct People {
+    pub objects: c2s_platform::objects::Objects,
+    pub bucket: String,
+    pub store: c2s_platform::beneficiaries::BeneficiaryStore,
+    pub hasher: c2s_platform::hashing::Hasher,
 }
 
 pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
@@ -58,6 +70,8 @@ pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
         .route("/dev/run/{job}", post(run_job))
         .route("/dev/demo", get(demo))
         .route("/dev/outbox", get(outbox))
+        .route("/dev/beneficiaries", post(new_beneficiary))
+        .route("/s3/{*rest}", any(storage_relay))
         .fallback_service(ServeDir::new(web_root).fallback(ServeFile::new(index)))
         .with_state(state)
 }
@@ -118,6 +132,157 @@ async fn api(
     let (parts, body) = response.into_parts();
     tracing::info!(route = %format!("{} {}", route.method, route.template), status = parts.status.as_u16(), ms = started.elapsed().as_millis() as u64, "api");
     Response::from_parts(parts, axum::body::Body::from(body.as_ref().to_vec()))
+}
+
+/// Presigned uploads and downloads reach the emulator through the pages' own origin, as
+/// they would reach S3 in production. The signature covers the emulator's host, which is
+/// the one the relay sends to; the headers the signature binds are passed on as they came.
+async fn storage_relay(
+    State(state): State<Arc<DevState>>,
+    req: axum::extract::Request,
+) -> Response {
+    let Some(base) = &state.storage else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            "Cette adresse n'existe pas.",
+        );
+    };
+    let rest = req.uri().path().trim_start_matches("/s3");
+    let query = req
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let url = format!("{base}{rest}{query}");
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 12 * 1024 * 1024).await else {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "Le fichier est trop volumineux.",
+        );
+    };
+    let mut out = state.relay.request(parts.method, url).body(bytes);
+    for (name, value) in &parts.headers {
+        let n = name.as_str();
+        if n == "content-type" || n == "content-md5" || n.starts_with("x-amz-") {
+            out = out.header(name, value);
+        }
+    }
+    let Ok(answer) = out.send().await else {
+        return error(
+            StatusCode::BAD_GATEWAY,
+            "storage_unavailable",
+            "Le stockage des documents ne répond pas.",
+        );
+    };
+    let mut response = Response::builder().status(answer.status().as_u16());
+    for name in [
+        "content-type",
+        "content-disposition",
+        "etag",
+        "content-length",
+    ] {
+        if let Some(v) = answer.headers().get(name) {
+            response = response.header(name, v.as_bytes());
+        }
+    }
+    let body = answer.bytes().await.unwrap_or_default();
+    response
+        .body(axum::body::Body::from(body))
+        .unwrap_or_else(|_| {
+            error(
+                StatusCode::BAD_GATEWAY,
+                "storage_unavailable",
+                "Le stockage des documents ne répond pas.",
+            )
+        })
+}
+
+#[derive(serde::Deserialize)]
+struct NewBeneficiary {
+    #[serde(default = "default_caisse")]
+    caisse: String,
+    #[serde(default = "default_months")]
+    months: u32,
+    #[serde(default)]
+    household: Vec<Value>,
+}
+
+fn default_caisse() -> String {
+    "rouen-elbeuf-dieppe".into()
+}
+
+fn default_months() -> u32 {
+    2
+}
+
+/// A new invented beneficiary, imported as the national file would send it (a JSON Lines
+/// file, its S3 event, the queue, sync-in); answers once the import has landed, with the
+/// letter's answers to sign in with. Lets every browser test start from someone new.
+async fn new_beneficiary(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> Response {
+    let req = if body.is_empty() {
+        serde_json::from_str::<NewBeneficiary>("{}")
+    } else {
+        serde_json::from_slice::<NewBeneficiary>(&body)
+    };
+    let Ok(req) = req else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "Attendu : {\"caisse\", \"months\", \"household\"}, tous facultatifs.",
+        );
+    };
+    let (line, account) = crate::demo::fresh(
+        c2s_platform::auth::today(),
+        &req.caisse,
+        req.months.min(24),
+        Value::Array(req.household),
+    );
+    let people = &state.people;
+    let key = format!("inbound/beneficiaries/dev-{}.jsonl", uuid::Uuid::new_v4());
+    if people
+        .objects
+        .put(
+            &people.bucket,
+            &key,
+            line.into_bytes(),
+            "application/x-ndjson",
+        )
+        .await
+        .is_err()
+    {
+        return error(
+            StatusCode::BAD_GATEWAY,
+            "storage_unavailable",
+            "Le dépôt du fichier a échoué.",
+        );
+    }
+    let Ok(nir) = c2s_domain::nir::Nir::parse(&account.nir) else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Le NIR inventé est invalide.",
+        );
+    };
+    let hash = people.hasher.nir(&nir);
+    for _ in 0..300 {
+        if let Ok(Some(_)) = people.store.profile(&hash).await {
+            return (
+                StatusCode::CREATED,
+                [("cache-control", "no-store")],
+                Json(json!({"account": account})),
+            )
+                .into_response();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    error(
+        StatusCode::GATEWAY_TIMEOUT,
+        "import_pending",
+        "L'import n'a pas abouti en 30 secondes.",
+    )
 }
 
 async fn stack(State(state): State<Arc<DevState>>) -> Response {

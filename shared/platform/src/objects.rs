@@ -35,11 +35,33 @@ pub struct PresignedRequest {
 #[derive(Clone, Debug)]
 pub struct Objects {
     client: aws_sdk_s3::Client,
+    public_url: Option<String>,
 }
 
 impl Objects {
     pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            public_url: None,
+        }
+    }
+
+    /// Where browsers reach the storage, when not at the SDK's own endpoint: the local dev
+    /// server relays `/s3/…` to the emulator so the pages never leave their origin
+    /// (`OBJECTS_PUBLIC_URL`, unset on AWS).
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
+        self
+    }
+
+    fn public(&self, url: &str) -> String {
+        match (&self.public_url, url.split_once("://")) {
+            (Some(base), Some((_, rest))) => {
+                let path = rest.find('/').map_or("/", |i| &rest[i..]);
+                format!("{base}{path}")
+            }
+            _ => url.to_owned(),
+        }
     }
 
     /// A PUT URL that only accepts this content type and exactly this length.
@@ -68,7 +90,7 @@ impl Objects {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         Ok(PresignedRequest {
-            url: req.uri().to_owned(),
+            url: self.public(req.uri()),
             method: req.method().to_owned(),
             headers,
             expires_at: OffsetDateTime::now_utc() + valid_for,
@@ -106,7 +128,7 @@ impl Objects {
             .await
             .map_err(storage)?;
         Ok(PresignedRequest {
-            url: req.uri().to_owned(),
+            url: self.public(req.uri()),
             method: req.method().to_owned(),
             headers: req
                 .headers()
@@ -370,5 +392,28 @@ impl JsonlWriter {
             .await
             .map_err(storage)?;
         Ok(self.lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(public_url: Option<&str>) -> Objects {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .build();
+        Objects::new(aws_sdk_s3::Client::from_conf(config))
+            .with_public_url(public_url.map(str::to_owned))
+    }
+
+    #[test]
+    fn a_public_url_replaces_the_endpoint_and_keeps_path_and_signature() {
+        let url = "http://127.0.0.1:4566/docs/r1/d1?X-Amz-Signature=abc&X-Amz-Expires=300";
+        assert_eq!(
+            objects(Some("http://127.0.0.1:3000/s3/")).public(url),
+            "http://127.0.0.1:3000/s3/docs/r1/d1?X-Amz-Signature=abc&X-Amz-Expires=300"
+        );
+        assert_eq!(objects(None).public(url), url);
     }
 }
