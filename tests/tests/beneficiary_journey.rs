@@ -367,6 +367,12 @@ async fn a_beneficiary_renews_from_import_to_submission() {
         (status, w["status"].as_str()),
         (StatusCode::OK, Some("withdrawn"))
     );
+    // Nothing is open any more, but the follow-up still finds the one that closed.
+    let (_, me) = stack
+        .call(reqwest::Method::GET, "/api/me", Some(&token), None)
+        .await;
+    assert_eq!(me["open_renewal_id"], Value::Null);
+    assert_eq!(me["last_renewal_id"], json!(id));
     let (status, _) = stack.post("/api/renewals", Some(&token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
 

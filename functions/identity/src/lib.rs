@@ -166,6 +166,15 @@ async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .open_renewal(&claims.sub)
         .await
         .map_err(ApiError::internal)?;
+    // Once nothing is open, the follow-up still shows the last decision.
+    let last = match &open {
+        Some(id) => Some(id.clone()),
+        None => app
+            .beneficiaries
+            .last_renewal(&claims.sub)
+            .await
+            .map_err(ApiError::internal)?,
+    };
     let masked = Nir::parse(&profile.nir)
         .map(|n| n.masked())
         .unwrap_or_default();
@@ -178,6 +187,7 @@ async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             "css_end_date": format_date(profile.css_end_date),
             "renewal_opens_on": format_date(opens_on(profile.css_end_date)),
             "open_renewal_id": open,
+            "last_renewal_id": last,
             "level": claims.level,
         }),
     ))

@@ -11,6 +11,9 @@ use time::Date;
 
 pub const PROFILE: &str = "profile";
 pub const OPEN_RENEWAL: &str = "open_renewal";
+/// The last renewal that closed (decided, withdrawn…), so the person can still read its
+/// decision once nothing is open.
+pub const LAST_RENEWAL: &str = "last_renewal";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Profile {
@@ -166,6 +169,29 @@ impl BeneficiaryStore {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
+    }
+
+    /// The renewal that closed last, if any (`GET /api/me`'s `last_renewal_id`).
+    pub async fn last_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(nir_hash, LAST_RENEWAL)))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    /// Kept as long as the renewal itself may be (everything goes 5 years after closing).
+    pub fn last_renewal_item(nir_hash: &str, renewal_id: &str, expires_at: i64) -> Item {
+        let mut item = key(nir_hash, LAST_RENEWAL);
+        item.insert("renewal_id".into(), crate::store::s(renewal_id));
+        item.insert("expires_at".into(), crate::store::n(expires_at));
+        item
     }
 
     pub fn open_renewal_item(nir_hash: &str, renewal_id: &str) -> Item {

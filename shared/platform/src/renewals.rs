@@ -505,6 +505,17 @@ impl RenewalStore {
                 .build()
                 .map_err(build_error)?;
             tx = tx.transact_items(TransactWriteItem::builder().delete(release).build());
+            let five_years = 5 * 366 * 24 * 3600;
+            let last = Put::builder()
+                .table_name(&self.beneficiaries)
+                .set_item(Some(BeneficiaryStore::last_renewal_item(
+                    &r.nir_hash,
+                    &r.id,
+                    r.updated_at.unix_timestamp() + five_years,
+                )))
+                .build()
+                .map_err(build_error)?;
+            tx = tx.transact_items(TransactWriteItem::builder().put(last).build());
         }
         for item in extra {
             tx = tx.transact_items(item);
