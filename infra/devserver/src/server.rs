@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub struct Route {
     pub method: Method,
@@ -60,6 +61,10 @@ pub struct People {
     pub hasher: c2s_platform::hashing::Hasher,
 }
 
+/// The pages may load and call nothing but their own origin, as CloudFront's response
+/// headers policy says in production (Vuetify writes its theme in an inline style).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self' blob:; object-src 'self' blob:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
     let index = web_root.join("index.html");
     Router::new()
@@ -73,6 +78,14 @@ pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
         .route("/dev/beneficiaries", post(new_beneficiary))
         .route("/s3/{*rest}", any(storage_relay))
         .fallback_service(ServeDir::new(web_root).fallback(ServeFile::new(index)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::CONTENT_SECURITY_POLICY,
+            http::HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

@@ -46,9 +46,9 @@ impl Objects {
         }
     }
 
-    /// Where browsers reach the storage, when not at the SDK's own endpoint: the local dev
-    /// server relays `/s3/…` to the emulator so the pages never leave their origin
-    /// (`OBJECTS_PUBLIC_URL`, unset on AWS).
+    /// Where browsers reach the storage, when not at the SDK's own endpoint
+    /// (`OBJECTS_PUBLIC_URL`): `/s3/…` on the pages' own origin, relayed to the emulator by
+    /// the dev server and to the documents bucket by CloudFront, so the pages never leave it.
     pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
         self.public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
         self
