@@ -1,0 +1,255 @@
+// The agents' back-office in a real browser: a renewal submitted through the API by a fresh
+// beneficiary, then an instructeur of its caisse signs in (development identity provider),
+// finds it in the queue, opens it, opens its document in the viewer, claims it, adds notes
+// (a NIR is refused, health terms are flagged), decides and sees the rights' dates; then a
+// superviseur reads the file's audit trail and the dashboard, and an instructeur is told the
+// audit trail is not for them. Every page passes axe at 1280 and 320 px.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { deflateSync } from 'node:zlib'
+import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, documentsChecked, PDF } from './harness.mjs'
+
+const CAISSE = 'rouen-elbeuf-dieppe'
+
+/** A small real PNG (a grey page with a dark band), built here: the server checks magic bytes. */
+function png(width = 240, height = 120) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (buf) => {
+    let c = 0xffffffff
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    out.write(type, 4, 'ascii')
+    data.copy(out, 8)
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header[8] = 8 // bit depth
+  header[9] = 0 // greyscale
+  const rows = Buffer.alloc((width + 1) * height)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows[y * (width + 1) + 1 + x] = y > 40 && y < 60 ? 40 : 230
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+/**
+ * A renewal submitted through the API by a fresh beneficiary of `caisse`, with two documents
+ * (a PDF tax notice and a PNG proof of address): the harness's submittedRenewal has the PDF only.
+ */
+async function submittedWithDocuments(caisse) {
+  const account = await freshBeneficiary({ caisse })
+  const { token } = await api('POST', '/api/auth/beneficiary', {
+    nir: account.nir, birth_date: account.birth_date, renewal_code: account.renewal_code,
+  })
+  const draft = await api('POST', '/api/renewals', {}, token)
+  await api('PUT', `/api/renewals/${draft.id}`, {
+    version: draft.version,
+    household: draft.household,
+    resources: [{ member: 'applicant', kind: 'salary', annual_cents: 600000 }],
+    housing: { status: 'tenant', housing_aid_cents: 25000 },
+    manager: 'caisse',
+  }, token)
+  for (const [kind, filename, type, bytes] of [
+    ['tax_notice', 'avis.pdf', 'application/pdf', PDF],
+    ['proof_of_address', 'facture.png', 'image/png', png()],
+  ]) {
+    const announced = await api('POST', `/api/renewals/${draft.id}/documents`, { kind, filename, content_type: type, size: bytes.length }, token)
+    const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: bytes })
+    assert.ok(put.ok, `upload of ${filename}: ${put.status}`)
+  }
+  await documentsChecked(draft.id, token)
+  await api('POST', `/api/renewals/${draft.id}/submit`, {}, token)
+  return { account, token, id: draft.id }
+}
+
+/** axe at the page's own width, then at 320 px. */
+async function auditBoth(page, name) {
+  await audit(page, name)
+  const size = page.viewportSize()
+  await page.setViewportSize({ width: 320, height: 800 })
+  await audit(page, `${name}-320`)
+  await page.setViewportSize(size)
+}
+
+async function heading(page, text) {
+  await page.locator('main h1').filter({ hasText: text }).waitFor()
+}
+
+/** Signs in through the development identity provider's page (the route guard leads there). */
+async function signIn(page, { sub, name, roles }, audited) {
+  await heading(page, 'Connexion agent')
+  if (audited) await auditBoth(page, audited)
+  await page.getByLabel("Numéro d'agent").fill(sub)
+  await page.getByLabel('Prénom et nom').fill(name)
+  // The caisse is a Vuetify select: open it from the keyboard, pick the option.
+  await page.getByLabel('Caisse').focus()
+  await page.keyboard.press('ArrowDown')
+  await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).click()
+  for (const role of ['instructeur', 'superviseur', 'admin_partenaires', 'dpo']) {
+    const box = page.locator(`#agent-role-${role}`)
+    if (roles.includes(role)) await box.check()
+    else await box.uncheck()
+  }
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+}
+
+/**
+ * The PDF viewer built into Chromium loads its own chrome:// and chrome-extension://
+ * resources: not requests to the network, so not "leaving the origin". Anything else stays.
+ */
+function forgetBrowserInternals(page) {
+  page.offOrigin = page.offOrigin.filter((u) => !/^chrome(-extension)?:\/\//.test(u))
+}
+
+test('agent back-office: queue, file, viewer, claim, notes, decision, audit trail, dashboard', async (t) => {
+  const { id } = await submittedWithDocuments(CAISSE)
+  const browser = await launch()
+  t.after(() => browser.close())
+  const page = await newPage(browser, { width: 1280 })
+
+  // ------------------------------------------------------------ sign-in, with its errors
+  await page.goto(`${BASE}/agent`)
+  await page.waitForURL(/\/agent\/connexion\?retour=/)
+  await heading(page, 'Connexion agent')
+  await page.getByLabel("Numéro d'agent").fill('')
+  await page.locator('#agent-role-instructeur').uncheck()
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+  const summary = page.getByRole('alert').filter({ hasText: 'Le formulaire contient' })
+  await summary.waitFor()
+  assert.match(await summary.innerText(), /numéro d'agent/)
+  assert.match(await summary.innerText(), /au moins un rôle/)
+  await auditBoth(page, 'agent-signin-errors')
+  const instructeur = { sub: `I${Date.now() % 100000}`, name: 'Camille Martin', roles: ['instructeur'] }
+  await signIn(page, instructeur, 'agent-signin')
+
+  // ------------------------------------------------------------ the queue
+  await heading(page, 'File des demandes')
+  const row = page.locator(`a[href="/agent/dossiers/${id}"]`)
+  // Oldest deadline first, 50 at a time: the new file may be a few pages away.
+  for (let i = 0; i < 40 && !(await row.count()); i++) {
+    const more = page.getByRole('button', { name: 'Voir la suite' })
+    if (!(await more.count())) break
+    await more.click()
+    await page.waitForLoadState('networkidle')
+  }
+  await row.waitFor()
+  const caption = await page.locator('table.queue caption').innerText()
+  assert.match(caption, /Demandes/)
+  await auditBoth(page, 'agent-queue')
+
+  // ------------------------------------------------------------ the file
+  await row.click()
+  await heading(page, 'Dossier de')
+  const masked = await page.locator('.nir').innerText()
+  assert.match(masked, /\*/, 'the NIR is shown masked')
+  assert.ok(!/\d{13}/.test(masked.replace(/\s/g, '')), 'never the whole NIR')
+  assert.doesNotMatch(page.url(), /\d{13}/)
+  await page.getByRole('heading', { name: "Proposition du moteur d'éligibilité" }).waitFor()
+  await auditBoth(page, 'agent-file')
+
+  // The documents, in the viewer. The PDF shows in Chromium's own viewer, whose frames never
+  // let the page reach "networkidle" (which audit() waits for): it is checked, closed, and
+  // the viewer is audited with the image.
+  const pdf = page.getByRole('button', { name: /Ouvrir la pièce Avis d'imposition/ })
+  await pdf.click()
+  const dialog = page.getByRole('dialog')
+  await dialog.locator('iframe[title="Aperçu de la pièce justificative : Avis d\'imposition, fichier « avis.pdf »"]').waitFor()
+  assert.match(await dialog.getByRole('link', { name: 'Télécharger la pièce « avis.pdf »' }).getAttribute('href'), /^blob:/)
+  await page.keyboard.press('Escape')
+  await dialog.waitFor({ state: 'hidden' })
+  assert.ok(await pdf.evaluate((el) => el === document.activeElement), 'the focus is back on the button')
+  forgetBrowserInternals(page)
+  const png = page.getByRole('button', { name: /Ouvrir la pièce Justificatif de domicile/ })
+  await png.click()
+  const image = dialog.getByRole('img', { name: /^Pièce justificative : Justificatif de domicile/ })
+  await image.waitFor()
+  assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the image is shown')
+  await auditBoth(page, 'agent-document-viewer')
+  await dialog.getByRole('button', { name: "Fermer l'aperçu" }).click()
+  await dialog.waitFor({ state: 'hidden' })
+
+  // Claim.
+  await page.getByRole('button', { name: 'Prendre en charge ce dossier' }).click()
+  await page.getByText('Vous avez pris ce dossier en charge').waitFor()
+
+  // Notes: a NIR is refused next to the field; health terms are accepted with a warning.
+  const note = page.getByLabel('Nouvelle note')
+  await note.fill('Rappeler au 1 84 05 75 123 456 28')
+  await page.getByRole('button', { name: 'Ajouter la note' }).click()
+  await page.locator('#note-text-messages, .v-messages').filter({ hasText: 'numéro de sécurité sociale ne doit pas' }).first().waitFor()
+  await note.fill('Appelée le matin : hospitalisation récente, justificatifs complets.')
+  await page.getByRole('button', { name: 'Ajouter la note' }).click()
+  await page.getByText(/Note enregistrée\. Attention/).waitFor()
+  await page.locator('.note-text').filter({ hasText: 'justificatifs complets' }).waitFor()
+  await auditBoth(page, 'agent-file-claimed')
+
+  // Decision: the form says what is missing, then the agent decides and confirms.
+  await page.getByRole('button', { name: 'Enregistrer la décision' }).click()
+  await page.locator('.error-summary').filter({ hasText: 'Choisissez la décision' }).waitFor()
+  await auditBoth(page, 'agent-decision-errors')
+  const proposal = await page.locator('#h-proposal').locator('..').innerText()
+  const outcome = /avec participation/.test(proposal) ? 'C2S avec participation financière' : 'C2S sans participation financière'
+  await page.getByLabel(outcome).check()
+  await page.getByRole('button', { name: 'Enregistrer la décision' }).click()
+  await page.getByRole('button', { name: 'Confirmer la décision' }).click()
+  await page.getByText('Décision enregistrée').waitFor()
+  const decided = await page.locator('#h-decision').locator('..').innerText()
+  assert.match(decided, /Droits ouverts\s+du \d{1,2}(er)? \S+ \d{4} au \d{1,2}(er)? \S+ \d{4}/)
+  const file = await api('GET', `/api/agent/renewals/${id}`, undefined, await agentToken({ ...instructeur, caisse: CAISSE }))
+  assert.ok(['approved', 'exported', 'integrated'].includes(file.status), file.status)
+  assert.ok(file.decision.rights_start && file.decision.rights_end)
+  await auditBoth(page, 'agent-decided')
+
+  // ------------------------------------------------------------ an instructeur and the audit trail
+  await page.goto(`${BASE}/agent/audit?dossier=${id}`)
+  await heading(page, "Journal d'audit")
+  await page.getByText('réservé aux superviseurs').first().waitFor()
+  await auditBoth(page, 'agent-audit-forbidden')
+
+  // ------------------------------------------------------------ a superviseur
+  await page.getByRole('button', { name: 'Se déconnecter' }).click()
+  await heading(page, 'Connexion agent')
+  await page.goto(`${BASE}/agent/dossiers/${id}`)
+  await signIn(page, { sub: `S${Date.now() % 100000}`, name: 'Dominique Bernard', roles: ['superviseur'] })
+  await heading(page, 'Dossier de')
+  await page.getByRole('link', { name: "Voir le journal d'audit de ce dossier" }).click()
+  await heading(page, "Journal d'audit")
+  const trail = page.locator('table').filter({ hasText: 'Actions sur le dossier' })
+  await trail.waitFor()
+  const text = await trail.innerText()
+  for (const action of ['Consultation du dossier', 'Ouverture d’une pièce', 'Prise en charge', 'Ajout d’une note', 'Décision']) {
+    assert.ok(text.includes(action), `the trail shows « ${action} »`)
+  }
+  assert.ok(text.includes(instructeur.sub), "the trail names the instructeur's number")
+  await auditBoth(page, 'agent-audit')
+
+  await page.getByRole('link', { name: 'Tableau de bord' }).click()
+  await heading(page, 'Tableau de bord')
+  await page.locator('figure svg[role="img"]').first().waitFor()
+  assert.equal(await page.locator('figure svg[role="img"][aria-label]').count(), 2)
+  const statusTable = page.getByRole('table', { name: /Nombre de demandes par statut/ })
+  let granted = 0
+  // Approved, or already sent to the national system by the sync-out job.
+  for (const label of [/^Accordée/, /^Transmise/, /^Intégrée/]) {
+    granted += Number((await statusTable.getByRole('row', { name: label }).getByRole('cell').innerText()).trim())
+  }
+  assert.ok(granted >= 1, 'the decided file is counted')
+  await page.getByRole('heading', { name: "Dossiers proches de l'échéance" }).waitFor()
+  await auditBoth(page, 'agent-dashboard')
+})

@@ -1,0 +1,220 @@
+// The beneficiary's journey in a real browser, on a 320-pixel-wide screen: home, estimate,
+// sign-in by keyboard only, the renewal step by step with a real file upload, resuming in
+// a new session, submission, receipt, step-up and follow-up with the decision.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { gzipSync, brotliCompressSync } from 'node:zlib'
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary } from './harness.mjs'
+
+let browser
+before(async () => {
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+})
+
+/** No horizontal scrolling: everything fits the screen's width. */
+async function fitsWidth(page) {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
+  assert.ok(scroll <= width, `the page is ${scroll} px wide on a ${width} px screen`)
+}
+
+async function pick(page, label, option) {
+  // The select's own input sits under its displayed value: click the field around it.
+  await page.getByLabel(label, { exact: true }).click({ force: true })
+  await page.getByRole('option', { name: option, exact: true }).click()
+}
+
+test('the first page weighs less than 300 KB compressed and loads nothing from elsewhere', async () => {
+  const page = await newPage(browser, { width: 320, height: 640 })
+  const bodies = []
+  page.on('response', async (res) => {
+    try {
+      bodies.push({ url: res.url(), body: await res.body() })
+    } catch {
+      // redirects have no body
+    }
+  })
+  await page.goto(BASE + '/')
+  await page.waitForLoadState('networkidle')
+  await page.getByRole('heading', { level: 1, name: 'Renouveler sa Complémentaire santé solidaire' }).waitFor()
+  const raw = bodies.reduce((n, b) => n + b.body.length, 0)
+  const gzip = bodies.reduce((n, b) => n + gzipSync(b.body, { level: 9 }).length, 0)
+  const brotli = bodies.reduce((n, b) => n + brotliCompressSync(b.body).length, 0)
+  const report = { requests: bodies.length, raw_bytes: raw, gzip_bytes: gzip, brotli_bytes: brotli, files: bodies.map((b) => new URL(b.url).pathname) }
+  writeFileSync(join(ARTIFACTS, 'first-page-weight.json'), JSON.stringify(report, null, 2))
+  console.log(`first page: ${bodies.length} requests, ${(raw / 1024).toFixed(0)} KB raw, ${(gzip / 1024).toFixed(0)} KB gzip, ${(brotli / 1024).toFixed(0)} KB brotli`)
+  assert.ok(gzip < 300 * 1024, `first page ${gzip} bytes compressed`)
+  await fitsWidth(page)
+  await audit(page, 'beneficiaire-accueil-320')
+  await page.context().close()
+
+  const desktop = await newPage(browser)
+  await desktop.goto(BASE + '/')
+  await audit(desktop, 'beneficiaire-accueil-1280')
+  // The first Tab reaches the skip link, which takes the keyboard past the header.
+  await desktop.keyboard.press('Tab')
+  assert.equal(await desktop.evaluate(() => document.activeElement?.textContent?.trim()), 'Aller au contenu principal')
+  await desktop.keyboard.press('Enter')
+  assert.ok(await desktop.evaluate(() => Boolean(document.activeElement?.closest('#contenu'))), 'focus is in the main content')
+  for (const [path, name] of [['/accessibilite', 'accessibilite'], ['/plan-du-site', 'plan-du-site'], ['/mentions-legales', 'mentions-legales'], ['/aide', 'aide'], ['/page-inconnue', 'page-introuvable']]) {
+    await desktop.goto(BASE + path)
+    await desktop.getByRole('heading', { level: 1 }).first().waitFor()
+    await audit(desktop, name)
+  }
+  await desktop.context().close()
+})
+
+test('an estimate without signing in', async () => {
+  const page = await newPage(browser, { width: 320, height: 640 })
+  await page.goto(BASE + '/')
+  await page.getByRole('link', { name: 'Estimer mes droits sans me connecter' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Estimer ses droits' }).waitFor()
+  await page.getByLabel('Mois de la demande').fill('2025-06')
+  await page.getByLabel('Votre date de naissance').fill('02/04/1980')
+  await page.getByLabel('Ressources du foyer sur 12 mois, en euros').fill('6000')
+  await page.getByRole('button', { name: 'Estimer' }).click()
+  await page.getByRole('heading', { name: "Résultat de l'estimation" }).waitFor()
+  await page.getByText('C2S sans participation financière').waitFor()
+  await fitsWidth(page)
+  await audit(page, 'beneficiaire-estimation')
+  // Bad input is answered next to the field, in French.
+  await page.getByLabel('Votre date de naissance').fill('')
+  await page.getByRole('button', { name: 'Estimer' }).click()
+  await page.getByRole('alert').first().waitFor()
+  await audit(page, 'beneficiaire-estimation-erreur')
+  await page.context().close()
+})
+
+test('a beneficiary renews on a small phone, with a real upload, and follows the decision', async () => {
+  const person = await freshBeneficiary({
+    household: [{ relation: 'child', first_name: 'Léo', last_name: 'Essai', birth_date: '2015-06-01' }],
+  })
+  const page = await newPage(browser, { width: 320, height: 640 })
+  await page.goto(BASE + '/')
+  await page.getByRole('link', { name: 'Commencer ma demande' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor()
+  await audit(page, 'beneficiaire-connexion')
+
+  // Sign-in with the keyboard only: Tab to each field, type, Enter.
+  const focusedLabel = () => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent?.trim() ?? '')
+  async function tabTo(label) {
+    for (let i = 0; i < 40; i++) {
+      if ((await focusedLabel()).startsWith(label)) return
+      await page.keyboard.press('Tab')
+    }
+    assert.fail(`no keyboard path to "${label}"`)
+  }
+  await tabTo('Numéro de sécurité sociale')
+  await page.keyboard.type(person.nir.slice(0, 13))
+  await tabTo('Clé de validation')
+  await page.keyboard.type(person.nir.slice(13))
+  await tabTo('Date de naissance')
+  const [y, m, d] = person.birth_date.split('-')
+  await page.keyboard.type(`${d}/${m}/${y}`)
+  await tabTo('Code de renouvellement')
+  await page.keyboard.type(person.renewal_code)
+  await page.keyboard.press('Enter')
+
+  await page.getByRole('heading', { level: 1, name: 'Demande de renouvellement' }).waitFor()
+  await page.getByRole('button', { name: 'Commencer ma demande' }).click()
+
+  // 1. Household: the child the national file knows is there.
+  await page.getByRole('heading', { name: /Étape 1 sur 6/ }).waitFor()
+  assert.equal(await page.getByLabel('Prénom de la personne 2').inputValue(), 'Léo')
+  await fitsWidth(page)
+  await audit(page, 'beneficiaire-demande-1-foyer')
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+
+  // 2. Resources, for the reference period shown as dates.
+  await page.getByRole('heading', { name: /Étape 2 sur 6/ }).waitFor()
+  await page.getByText(/Déclarez les ressources .* du \d+ \S+ \d{4} au \d+ \S+ \d{4}/).waitFor()
+  await page.getByRole('button', { name: 'Ajouter une ressource' }).click()
+  await page.getByLabel('Ressource 1 : montant en euros').fill('650,50')
+  await audit(page, 'beneficiaire-demande-2-ressources')
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+
+  // Resuming: a new session lands on the first step still to do, with what was saved.
+  await page.getByRole('heading', { name: /Étape 3 sur 6/ }).waitFor()
+  const again = await newPage(browser, { width: 320, height: 640 })
+  await again.goto(BASE + '/connexion')
+  await again.getByLabel('Numéro de sécurité sociale').fill(person.nir.slice(0, 13))
+  await again.getByLabel('Clé de validation').fill(person.nir.slice(13))
+  await again.getByLabel('Date de naissance').fill(person.birth_date.split('-').reverse().join('/'))
+  await again.getByLabel('Code de renouvellement').fill(person.renewal_code)
+  await again.getByRole('button', { name: 'Se connecter' }).click()
+  await again.getByRole('heading', { name: /Étape 3 sur 6 : Votre logement/ }).waitFor()
+  await again.getByRole('button', { name: /Vos ressources/ }).click()
+  assert.equal(await again.getByLabel('Ressource 1 : montant en euros').inputValue(), '650,50')
+  await again.context().close()
+
+  // 3. Housing: a missing answer is said next to the field.
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+  await page.locator('.error-summary[role=alert]', { hasText: 'Choisissez votre situation de logement' }).waitFor()
+  await page.locator('.v-input__details', { hasText: 'Choisissez votre situation de logement' }).waitFor()
+  await page.getByLabel('Locataire').check()
+  await page.getByLabel(/Aide au logement perçue par mois/).fill('120')
+  await audit(page, 'beneficiaire-demande-3-logement')
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+
+  // 4. Manager.
+  await page.getByRole('heading', { name: /Étape 4 sur 6/ }).waitFor()
+  await page.getByLabel("Ma caisse d'assurance maladie").check()
+  await audit(page, 'beneficiaire-demande-4-gestionnaire')
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+
+  // 5. A real file, sent to the presigned address through the page's own origin, then
+  // checked by the server (magic bytes, antivirus).
+  await page.getByRole('heading', { name: /Étape 5 sur 6/ }).waitFor()
+  const file = join(tmpdir(), `bulletin-${Date.now()}.pdf`)
+  writeFileSync(file, PDF)
+  await pick(page, 'Nature du justificatif', "Avis d'imposition")
+  await page.locator('input[type=file]').setInputFiles(file)
+  await page.getByRole('button', { name: /Envoyer le fichier/ }).click()
+  await page.getByText('100 %').waitFor()
+  await page.getByText('Reçu et vérifié').waitFor({ timeout: 30_000 })
+  await audit(page, 'beneficiaire-demande-5-justificatifs')
+  await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
+
+  // 6. Review and submit.
+  await page.getByRole('heading', { name: /Étape 6 sur 6/ }).waitFor()
+  await page.getByText('Salaire, 650,50').waitFor()
+  await audit(page, 'beneficiaire-demande-6-verification')
+  await page.getByRole('button', { name: 'Envoyer ma demande' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Demande envoyée' }).waitFor()
+  const receipt = (await page.locator('.receipt-number').textContent()).trim()
+  assert.ok(receipt.length > 4, 'a receipt number is shown')
+  await fitsWidth(page)
+  await audit(page, 'beneficiaire-recepisse')
+
+  // The follow-up asks for level 2 first.
+  await page.getByRole('link', { name: 'Suivre ma demande' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Confirmer son identité' }).waitFor()
+  await audit(page, 'beneficiaire-verification')
+  await page.getByLabel('Les 4 derniers chiffres de votre IBAN').fill(person.iban_last4)
+  await page.getByLabel('Numéro de série de votre carte Vitale').fill(person.vitale_serial)
+  await page.getByRole('button', { name: 'Confirmer' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Suivre ma demande' }).waitFor()
+  assert.equal((await page.locator('.renewal-status').textContent()).trim(), 'Envoyée')
+  await page.getByText(`Récépissé n° ${receipt}`).waitFor()
+
+  // The caisse decides (the agent's screens have their own test); the follow-up shows the
+  // decision, its dates and the amount.
+  const agent = await agentToken({ caisse: person.caisse, roles: ['instructeur'] })
+  const { items } = await api('GET', '/api/agent/renewals?status=submitted', undefined, agent)
+  const mine = items.find((i) => i.receipt?.number === receipt)
+  assert.ok(mine, 'the renewal is in the caisse queue')
+  const claimed = await api('POST', `/api/agent/renewals/${mine.id}/claim`, { version: mine.version }, agent)
+  await api('POST', `/api/agent/renewals/${mine.id}/decision`, { outcome: 'participation', reason_code: null, monthly_participation_cents: 2350, version: claimed.version }, agent)
+  await page.reload()
+  await page.getByText('C2S avec participation financière').waitFor()
+  await page.getByText(/Votre participation : 23,50\s€ par mois/).waitFor()
+  await page.getByText(/Vos droits courent du/).waitFor()
+  await fitsWidth(page)
+  await audit(page, 'beneficiaire-suivi-decision')
+  await page.context().close()
+})

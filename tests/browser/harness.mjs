@@ -1,0 +1,175 @@
+// What every browser test shares: Debian's Chromium driven by playwright-core, pages that
+// must never leave the service's origin, axe-core on every page with a screenshot kept in
+// artifacts/, and API calls to set up data. Run by ./infra/test against ./infra/run's server.
+import { chromium } from 'playwright-core'
+import { createRequire } from 'node:module'
+import { mkdirSync, appendFileSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { randomUUID } from 'node:crypto'
+
+export const BASE = (process.env.C2S_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '')
+const ORIGIN = new URL(BASE).origin
+export const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url))
+mkdirSync(ARTIFACTS, { recursive: true })
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** Debian's Chromium, never a downloaded browser; no background traffic to Google. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=fr-FR',
+    ],
+  })
+}
+
+/**
+ * A new page in its own context (no shared session), French, at `width` pixels wide.
+ * Every request that leaves the origin is recorded and fails the next audit().
+ */
+export async function newPage(browser, { width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'fr-FR' })
+  const page = await context.newPage()
+  page.offOrigin = []
+  page.errors = []
+  page.on('request', (req) => {
+    const url = new URL(req.url())
+    // data:, blob: and the browser's own chrome:// (its PDF viewer) are not the network.
+    if (!['http:', 'https:'].includes(url.protocol)) return
+    if (url.origin !== ORIGIN) page.offOrigin.push(req.url())
+  })
+  page.on('pageerror', (e) => page.errors.push(String(e)))
+  // What the Content-Security-Policy blocked would silently be missing from the page.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) page.errors.push(m.text())
+  })
+  return page
+}
+
+/**
+ * Checks the page as it is now: axe-core (WCAG 2.1 A and AA rules, as RGAA 4 maps them)
+ * must find no serious or critical violation, nothing may have left the origin, and no
+ * script error may have happened. Saves a full-page screenshot and appends the results to
+ * artifacts/axe.jsonl for the report.
+ */
+export async function audit(page, name) {
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
+  // Evaluated by the driver rather than added as a <script>: the page's own
+  // Content-Security-Policy rightly refuses inline scripts.
+  await page.evaluate(AXE)
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }),
+  )
+  const count = (impact) => result.violations.filter((v) => v.impact === impact).length
+  const entry = {
+    page: name,
+    url: new URL(page.url()).pathname,
+    passes: result.passes.length,
+    critical: count('critical'),
+    serious: count('serious'),
+    moderate: count('moderate'),
+    minor: count('minor'),
+    rules: result.violations.map((v) => `${v.id} (${v.impact}, ${v.nodes.length})`),
+  }
+  appendFileSync(`${ARTIFACTS}axe.jsonl`, JSON.stringify(entry) + '\n')
+  const blocking = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  if (blocking.length) {
+    const detail = blocking
+      .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`)
+      .join('\n')
+    throw new Error(`axe on ${name}:\n${detail}`)
+  }
+  if (page.offOrigin.length) throw new Error(`${name}: requests left the origin: ${page.offOrigin.join(', ')}`)
+  if (page.errors.length) throw new Error(`${name}: script errors: ${page.errors.join('; ')}`)
+  return entry
+}
+
+/** A JSON call to the API; throws with `status` and `code` on anything but 2xx. */
+export async function api(method, path, body, token) {
+  const headers = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token) headers.authorization = `Bearer ${token}`
+  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  const data = text ? JSON.parse(text) : null
+  if (!res.ok) {
+    const e = new Error(`${method} ${path}: ${res.status} ${data?.code ?? ''}`)
+    e.status = res.status
+    e.code = data?.code
+    e.body = data
+    throw e
+  }
+  return data
+}
+
+/** An agent token from the development identity provider. */
+export async function agentToken({ sub = 'A0001', name = 'Agent Test', caisse = 'rouen-elbeuf-dieppe', roles = ['instructeur'] } = {}) {
+  return (await api('POST', '/dev/token', { sub, name, caisse, roles })).token
+}
+
+/** A person of the demo file (/dev/demo) by name, e.g. 'Marie Durand'. */
+export async function demoAccount(who) {
+  const { accounts } = await api('GET', '/dev/demo')
+  const found = accounts.find((a) => a.who === who)
+  if (!found) throw new Error(`no demo account ${who}`)
+  return found
+}
+
+/**
+ * A new invented beneficiary nobody else has used, imported through the real path
+ * (POST /dev/beneficiaries): { nir, birth_date, renewal_code, iban_last4, vitale_serial, caisse, who }.
+ */
+export async function freshBeneficiary({ caisse = 'rouen-elbeuf-dieppe', months = 2, household = [] } = {}) {
+  return (await api('POST', '/dev/beneficiaries', { caisse, months, household })).account
+}
+
+/** The messages people would have received (activation links, reminders). */
+export async function outbox() {
+  return (await api('GET', '/dev/outbox')).messages
+}
+
+export function uniqueEmail(prefix = 'test') {
+  return `${prefix}-${randomUUID().slice(0, 8)}@ccas-exemple.fr`
+}
+
+/** A tiny valid PDF: the server checks the magic bytes. */
+export const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
+
+/**
+ * A renewal submitted by a fresh beneficiary of `caisse` through the API, with one
+ * document: { account, token, id }.
+ */
+export async function submittedRenewal({ caisse = 'rouen-elbeuf-dieppe' } = {}) {
+  const account = await freshBeneficiary({ caisse })
+  const { token } = await api('POST', '/api/auth/beneficiary', {
+    nir: account.nir, birth_date: account.birth_date, renewal_code: account.renewal_code,
+  })
+  const draft = await api('POST', '/api/renewals', {}, token)
+  await api('PUT', `/api/renewals/${draft.id}`, {
+    version: draft.version,
+    household: draft.household,
+    resources: [{ member: 'applicant', kind: 'salary', annual_cents: 600000 }],
+    housing: { status: 'tenant', housing_aid_cents: 25000 },
+    manager: 'caisse',
+  }, token)
+  const announced = await api('POST', `/api/renewals/${draft.id}/documents`, {
+    kind: 'tax_notice', filename: 'avis.pdf', content_type: 'application/pdf', size: PDF.length,
+  }, token)
+  const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: PDF })
+  if (!put.ok) throw new Error(`upload: ${put.status}`)
+  await documentsChecked(draft.id, token)
+  await api('POST', `/api/renewals/${draft.id}/submit`, {}, token)
+  return { account, token, id: draft.id }
+}
+
+/** Waits until the server has checked every uploaded document (antivirus included). */
+export async function documentsChecked(id, token) {
+  for (let i = 0; i < 300; i++) {
+    const r = await api('GET', `/api/renewals/${id}`, undefined, token)
+    if (!r.missing.includes('documents_pending')) return r
+    await new Promise((ok) => setTimeout(ok, 100))
+  }
+  throw new Error('documents still being checked after 30 s')
+}
