@@ -13,7 +13,21 @@ export default defineConfig({
   plugins: [vue(), vuetify({ autoImport: true })],
   resolve: { alias: [{ find: /^@\//, replacement: synapseSrc }] },
   build: {
-    // Each space (beneficiary, partner, agent) is its own chunk, loaded by its routes.
+    // The partner space and the back-office are one bundle each, loaded by their routes
+    // only; the beneficiary's pages stay one chunk per page so the first one stays light.
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          // Only the pages themselves: what they share with other spaces stays shared.
+          includeDependenciesRecursively: false,
+          groups: [
+            // routes.js stays in the entry: it only names the pages.
+            { name: 'espace-partenaires', test: /\/src\/partner\/(?!routes\.js)/ },
+            { name: 'back-office', test: /\/src\/agent\/(?!routes\.js)/ },
+          ],
+        },
+      },
+    },
     chunkSizeWarningLimit: 1200,
     reportCompressedSize: false,
   },

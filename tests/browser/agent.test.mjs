@@ -6,77 +6,10 @@
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deflateSync } from 'node:zlib'
-import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, documentsChecked, PDF } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
 
-/** A small real PNG (a grey page with a dark band), built here: the server checks magic bytes. */
-function png(width = 240, height = 120) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    return c >>> 0
-  })
-  const crc = (buf) => {
-    let c = 0xffffffff
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8)
-    return (c ^ 0xffffffff) >>> 0
-  }
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    out.write(type, 4, 'ascii')
-    data.copy(out, 8)
-    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length)
-    return out
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header[8] = 8 // bit depth
-  header[9] = 0 // greyscale
-  const rows = Buffer.alloc((width + 1) * height)
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) rows[y * (width + 1) + 1 + x] = y > 40 && y < 60 ? 40 : 230
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-}
-
-/**
- * A renewal submitted through the API by a fresh beneficiary of `caisse`, with two documents
- * (a PDF tax notice and a PNG proof of address): the harness's submittedRenewal has the PDF only.
- */
-async function submittedWithDocuments(caisse) {
-  const account = await freshBeneficiary({ caisse })
-  const { token } = await api('POST', '/api/auth/beneficiary', {
-    nir: account.nir, birth_date: account.birth_date, renewal_code: account.renewal_code,
-  })
-  const draft = await api('POST', '/api/renewals', {}, token)
-  await api('PUT', `/api/renewals/${draft.id}`, {
-    version: draft.version,
-    household: draft.household,
-    resources: [{ member: 'applicant', kind: 'salary', annual_cents: 600000 }],
-    housing: { status: 'tenant', housing_aid_cents: 25000 },
-    manager: 'caisse',
-  }, token)
-  for (const [kind, filename, type, bytes] of [
-    ['tax_notice', 'avis.pdf', 'application/pdf', PDF],
-    ['proof_of_address', 'facture.png', 'image/png', png()],
-  ]) {
-    const announced = await api('POST', `/api/renewals/${draft.id}/documents`, { kind, filename, content_type: type, size: bytes.length }, token)
-    const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: bytes })
-    assert.ok(put.ok, `upload of ${filename}: ${put.status}`)
-  }
-  await documentsChecked(draft.id, token)
-  await api('POST', `/api/renewals/${draft.id}/submit`, {}, token)
-  return { account, token, id: draft.id }
-}
 
 /** axe at the page's own width, then at 320 px. */
 async function auditBoth(page, name) {
@@ -118,7 +51,7 @@ function forgetBrowserInternals(page) {
 }
 
 test('agent back-office: queue, file, viewer, claim, notes, decision, audit trail, dashboard', async (t) => {
-  const { id } = await submittedWithDocuments(CAISSE)
+  const { id } = await submittedRenewal({ caisse: CAISSE, documents: [['tax_notice', 'avis.pdf', 'application/pdf', PDF], ['proof_of_address', 'facture.png', 'image/png', png()]] })
   const browser = await launch()
   t.after(() => browser.close())
   const page = await newPage(browser, { width: 1280 })
@@ -175,8 +108,8 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   await dialog.waitFor({ state: 'hidden' })
   assert.ok(await pdf.evaluate((el) => el === document.activeElement), 'the focus is back on the button')
   forgetBrowserInternals(page)
-  const png = page.getByRole('button', { name: /Ouvrir la pièce Justificatif de domicile/ })
-  await png.click()
+  const pngButton = page.getByRole('button', { name: /Ouvrir la pièce Justificatif de domicile/ })
+  await pngButton.click()
   const image = dialog.getByRole('img', { name: /^Pièce justificative : Justificatif de domicile/ })
   await image.waitFor()
   assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0), 'the image is shown')

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { mkdirSync, appendFileSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { randomUUID } from 'node:crypto'
+import { deflateSync } from 'node:zlib'
 
 export const BASE = (process.env.C2S_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '')
 const ORIGIN = new URL(BASE).origin
@@ -55,6 +56,10 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
  */
 export async function audit(page, name) {
   await page.waitForLoadState('networkidle')
+  // A message still fading or sliding in is not at its final contrast yet.
+  await page
+    .waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 })
+    .catch(() => {})
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true })
   // Evaluated by the driver rather than added as a <script>: the page's own
   // Content-Security-Policy rightly refuses inline scripts.
@@ -137,11 +142,49 @@ export function uniqueEmail(prefix = 'test') {
 /** A tiny valid PDF: the server checks the magic bytes. */
 export const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
 
+/** A small real PNG (a grey page with a dark band), built here: the server checks magic bytes. */
+export function png(width = 240, height = 120) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (buf) => {
+    let c = 0xffffffff
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length)
+    out.writeUInt32BE(data.length, 0)
+    out.write(type, 4, 'ascii')
+    data.copy(out, 8)
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header[8] = 8 // bit depth
+  header[9] = 0 // greyscale
+  const rows = Buffer.alloc((width + 1) * height)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows[y * (width + 1) + 1 + x] = y > 40 && y < 60 ? 40 : 230
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
 /**
- * A renewal submitted by a fresh beneficiary of `caisse` through the API, with one
- * document: { account, token, id }.
+ * A renewal submitted by a fresh beneficiary of `caisse` through the API, with its
+ * documents ([kind, filename, content type, bytes]; a PDF tax notice by default), once the
+ * server has checked them: { account, token, id }.
  */
-export async function submittedRenewal({ caisse = 'rouen-elbeuf-dieppe' } = {}) {
+export async function submittedRenewal({ caisse = 'rouen-elbeuf-dieppe', documents = [['tax_notice', 'avis.pdf', 'application/pdf', PDF]] } = {}) {
   const account = await freshBeneficiary({ caisse })
   const { token } = await api('POST', '/api/auth/beneficiary', {
     nir: account.nir, birth_date: account.birth_date, renewal_code: account.renewal_code,
@@ -154,11 +197,11 @@ export async function submittedRenewal({ caisse = 'rouen-elbeuf-dieppe' } = {}) 
     housing: { status: 'tenant', housing_aid_cents: 25000 },
     manager: 'caisse',
   }, token)
-  const announced = await api('POST', `/api/renewals/${draft.id}/documents`, {
-    kind: 'tax_notice', filename: 'avis.pdf', content_type: 'application/pdf', size: PDF.length,
-  }, token)
-  const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: PDF })
-  if (!put.ok) throw new Error(`upload: ${put.status}`)
+  for (const [kind, filename, type, bytes] of documents) {
+    const announced = await api('POST', `/api/renewals/${draft.id}/documents`, { kind, filename, content_type: type, size: bytes.length }, token)
+    const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: bytes })
+    if (!put.ok) throw new Error(`upload of ${filename}: ${put.status}`)
+  }
   await documentsChecked(draft.id, token)
   await api('POST', `/api/renewals/${draft.id}/submit`, {}, token)
   return { account, token, id: draft.id }

@@ -6,8 +6,5 @@ export { default as FooterBar } from '@cnamts/synapse/components/FooterBar/Foote
 export { default as SkipLink } from '@cnamts/synapse/components/SkipLink/SkipLink.vue'
 export { default as NirField } from '@cnamts/synapse/components/NirField/NirField.vue'
 export { default as PasswordField } from '@cnamts/synapse/components/PasswordField/PasswordField.vue'
-export { default as PeriodField } from '@cnamts/synapse/components/PeriodField/PeriodField.vue'
 export { default as FileUpload } from '@cnamts/synapse/components/FileUpload/FileUpload.vue'
-export { default as PaginatedTable } from '@cnamts/synapse/components/PaginatedTable/PaginatedTable.vue'
-export { default as NotificationBar } from '@cnamts/synapse/components/NotificationBar/NotificationBar.vue'
 export { default as DeclarationAccessibilityPage } from '@cnamts/synapse/components/DeclarationAccessibilityPage/DeclarationAccessibilityPage.vue'

@@ -1,5 +1,10 @@
-// What the API's codes mean, in French, for the agents' screens. Codes the list does not know
-// are shown as they come rather than hidden.
+// What the API's codes mean, in French, for the agents' screens (in the caisse's own words
+// where they differ from what beneficiaries read). Codes the list does not know are shown
+// as they come rather than hidden. Documents, resources and housing share the words of
+// ../labels.js.
+import { DOCUMENT_KIND, RESOURCE_KIND, RELATION, HOUSING, options } from '../labels.js'
+
+export { HOUSING }
 
 export const CAISSES = [
   { value: 'rouen-elbeuf-dieppe', title: 'CPAM Rouen-Elbeuf-Dieppe' },
@@ -73,20 +78,7 @@ export function reasonLabel(code) {
   return REASONS.find((r) => r.value === code)?.title ?? code ?? '—'
 }
 
-export const DOCUMENT_KINDS = [
-  { value: 'income_proof', title: 'Justificatif de ressources' },
-  { value: 'payslip', title: 'Bulletin de salaire' },
-  { value: 'tax_notice', title: "Avis d'imposition" },
-  { value: 'pension_statement', title: 'Relevé de pension ou de retraite' },
-  { value: 'unemployment_statement', title: "Attestation d'allocations chômage" },
-  { value: 'benefit_statement', title: 'Attestation de prestations (CAF, MSA…)' },
-  { value: 'identity', title: "Pièce d'identité" },
-  { value: 'proof_of_address', title: 'Justificatif de domicile' },
-  { value: 'rent_receipt', title: 'Quittance de loyer' },
-  { value: 'family_record', title: 'Livret de famille' },
-  { value: 'bank_details', title: "Relevé d'identité bancaire" },
-  { value: 'other', title: 'Autre pièce' },
-]
+export const DOCUMENT_KINDS = options(DOCUMENT_KIND)
 export function kindLabel(code) {
   return DOCUMENT_KINDS.find((k) => k.value === code)?.title ?? code ?? '—'
 }
@@ -98,26 +90,10 @@ export const DOCUMENT_STATUSES = {
   rejected: { title: 'Refusée au contrôle', color: 'error' },
 }
 
-export const RELATIONS = { applicant: 'Demandeur', spouse: 'Conjoint ou partenaire', child: 'Enfant', other: 'Autre personne à charge' }
+export const RELATIONS = RELATION
 
-export const RESOURCE_KINDS = {
-  salary: 'Salaires',
-  self_employed: 'Revenus d’activité indépendante',
-  unemployment: 'Allocations chômage',
-  pension: 'Pensions et retraites',
-  disability: "Pension d'invalidité",
-  daily_allowances: 'Indemnités journalières',
-  family_benefits: 'Prestations familiales',
-  rsa: 'RSA',
-  aah: 'AAH',
-  alimony: 'Pensions alimentaires',
-  scholarship: "Bourses d'études",
-  rental_income: 'Revenus fonciers',
-  capital_income: 'Revenus de capitaux',
-  other: 'Autres ressources',
-}
+export const RESOURCE_KINDS = RESOURCE_KIND
 
-export const HOUSING = { tenant: 'Locataire', owner: 'Propriétaire', housed_free: 'Hébergé gratuitement', homeless: 'Sans domicile stable' }
 
 export const ACTORS = { beneficiary: 'le demandeur', partner: 'un organisme partenaire', agent: 'un agent', system: 'le système' }
 

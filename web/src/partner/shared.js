@@ -1,7 +1,7 @@
 // What the partner pages share: the session, the redirections the API's gates ask for
-import './partner.css'
 // (conditions of use, expired password, signed out), labels, and a NIR detector that mirrors
 // the server's, to say next to which field a NIR was typed.
+import './partner.css'
 import { sessions, signIn, signOut, token } from '../session.js'
 import { call } from '../api.js'
 
@@ -74,14 +74,6 @@ export function containsNirLike(text) {
     if (count >= 13 && count <= 15) return true
   }
   return false
-}
-
-/** Puts the keyboard focus on a field (or the first field inside an element) by id. */
-export function focusField(id) {
-  const el = document.getElementById(id)
-  if (!el) return
-  const target = el.matches('input, textarea, select, button') ? el : el.querySelector('input, textarea, select, button, [tabindex]')
-  ;(target ?? el).focus()
 }
 
 export const RENEWAL_STATUS = {
