@@ -651,3 +651,63 @@ async fn every_route_for_every_role_and_caisse() {
     assert_eq!(checked, routes.len() * roles.len() * 2);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
+    let stack = TestStack::start().await;
+    let agent_token = agent(&stack, "A9", HAVRE, &["instructeur"]).await;
+    let mut ids = Vec::new();
+    for yy in [60, 61, 62, 63, 64] {
+        let (_, id, _) = stack.submitted_renewal(HAVRE, yy).await;
+        ids.push(id);
+    }
+    // Three of the five are taken in hand: the index still holds them between the others.
+    for id in &ids[..3] {
+        let (_, file) = stack
+            .get(&format!("/api/agent/renewals/{id}"), &agent_token)
+            .await;
+        let (status, _) = stack
+            .post(
+                &format!("/api/agent/renewals/{id}/claim"),
+                Some(&agent_token),
+                json!({"version": file["version"]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let beneficiaries = c2s_platform::beneficiaries::BeneficiaryStore::new(
+        stack.clients.dynamo.clone(),
+        stack.table("BeneficiariesTable"),
+    );
+    let store = c2s_platform::renewals::RenewalStore::new(
+        stack.clients.dynamo.clone(),
+        stack.table("RenewalsTable"),
+        &beneficiaries,
+    );
+    // One file a page: every page but the end holds one, never an empty page with a cursor.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..10 {
+        let (items, next) = store
+            .queue(
+                HAVRE,
+                Some(c2s_domain::renewal::Status::Submitted),
+                cursor.as_deref(),
+                1,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("queue: {e:?}"));
+        if next.is_some() {
+            assert_eq!(items.len(), 1, "a page with a cursor is full");
+        }
+        seen.extend(items.into_iter().map(|r| r.id));
+        cursor = next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    seen.sort();
+    let mut expected = ids[3..].to_vec();
+    expected.sort();
+    assert_eq!(seen, expected);
+}

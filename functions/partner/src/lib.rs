@@ -644,7 +644,7 @@ async fn open_account(
             ),
             other => ApiError::internal(other),
         })?;
-    let link = format!("{}/partenaires/activation#{token}", app.public_url);
+    let link = format!("{}/partenaire/activation#{token}", app.public_url);
     let message = OutboxMessage {
         channel: "email".into(),
         to: account.email.clone(),
@@ -973,9 +973,10 @@ async fn partner_habilitations(app: &App, req: &Request) -> Result<Response<Body
 
 // ------------------------------------------------------------------ the partner's own account
 
-fn policy_error(e: c2s_domain::partner::PasswordError) -> ApiError {
+/// The password rules' refusal, on the field of the body that carried the password.
+fn policy_error(field: &'static str, e: c2s_domain::partner::PasswordError) -> ApiError {
     ApiError::invalid(vec![FieldError::new(
-        "password",
+        field,
         e.code(),
         match e {
             c2s_domain::partner::PasswordError::TooShort => {
@@ -992,9 +993,14 @@ fn policy_error(e: c2s_domain::partner::PasswordError) -> ApiError {
     )])
 }
 
-fn set_password(a: &mut AccountRecord, password: &str) -> Result<(), ApiError> {
+fn set_password(
+    a: &mut AccountRecord,
+    password: &str,
+    field: &'static str,
+) -> Result<(), ApiError> {
     let local = a.email.split('@').next().unwrap_or("").to_owned();
-    check_password(password, &[&a.last_name, &a.first_name, &local]).map_err(policy_error)?;
+    check_password(password, &[&a.last_name, &a.first_name, &local])
+        .map_err(|e| policy_error(field, e))?;
     a.password_hash = Some(c2s_platform::passwords::hash(password).map_err(ApiError::internal)?);
     a.password_set_at = Some(OffsetDateTime::now_utc());
     Ok(())
@@ -1032,7 +1038,8 @@ async fn activate(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         return Err(invalid_link());
     }
     let local = a.email.split('@').next().unwrap_or("").to_owned();
-    check_password(password, &[&a.last_name, &a.first_name, &local]).map_err(policy_error)?;
+    check_password(password, &[&a.last_name, &a.first_name, &local])
+        .map_err(|e| policy_error("password", e))?;
     if app
         .partners
         .consume_activation(&hash)
@@ -1043,7 +1050,7 @@ async fn activate(app: &App, req: &Request) -> Result<Response<Body>, ApiError> 
         return Err(invalid_link());
     }
     let expected = a.version;
-    set_password(&mut a, password)?;
+    set_password(&mut a, password, "password")?;
     a.status = AccountStatus::Active;
     a.version += 1;
     app.partners
@@ -1103,7 +1110,7 @@ async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, Api
         )]));
     }
     let expected = c.account.version;
-    set_password(&mut c.account, new)?;
+    set_password(&mut c.account, new, "new_password")?;
     c.account.version += 1;
     app.partners
         .save_account(&c.account, expected)
@@ -1272,15 +1279,26 @@ async fn new_request(
 ) -> Result<Response<Body>, ApiError> {
     let c = partner(app, req, true).await?;
     let body = json_body(req)?;
-    let nir_anywhere = body.as_object().is_some_and(|o| {
-        o.values().any(|v| {
+    // Which fields hold something shaped like a NIR (never the value itself).
+    let with_nir: Vec<FieldError> = body
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| {
             v.as_str().is_some_and(c2s_domain::text::contains_nir_like)
                 || v.as_u64()
                     .is_some_and(|n| c2s_domain::text::contains_nir_like(&n.to_string()))
         })
-    });
-    if nir_anywhere {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nir_not_allowed", "Le numéro de sécurité sociale ne doit figurer nulle part : identifiez la personne par sa civilité, ses nom et prénom, sa date de naissance et son département."));
+        .map(|(k, _)| {
+            FieldError::new(
+                k.clone(),
+                "nir_not_allowed",
+                "Retirez le numéro de sécurité sociale de ce champ.",
+            )
+        })
+        .collect();
+    if !with_nir.is_empty() {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nir_not_allowed", "Le numéro de sécurité sociale ne doit figurer nulle part : identifiez la personne par sa civilité, ses nom et prénom, sa date de naissance et son département.").with("fields", with_nir));
     }
     let text = |k: &str| {
         body.get(k)
@@ -1395,7 +1413,7 @@ async fn new_request(
     }
     let terms = c2s_domain::text::health_terms(&comment);
     if !terms.is_empty() && body.get("confirm").and_then(Value::as_bool) != Some(true) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "health_data", "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez (confirm: true) qu'elles sont nécessaires.").with("terms", terms));
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "health_data", "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez qu'elles sont nécessaires.").with("terms", terms));
     }
     let record = RequestRecord {
         request_id: format!(

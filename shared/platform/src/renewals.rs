@@ -5,7 +5,7 @@
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
 use crate::store::{from_item, key, n, query_all, s, sdk_error, to_item, StoreError};
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use base64::Engine;
 use c2s_domain::beneficiary::InboundRelation;
 use c2s_domain::beneficiary::Territory;
@@ -14,7 +14,11 @@ use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReas
 use c2s_domain::renewal::{ActorKind, Decision, Form, HistoryEntry, Member, Relation, Status};
 use c2s_domain::text::Name;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
+
+/// How many index reads one queue page may take to fill itself past filtered-out files.
+const QUEUE_READS: usize = 10;
 
 pub const RENEWAL: &str = "renewal";
 
@@ -561,40 +565,65 @@ impl RenewalStore {
                 Some(keys.into_iter().map(|(k, v)| (k, s(v))).collect())
             }
         };
-        let mut q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_caisse_deadline")
-            .key_condition_expression("#q = :caisse")
-            .expression_attribute_names("#q", "queue")
-            .expression_attribute_values(":caisse", s(caisse))
-            .set_exclusive_start_key(start)
-            .limit(limit);
-        // Without a status, the work still to do: files waiting for an agent or a document.
-        q = match status {
-            Some(st) => q
-                .filter_expression("#st = :st")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":st", s(st.as_str())),
-            None => q
-                .filter_expression("#st IN (:a, :b, :c)")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":a", s(Status::Submitted.as_str()))
-                .expression_attribute_values(":b", s(Status::InReview.as_str()))
-                .expression_attribute_values(":c", s(Status::AwaitingDocuments.as_str())),
+        // A page holds up to `limit` files of the status asked for: DynamoDB applies its limit
+        // before the status filter, so short pages are read again from where they stopped
+        // (at most QUEUE_READS times, so one request stays bounded).
+        let query = |start: Option<HashMap<String, AttributeValue>>| {
+            let q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_caisse_deadline")
+                .key_condition_expression("#q = :caisse")
+                .expression_attribute_names("#q", "queue")
+                .expression_attribute_values(":caisse", s(caisse))
+                .set_exclusive_start_key(start)
+                .limit(limit);
+            // Without a status, the work still to do: files waiting for an agent or a document.
+            match status {
+                Some(st) => q
+                    .filter_expression("#st = :st")
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":st", s(st.as_str())),
+                None => q
+                    .filter_expression("#st IN (:a, :b, :c)")
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":a", s(Status::Submitted.as_str()))
+                    .expression_attribute_values(":b", s(Status::InReview.as_str()))
+                    .expression_attribute_values(":c", s(Status::AwaitingDocuments.as_str())),
+            }
         };
-        let out = q
-            .send()
-            .await
-            .map_err(|e| QueueError::Store(sdk_error(e)))?;
-        let items = out
-            .items
-            .unwrap_or_default()
+        let wanted = usize::try_from(limit).unwrap_or(0).max(1);
+        let mut raw = Vec::new();
+        let mut from = start;
+        for _ in 0..QUEUE_READS {
+            let out = query(from)
+                .send()
+                .await
+                .map_err(|e| QueueError::Store(sdk_error(e)))?;
+            raw.extend(out.items.unwrap_or_default());
+            from = out.last_evaluated_key;
+            if raw.len() >= wanted || from.is_none() {
+                break;
+            }
+        }
+        // A full page goes on after its last file; a short one after what was read.
+        let resume = if raw.len() >= wanted {
+            raw.truncate(wanted);
+            raw.last().map(|item| {
+                item.iter()
+                    .filter(|(k, _)| matches!(k.as_str(), "pk" | "sk" | "queue" | "queue_key"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<HashMap<_, _>>()
+            })
+        } else {
+            from
+        };
+        let items = raw
             .into_iter()
             .map(from_item::<RenewalRecord>)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = out.last_evaluated_key.map(|k| {
+        let next = resume.map(|k| {
             let plain: std::collections::BTreeMap<String, String> = k
                 .into_iter()
                 .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))

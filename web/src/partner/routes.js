@@ -23,7 +23,8 @@ function gestionnaireOnly(to) {
 export default [
   { path: '/partenaire/connexion', name: 'partnerSignIn', component: () => import('./SignInPage.vue'), meta: { space, title: 'Connexion' } },
   {
-    // The activation e-mail's link is /partenaires/activation#<token> (see functions/partner).
+    // The activation e-mail links to /partenaire/activation#<token> (functions/partner); links
+    // sent before that spelling say /partenaires/ and stay valid for their 48 hours.
     path: '/partenaire/activation',
     alias: '/partenaires/activation',
     name: 'partnerActivation',
