@@ -417,11 +417,22 @@ async fn claim(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Api
 
 fn assigned_to_me(r: &RenewalRecord, claims: &AgentClaims) -> Result<(), ApiError> {
     if r.status != Status::InReview {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_transition",
-            "Ce dossier doit d'abord être pris en charge.",
-        ));
+        // Say why, in the words of the file's state, and which state it is in.
+        let message = match r.status {
+            Status::Submitted => "Ce dossier doit d'abord être pris en charge.",
+            Status::AwaitingDocuments => {
+                "Ce dossier attend les pièces demandées : il reviendra dans la file à leur envoi."
+            }
+            Status::Approved | Status::Rejected | Status::Exported | Status::Integrated => {
+                "Ce dossier a déjà reçu sa décision."
+            }
+            Status::Withdrawn => "Le demandeur a retiré ce dossier.",
+            Status::Draft | Status::InReview => "Ce dossier n'est pas en cours d'instruction.",
+        };
+        return Err(
+            ApiError::new(StatusCode::CONFLICT, "invalid_transition", message)
+                .with("status", r.status),
+        );
     }
     if r.assigned_to.as_ref().map(|a| a.agent_id.as_str()) != Some(claims.sub.as_str()) {
         return Err(ApiError::new(
