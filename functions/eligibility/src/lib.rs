@@ -9,6 +9,7 @@ use c2s_domain::renewal::{HousingStatus, Relation};
 use c2s_domain::FieldError;
 use c2s_platform::auth::client_address;
 use c2s_platform::aws::Clients;
+use c2s_platform::env::SecretString;
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
 use c2s_platform::rate_limit::RateLimiter;
@@ -24,6 +25,8 @@ const MAX_RESOURCES_CENTS: i64 = 1_000_000_000;
 pub struct App {
     limiter: RateLimiter,
     hasher: Hasher,
+    /// The secret CloudFront sends to the API (`ORIGIN_VERIFY`; unset locally).
+    edge: Option<SecretString>,
     per_minute: u64,
     parameters: &'static Parameters,
 }
@@ -39,6 +42,7 @@ impl App {
         Ok(App {
             limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
             hasher: Hasher::from_env(env)?,
+            edge: env.optional("ORIGIN_VERIFY").map(SecretString::new),
             per_minute,
             parameters: Parameters::builtin().map_err(ConfigError::Invalid)?,
         })
@@ -58,9 +62,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let client = app
-        .hasher
-        .hash(Purpose::ClientAddress, &client_address(req));
+    let client = app.hasher.hash(
+        Purpose::ClientAddress,
+        &client_address(req, app.edge.as_ref()),
+    );
     if !app
         .limiter
         .hit(&format!("estimate#{client}"), app.per_minute, 60)

@@ -137,6 +137,8 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 "TOKEN_PUBLIC_KEY" => secrets.public_key.clone(),
                 "S3_FORCE_PATH_STYLE" => "true".into(),
                 "CLAMD_ADDRESS" => opts.clamd.clone().unwrap_or_default(),
+                // No CloudFront in front locally: no viewer address to believe.
+                "ORIGIN_VERIFY" => String::new(),
                 // The development identity provider of this server stands for the real one.
                 "AGENT_JWKS_URL" => format!("http://{addr}/dev/idp/jwks.json"),
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
