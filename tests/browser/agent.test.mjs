@@ -6,7 +6,7 @@
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
 
@@ -185,4 +185,42 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   assert.ok(granted >= 1, 'the decided file is counted')
   await page.getByRole('heading', { name: "Dossiers proches de l'échéance" }).waitFor()
   await auditBoth(page, 'agent-dashboard')
+})
+
+test('an instructeur signs in, claims and decides with the keyboard alone', async () => {
+  const { id } = await submittedRenewal({ caisse: CAISSE })
+  const browser = await launch()
+  try {
+    const page = await newPage(browser, { width: 1280 })
+    await page.goto(`${BASE}/agent/dossiers/${id}`)
+    await heading(page, 'Connexion agent')
+    await tabTo(page, "Numéro d'agent")
+    await page.keyboard.type(`K${Date.now() % 100000}`)
+    await tabTo(page, 'Prénom et nom')
+    await page.keyboard.type('Claude Clavier')
+    await tabTo(page, 'Caisse')
+    await page.keyboard.press('ArrowDown')
+    await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).waitFor()
+    await page.keyboard.press('Enter')
+    await tabTo(page, 'Instructeur')
+    if (!(await page.locator('#agent-role-instructeur').isChecked())) await page.keyboard.press('Space')
+    await tabTo(page, 'Se connecter')
+    await page.keyboard.press('Enter')
+
+    await heading(page, 'Dossier de')
+    await tabTo(page, 'Prendre en charge ce dossier')
+    await page.keyboard.press('Enter')
+    await page.getByText('Vous avez pris ce dossier en charge').waitFor()
+    await tabTo(page, 'C2S sans participation financière')
+    await page.keyboard.press('Space')
+    await tabTo(page, 'Enregistrer la décision')
+    await page.keyboard.press('Enter')
+    await tabTo(page, 'Confirmer la décision')
+    await page.keyboard.press('Enter')
+    await page.getByText('Décision enregistrée').waitFor()
+    const file = await api('GET', `/api/agent/renewals/${id}`, undefined, await agentToken({ caisse: CAISSE }))
+    assert.equal(file.decision?.outcome, 'free')
+  } finally {
+    await browser.close()
+  }
 })

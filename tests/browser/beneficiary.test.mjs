@@ -7,7 +7,7 @@ import { gzipSync, brotliCompressSync } from 'node:zlib'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary } from './harness.mjs'
+import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo } from './harness.mjs'
 
 let browser
 before(async () => {
@@ -101,22 +101,14 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await audit(page, 'beneficiaire-connexion')
 
   // Sign-in with the keyboard only: Tab to each field, type, Enter.
-  const focusedLabel = () => page.evaluate(() => document.activeElement?.labels?.[0]?.textContent?.trim() ?? '')
-  async function tabTo(label) {
-    for (let i = 0; i < 40; i++) {
-      if ((await focusedLabel()).startsWith(label)) return
-      await page.keyboard.press('Tab')
-    }
-    assert.fail(`no keyboard path to "${label}"`)
-  }
-  await tabTo('Numéro de sécurité sociale')
+  await tabTo(page, 'Numéro de sécurité sociale')
   await page.keyboard.type(person.nir.slice(0, 13))
-  await tabTo('Clé de validation')
+  await tabTo(page, 'Clé de validation')
   await page.keyboard.type(person.nir.slice(13))
-  await tabTo('Date de naissance')
+  await tabTo(page, 'Date de naissance')
   const [y, m, d] = person.birth_date.split('-')
   await page.keyboard.type(`${d}/${m}/${y}`)
-  await tabTo('Code de renouvellement')
+  await tabTo(page, 'Code de renouvellement')
   await page.keyboard.type(person.renewal_code)
   await page.keyboard.press('Enter')
 

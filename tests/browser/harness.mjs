@@ -91,6 +91,25 @@ export async function audit(page, name) {
   return entry
 }
 
+/**
+ * Moves the focus with Tab alone until it reaches the control whose name (its label, its
+ * aria-label or its text) starts with `name`; fails when no keyboard path leads there.
+ */
+export async function tabTo(page, name, { max = 80 } = {}) {
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement
+      if (!el) return ''
+      const byIds = (ids) => ids.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join(' ')
+      return (el.labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? (el.getAttribute('aria-labelledby') ? byIds(el.getAttribute('aria-labelledby')) : el.textContent) ?? '').trim()
+    })
+  for (let i = 0; i < max; i++) {
+    if ((await focused()).startsWith(name)) return
+    await page.keyboard.press('Tab')
+  }
+  throw new Error(`no keyboard path to « ${name} »`)
+}
+
 /** A JSON call to the API; throws with `status` and `code` on anything but 2xx. */
 export async function api(method, path, body, token) {
   const headers = { accept: 'application/json' }
