@@ -1,6 +1,7 @@
-// The beneficiary's journey in a real browser, on a 320-pixel-wide screen: home, estimate,
-// sign-in by keyboard only, the renewal step by step with a real file upload, resuming in
-// a new session, submission, receipt, step-up and follow-up with the decision.
+// The beneficiary's journey in a real browser, on a 320-pixel-wide screen (audit() checks
+// that every page fits it): home, estimate, sign-in by keyboard only, the renewal step by
+// step with a real file upload, resuming in a new session, submission, receipt, step-up and
+// follow-up with the decision.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
@@ -16,12 +17,6 @@ before(async () => {
 after(async () => {
   await browser?.close()
 })
-
-/** No horizontal scrolling: everything fits the screen's width. */
-async function fitsWidth(page) {
-  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
-  assert.ok(scroll <= width, `the page is ${scroll} px wide on a ${width} px screen`)
-}
 
 async function pick(page, label, option) {
   // The select's own input sits under its displayed value: click the field around it.
@@ -49,7 +44,6 @@ test('the first page weighs less than 300 KB compressed and loads nothing from e
   writeFileSync(join(ARTIFACTS, 'first-page-weight.json'), JSON.stringify(report, null, 2))
   console.log(`first page: ${bodies.length} requests, ${(raw / 1024).toFixed(0)} KB raw, ${(gzip / 1024).toFixed(0)} KB gzip, ${(brotli / 1024).toFixed(0)} KB brotli`)
   assert.ok(gzip < 300 * 1024, `first page ${gzip} bytes compressed`)
-  await fitsWidth(page)
   await audit(page, 'beneficiaire-accueil-320')
   await page.context().close()
 
@@ -80,7 +74,6 @@ test('an estimate without signing in', async () => {
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('heading', { name: "Résultat de l'estimation" }).waitFor()
   await page.getByText('C2S sans participation financière').waitFor()
-  await fitsWidth(page)
   await audit(page, 'beneficiaire-estimation')
   // Bad input is answered next to the field, in French.
   await page.getByLabel('Votre date de naissance').fill('')
@@ -118,7 +111,6 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   // 1. Household: the child the national file knows is there.
   await page.getByRole('heading', { name: /Étape 1 sur 6/ }).waitFor()
   assert.equal(await page.getByLabel('Prénom de la personne 2').inputValue(), 'Léo')
-  await fitsWidth(page)
   await audit(page, 'beneficiaire-demande-1-foyer')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
@@ -180,7 +172,6 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByRole('heading', { level: 1, name: 'Demande envoyée' }).waitFor()
   const receipt = (await page.locator('.receipt-number').textContent()).trim()
   assert.ok(receipt.length > 4, 'a receipt number is shown')
-  await fitsWidth(page)
   await audit(page, 'beneficiaire-recepisse')
 
   // The follow-up asks for level 2 first.
@@ -206,7 +197,6 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByText('C2S avec participation financière').waitFor()
   await page.getByText(/Votre participation : 23,50\s€ par mois/).waitFor()
   await page.getByText(/Vos droits courent du/).waitFor()
-  await fitsWidth(page)
   await audit(page, 'beneficiaire-suivi-decision')
   await page.context().close()
 })

@@ -50,8 +50,8 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
 
 /**
  * Checks the page as it is now: axe-core (WCAG 2.1 A and AA rules, as RGAA 4 maps them)
- * must find no serious or critical violation, nothing may have left the origin, and no
- * script error may have happened. Saves a full-page screenshot and appends the results to
+ * must find no serious or critical violation, the page must fit the screen's width, nothing
+ * may have left the origin, and no script error may have happened. Saves a full-page screenshot and appends the results to
  * artifacts/axe.jsonl for the report.
  */
 export async function audit(page, name) {
@@ -86,6 +86,9 @@ export async function audit(page, name) {
       .join('\n')
     throw new Error(`axe on ${name}:\n${detail}`)
   }
+  // Nothing wider than the screen: no sideways scrolling, down to 320 pixels.
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
+  if (scroll > width) throw new Error(`${name}: the page is ${scroll} px wide on a ${width} px screen`)
   if (page.offOrigin.length) throw new Error(`${name}: requests left the origin: ${page.offOrigin.join(', ')}`)
   if (page.errors.length) throw new Error(`${name}: script errors: ${page.errors.join('; ')}`)
   return entry
