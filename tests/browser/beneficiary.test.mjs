@@ -6,7 +6,6 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo } from './harness.mjs'
 
@@ -154,7 +153,8 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   // 5. A real file, sent to the presigned address through the page's own origin, then
   // checked by the server (magic bytes, antivirus).
   await page.getByRole('heading', { name: /Étape 5 sur 6/ }).waitFor()
-  const file = join(tmpdir(), `bulletin-${Date.now()}.pdf`)
+  // Among the artefacts, which each run starts afresh: nothing is left in /tmp.
+  const file = join(ARTIFACTS, 'bulletin-de-salaire.pdf')
   writeFileSync(file, PDF)
   await pick(page, 'Nature du justificatif', "Avis d'imposition")
   await page.locator('input[type=file]').setInputFiles(file)
