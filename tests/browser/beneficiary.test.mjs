@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo } from './harness.mjs'
+import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo, errorsFocused } from './harness.mjs'
 
 let browser
 before(async () => {
@@ -139,6 +139,7 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
   await page.locator('.error-summary[role=alert]', { hasText: 'Choisissez votre situation de logement' }).waitFor()
   await page.locator('.v-input__details', { hasText: 'Choisissez votre situation de logement' }).waitFor()
+  await errorsFocused(page)
   await page.getByLabel('Locataire').check()
   await page.getByLabel(/Aide au logement perçue par mois/).fill('120')
   await audit(page, 'beneficiaire-demande-3-logement')

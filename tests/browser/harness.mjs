@@ -113,6 +113,14 @@ export async function tabTo(page, name, { max = 80 } = {}) {
   throw new Error(`no keyboard path to « ${name} »`)
 }
 
+/**
+ * Waits until the form's error summary has taken the focus, as it does when errors appear
+ * (RGAA 11.10); typing before that would race with the focus moving away.
+ */
+export async function errorsFocused(page) {
+  await page.waitForFunction(() => Boolean(document.activeElement?.closest('.summary-box')), null, { timeout: 10_000 })
+}
+
 /** A JSON call to the API; throws with `status` and `code` on anything but 2xx. */
 export async function api(method, path, body, token) {
   const headers = { accept: 'application/json' }

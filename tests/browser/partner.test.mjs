@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail, errorsFocused } from './harness.mjs'
 
 const PASSWORD_G = 'Gestion du CCAS 2026 !'
 const PASSWORD_T = 'Technicien du CCAS 2026 !'
@@ -227,6 +227,7 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       await comment.fill(`Son numéro est ${karim.nir}`)
       await page.getByRole('button', { name: 'Envoyer le signalement' }).click()
       await page.locator('#report-comment').locator('xpath=ancestor::div[contains(@class,"v-input")]').getByText('Retirez le numéro de sécurité sociale').waitFor()
+      await errorsFocused(page)
       // Health terms: the API asks to confirm.
       await comment.fill('Dossier en attente depuis son hospitalisation, pas de réponse.')
       await page.getByRole('button', { name: 'Envoyer le signalement' }).click()
