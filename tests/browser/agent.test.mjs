@@ -6,7 +6,7 @@
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo, menusClosed } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
 
@@ -34,6 +34,7 @@ async function signIn(page, { sub, name, roles }, audited) {
   await page.getByLabel('Caisse').focus()
   await page.keyboard.press('ArrowDown')
   await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).click()
+  await menusClosed(page)
   for (const role of ['instructeur', 'superviseur', 'admin_partenaires', 'dpo']) {
     const box = page.locator(`#agent-role-${role}`)
     if (roles.includes(role)) await box.check()
@@ -202,6 +203,7 @@ test('an instructeur signs in, claims and decides with the keyboard alone', asyn
     await page.keyboard.press('ArrowDown')
     await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).waitFor()
     await page.keyboard.press('Enter')
+    await menusClosed(page)
     await tabTo(page, 'Instructeur')
     if (!(await page.locator('#agent-role-instructeur').isChecked())) await page.keyboard.press('Space')
     await tabTo(page, 'Se connecter')

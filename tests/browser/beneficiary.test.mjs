@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo, errorsFocused } from './harness.mjs'
+import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo, errorsFocused, menusClosed } from './harness.mjs'
 
 let browser
 before(async () => {
@@ -21,6 +21,7 @@ async function pick(page, label, option) {
   // The select's own input sits under its displayed value: click the field around it.
   await page.getByLabel(label, { exact: true }).click({ force: true })
   await page.getByRole('option', { name: option, exact: true }).click()
+  await menusClosed(page)
 }
 
 test('the first page weighs less than 300 KB compressed and loads nothing from elsewhere', async () => {

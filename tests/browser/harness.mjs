@@ -114,6 +114,14 @@ export async function tabTo(page, name, { max = 80 } = {}) {
 }
 
 /**
+ * Waits until every menu (a select's list) has closed: Vuetify gives the focus back to the
+ * select only then, and typing elsewhere before would lose keys to it on a slow machine.
+ */
+export async function menusClosed(page) {
+  await page.waitForFunction(() => document.querySelectorAll('.v-menu > .v-overlay__content').length === 0, null, { timeout: 10_000 })
+}
+
+/**
  * Waits until the form's error summary has taken the focus, as it does when errors appear
  * (RGAA 11.10); typing before that would race with the focus moving away.
  */

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail, errorsFocused } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail, errorsFocused, menusClosed } from './harness.mjs'
 
 const PASSWORD_G = 'Gestion du CCAS 2026 !'
 const PASSWORD_T = 'Technicien du CCAS 2026 !'
@@ -222,6 +222,7 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       await page.getByLabel('Motif du signalement').focus()
       await page.keyboard.press('Enter')
       await page.getByRole('option', { name: 'Pas de réponse de la caisse' }).click()
+      await menusClosed(page)
       // A NIR in the comment is refused next to the comment.
       const comment = page.getByLabel('Commentaire (facultatif)')
       await comment.fill(`Son numéro est ${karim.nir}`)
