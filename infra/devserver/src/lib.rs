@@ -144,12 +144,13 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
                 "AGENT_TOKEN_AUDIENCE" => idp::AGENT_AUDIENCE.to_owned(),
                 "PUBLIC_URL" => format!("http://{addr}"),
+                // Presigned addresses go through this server's /s3 relay, as CloudFront's in
+                // production: the pages' only origin.
+                "OBJECTS_PUBLIC_URL" => format!("http://{addr}/s3"),
                 _ => names.resolve(v, &template.parameters)?,
             };
             vars.insert(name.to_owned(), value);
         }
-        // Presigned addresses go through this server's /s3 relay, as the pages' only origin.
-        vars.insert("OBJECTS_PUBLIC_URL".into(), format!("http://{addr}/s3"));
         let env = Env::from_map(vars);
         let clients = Clients::new(&opts.sdk, &env);
         let handler = functions::build(&f.binary, &env, &clients)

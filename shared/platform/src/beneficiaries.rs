@@ -2,7 +2,7 @@
 //! (owned by the import), and one `open_renewal` item while a renewal is open.
 //! Partition key: the keyed hash of the NIR.
 
-use crate::store::{from_item, key, query_all, sdk_error, to_item, Item, StoreError};
+use crate::store::{from_item, get_as, key, query_all, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use c2s_domain::beneficiary::{Address, InboundMember, Territory};
 use c2s_domain::dates;
@@ -61,16 +61,7 @@ impl BeneficiaryStore {
     }
 
     pub async fn profile(&self, nir_hash: &str) -> Result<Option<Profile>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(nir_hash, PROFILE)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item.map(from_item).transpose()
+        get_as(&self.client, &self.table, key(nir_hash, PROFILE)).await
     }
 
     /// Profiles whose rights end in this month (`YYYY-MM`), through index `by_rights_end`.

@@ -2,7 +2,7 @@
 //! accounts (`account#<id>`); an `email#<address>` item makes addresses unique and finds the
 //! account at sign-in; `activation#<hash>` items hold one-time activation links (48 h).
 
-use crate::store::{from_item, key, n, s, sdk_error, to_item, StoreError};
+use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
 use c2s_domain::partner::{AccountRole, AccountStatus, Convention};
@@ -133,16 +133,7 @@ impl PartnerStore {
         if partner_id.len() > 64 {
             return Ok(None);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&org_pk(partner_id), "org")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item.map(from_item).transpose()
+        get_as(&self.client, &self.table, key(&org_pk(partner_id), "org")).await
     }
 
     pub async fn save_org(&self, org: &OrgRecord, expected_version: u64) -> Result<(), StoreError> {
@@ -160,23 +151,16 @@ impl PartnerStore {
     }
 
     pub async fn accounts(&self, partner_id: &str) -> Result<Vec<AccountRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
-            .expression_attribute_values(":pk", s(org_pk(partner_id)))
-            .expression_attribute_values(":a", s("account#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let mut accounts: Vec<AccountRecord> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let mut accounts: Vec<AccountRecord> = query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :a)")
+                .expression_attribute_values(":pk", s(org_pk(partner_id)))
+                .expression_attribute_values(":a", s("account#"))
+                .consistent_read(true),
+        )
+        .await?;
         accounts.sort_by_key(|a| a.created_at);
         Ok(accounts)
     }
@@ -189,19 +173,12 @@ impl PartnerStore {
         if account_id.len() > 64 || partner_id.len() > 64 {
             return Ok(None);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                &org_pk(partner_id),
-                &format!("account#{account_id}"),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item.map(from_item).transpose()
+        get_as(
+            &self.client,
+            &self.table,
+            key(&org_pk(partner_id), &format!("account#{account_id}")),
+        )
+        .await
     }
 
     pub async fn account_by_email(&self, email: &str) -> Result<Option<AccountRecord>, StoreError> {
@@ -327,61 +304,41 @@ impl PartnerStore {
         if request_id.len() > 100 {
             return Ok(None);
         }
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                &org_pk(partner_id),
-                &format!("request#{request_id}"),
-            )))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item.map(from_item).transpose()
+        get_as(
+            &self.client,
+            &self.table,
+            key(&org_pk(partner_id), &format!("request#{request_id}")),
+        )
+        .await
     }
 
     /// The organisation's requests, newest first.
     pub async fn requests_of(&self, partner_id: &str) -> Result<Vec<RequestRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
-            .expression_attribute_values(":pk", s(org_pk(partner_id)))
-            .expression_attribute_values(":r", s("request#"))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let mut items: Vec<RequestRecord> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let mut items: Vec<RequestRecord> = query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
+                .expression_attribute_values(":pk", s(org_pk(partner_id)))
+                .expression_attribute_values(":r", s("request#")),
+        )
+        .await?;
         items.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         Ok(items)
     }
 
     /// The requests sent to a caisse, newest first (index `by_caisse`).
     pub async fn requests_to(&self, caisse: &str) -> Result<Vec<RequestRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_caisse")
-            .key_condition_expression("req_caisse = :c")
-            .expression_attribute_values(":c", s(caisse))
-            .scan_index_forward(false)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_caisse")
+                .key_condition_expression("req_caisse = :c")
+                .expression_attribute_values(":c", s(caisse))
+                .scan_index_forward(false),
+        )
+        .await
     }
 
     /// Every organisation, page by page: the daily lifecycle job reads them all (a few

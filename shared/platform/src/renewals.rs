@@ -4,7 +4,9 @@
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
-use crate::store::{from_item, key, n, query_all, s, sdk_error, to_item, StoreError};
+use crate::store::{
+    from_item, get_as, key, n, query_all, query_as, s, sdk_error, to_item, StoreError,
+};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use base64::Engine;
 use c2s_domain::beneficiary::InboundRelation;
@@ -704,18 +706,17 @@ impl RenewalStore {
 
     /// Deletes every item of a renewal (the renewal, its documents, its notes).
     pub async fn delete_all(&self, id: &str) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(id))
-            .projection_expression("pk, sk")
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(id))
+                .projection_expression("pk, sk"),
+        )
+        .await?;
         let mut deleted = 0;
-        for item in out.items.unwrap_or_default() {
+        for item in items {
             let sk = item
                 .get("sk")
                 .and_then(|v| v.as_s().ok())
@@ -775,39 +776,30 @@ impl RenewalStore {
 
     /// The renewals a partner filed, newest first (index `by_partner`).
     pub async fn filed_by(&self, partner_id: &str) -> Result<Vec<RenewalRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_partner")
-            .key_condition_expression("filed_partner = :p")
-            .expression_attribute_values(":p", s(partner_id))
-            .scan_index_forward(false)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_partner")
+                .key_condition_expression("filed_partner = :p")
+                .expression_attribute_values(":p", s(partner_id))
+                .scan_index_forward(false),
+        )
+        .await
     }
 
     /// The ids of a person's renewals, oldest first (index `by_beneficiary`).
     pub async fn ids_for(&self, nir_hash: &str) -> Result<Vec<String>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_beneficiary")
-            .key_condition_expression("nir_hash = :h")
-            .expression_attribute_values(":h", s(nir_hash))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_beneficiary")
+                .key_condition_expression("nir_hash = :h")
+                .expression_attribute_values(":h", s(nir_hash)),
+        )
+        .await?;
+        Ok(items
             .into_iter()
             .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
             .collect())
@@ -827,22 +819,16 @@ impl RenewalStore {
     }
 
     pub async fn notes(&self, renewal_id: &str) -> Result<Vec<NoteRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :note)")
-            .expression_attribute_values(":pk", s(renewal_id))
-            .expression_attribute_values(":note", s("note#"))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :note)")
+                .expression_attribute_values(":pk", s(renewal_id))
+                .expression_attribute_values(":note", s("note#"))
+                .consistent_read(true),
+        )
+        .await
     }
 
     /// Adds a document while the renewal still accepts documents.
@@ -881,16 +867,12 @@ impl RenewalStore {
         renewal_id: &str,
         document_id: &str,
     ) -> Result<Option<DocumentRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(renewal_id, &document_sk(document_id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item.map(from_item).transpose()
+        get_as(
+            &self.client,
+            &self.table,
+            key(renewal_id, &document_sk(document_id)),
+        )
+        .await
     }
 
     /// Records the outcome of a check, only if the document is still in `from`: a redelivered

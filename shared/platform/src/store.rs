@@ -58,6 +58,30 @@ pub fn key(pk: &str, sk: &str) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
 
+/// One item by its key, read consistently, as a `T`.
+pub async fn get_as<T: DeserializeOwned>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: Item,
+) -> Result<Option<T>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    out.item.map(from_item).transpose()
+}
+
+/// Every item a query returns, page after page, each read as a `T`.
+pub async fn query_as<T: DeserializeOwned>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+) -> Result<Vec<T>, StoreError> {
+    query_all(query).await?.into_iter().map(from_item).collect()
+}
+
 /// Every item a query returns, page after page.
 pub async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
