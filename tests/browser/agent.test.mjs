@@ -6,7 +6,7 @@
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo, menusClosed } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo, menusClosed, chooseByKeyboard } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
 
@@ -200,10 +200,7 @@ test('an instructeur signs in, claims and decides with the keyboard alone', asyn
     await tabTo(page, 'Prénom et nom')
     await page.keyboard.type('Claude Clavier')
     await tabTo(page, 'Caisse')
-    await page.keyboard.press('ArrowDown')
-    await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).waitFor()
-    await page.keyboard.press('Enter')
-    await menusClosed(page)
+    await chooseByKeyboard(page, 'CPAM Rouen-Elbeuf-Dieppe')
     await tabTo(page, 'Instructeur')
     if (!(await page.locator('#agent-role-instructeur').isChecked())) await page.keyboard.press('Space')
     await tabTo(page, 'Se connecter')

@@ -114,6 +114,24 @@ export async function tabTo(page, name, { max = 80 } = {}) {
 }
 
 /**
+ * Chooses `option` in the focused select with the keyboard alone: arrows move through the
+ * open list (the first arrow may only open it, depending on timing), Enter chooses.
+ */
+export async function chooseByKeyboard(page, option) {
+  const active = () => page.evaluate(() => (document.activeElement?.getAttribute('role') === 'option' ? document.activeElement.textContent.trim() : null))
+  for (let i = 0; i < 12; i++) {
+    if ((await active()) === option) {
+      await page.keyboard.press('Enter')
+      await menusClosed(page)
+      return
+    }
+    await page.keyboard.press('ArrowDown')
+    await page.waitForTimeout(100)
+  }
+  throw new Error(`no keyboard path to the option « ${option} »`)
+}
+
+/**
  * Waits until every menu (a select's list) has closed: Vuetify gives the focus back to the
  * select only then, and typing elsewhere before would lose keys to it on a slow machine.
  */
