@@ -28,6 +28,14 @@ export function signIn(space, data) {
   sessionStorage.setItem(KEYS[space], JSON.stringify(s))
 }
 
+/** Changes the recorded sign-in answer without extending the session. */
+export function updateSession(space, patch) {
+  const s = sessions[space]
+  if (!s) return
+  const left = Math.max(0, Math.floor((s.expires_at - Date.now()) / 1000))
+  signIn(space, { ...s, ...patch, expires_in: left })
+}
+
 export function signOut(space) {
   sessions[space] = null
   sessionStorage.removeItem(KEYS[space])

@@ -1,0 +1,50 @@
+// The partner space's calls, one function per endpoint, with the partner's session and the
+// API's gates: an expired session goes back to sign-in, unaccepted conditions and an expired
+// password to their pages, then back to the page the partner was on.
+import { call, download, sessionCall, seg } from './client.js'
+import { signOut, updateSession } from '../session.js'
+
+const ENDED = ['unauthenticated', 'account_inactive', 'invalid_token', 'token_expired']
+
+function gate(err, retour) {
+  if (err.status === 401 && ENDED.includes(err.code)) {
+    signOut('partner')
+    return { name: 'partnerSignIn', query: { retour, motif: err.code === 'account_inactive' ? 'inactif' : 'expire' } }
+  }
+  if (err.status === 403 && err.code === 'cgu_not_accepted') {
+    updateSession('partner', { cgu_accepted: false })
+    return { name: 'partnerConditions', query: { retour } }
+  }
+  if (err.status === 403 && err.code === 'password_expired') {
+    updateSession('partner', { password_expired: true })
+    return { name: 'partnerPassword', query: { retour } }
+  }
+  return null
+}
+
+/** A call with the partner's token (also used for a beneficiary's renewal the partner fills). */
+export const partnerCall = sessionCall('partner', gate)
+
+// Before a session.
+export const signInWithPassword = (email, password) => call('POST', '/api/auth/partner', { body: { email, password } })
+export const activate = (activationToken, password) => call('POST', '/api/partner/activate', { body: { token: activationToken, password } })
+
+// The partner's own account.
+export const acceptConditions = (version) => partnerCall('POST', '/api/partner/cgu', { body: { version, accepted: true } })
+export const changePassword = (current_password, new_password) =>
+  partnerCall('POST', '/api/partner/password', { body: { current_password, new_password } })
+
+// Acting for people.
+export const openRenewal = (body) => partnerCall('POST', '/api/partner/renewals', { body })
+export const sendReport = (body) => partnerCall('POST', '/api/partner/reports', { body })
+export const sendRequest = (body) => partnerCall('POST', '/api/partner/requests', { body })
+export const listRequests = () => partnerCall('GET', '/api/partner/requests')
+
+// A gestionnaire's accounts.
+export const listAccounts = () => partnerCall('GET', '/api/partner/accounts')
+export const createTechnician = (body) => partnerCall('POST', '/api/partner/technicians', { body })
+export const deactivateAccount = (id) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/deactivate`)
+export const unlockAccount = (id) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/unlock`)
+
+/** The habilitation table: it needs the bearer token, so it comes as a Blob to hand over. */
+export const habilitationsCsv = () => partnerCall.download('/api/partner/habilitations.csv')
