@@ -1,5 +1,6 @@
 import 'vuetify/styles'
 import '@cnamts/synapse/assets/themes.scss'
+import './styles/utilities.css'
 import { createApp } from 'vue'
 import App from './App.vue'
 import router from './router.js'
