@@ -5,7 +5,7 @@ const auth = 'agent'
 export default [
   { path: '/agent/connexion', name: 'agentSignIn', component: () => import('./SignInPage.vue'), meta: { space, title: 'Connexion agent' } },
   { path: '/agent', name: 'agentQueue', component: () => import('./QueuePage.vue'), meta: { space, title: 'File des demandes', auth } },
-  { path: '/agent/dossiers/:id', name: 'agentFile', component: () => import('./FilePage.vue'), meta: { space, title: 'Dossier de renouvellement', auth } },
+  { path: '/agent/dossiers/:id', name: 'agentFile', component: () => import('./file/FilePage.vue'), meta: { space, title: 'Dossier de renouvellement', auth } },
   { path: '/agent/audit', name: 'agentAudit', component: () => import('./AuditPage.vue'), meta: { space, title: "Journal d'audit", auth } },
   { path: '/agent/tableau-de-bord', name: 'agentDashboard', component: () => import('./DashboardPage.vue'), meta: { space, title: 'Tableau de bord', auth } },
 ]
