@@ -2,19 +2,19 @@
 //! know where they stand before filing. The same engine gives the renewal's estimate and the
 //! agent's proposal. Limited per client address (hashed), 120 estimates a minute by default.
 
+use c2s_api::callers::client_address;
+use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates::{self, format_date};
 use c2s_domain::eligibility::{estimate, EstimateError, Parameters, Person, Situation};
 use c2s_domain::renewal::{HousingStatus, Relation};
 use c2s_domain::FieldError;
-use c2s_platform::auth::client_address;
 use c2s_platform::aws::Clients;
 use c2s_platform::env::SecretString;
 use c2s_platform::hashing::{Hasher, Purpose};
-use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
 use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::{ConfigError, Env};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use time::Date;
@@ -49,18 +49,12 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let segs = segments(&req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::POST, ["api", "eligibility", "estimate"]) => finish(
-            "POST /api/eligibility/estimate",
-            estimate_route(app, &req).await,
-        ),
-        _ => finish("eligibility", Err(method_not_allowed())),
-    }
+c2s_api::routes! {
+    pub async fn handle(app: &App, req) as "eligibility";
+    POST ["api", "eligibility", "estimate"] => estimate_route(app, &req),
 }
 
+/// Handles `POST /api/eligibility/estimate`.
 async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let client = app.hasher.hash(
         Purpose::ClientAddress,
@@ -69,22 +63,28 @@ async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     if !app
         .limiter
         .hit(&format!("estimate#{client}"), app.per_minute, 60)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
     {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Trop de simulations en peu de temps. Réessayez dans une minute.",
-        )
-        .with("retry_after", 60));
+        return Err(ApiError::from(Code::TooManyRequests).with("retry_after", 60));
     }
     let situation = parse(&json_body(req)?).map_err(ApiError::invalid)?;
     let e = estimate(app.parameters, &situation).map_err(|e| match e {
-        EstimateError::ParametersUnknown => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "parameters_unknown", "Les barèmes de cette période ne sont pas encore connus : l'estimation n'est pas possible."),
-        EstimateError::Applicant => ApiError::invalid(vec![FieldError::new("household", "applicant_required", "Le foyer doit compter exactement un demandeur (relation « applicant »).")]),
-        EstimateError::Spouses => ApiError::invalid(vec![FieldError::new("household", "too_many_spouses", "Le foyer ne compte qu'un conjoint.")]),
-        EstimateError::NegativeResources => ApiError::invalid(vec![FieldError::new("resources_annual_cents", "invalid_amount", "Le montant doit être positif.")]),
+        EstimateError::ParametersUnknown => ApiError::from(Code::ParametersUnknown),
+        EstimateError::Applicant => ApiError::invalid(vec![FieldError::new(
+            "household",
+            "applicant_required",
+            "Le foyer doit compter exactement un demandeur (relation « applicant »).",
+        )]),
+        EstimateError::Spouses => ApiError::invalid(vec![FieldError::new(
+            "household",
+            "too_many_spouses",
+            "Le foyer ne compte qu'un conjoint.",
+        )]),
+        EstimateError::NegativeResources => ApiError::invalid(vec![FieldError::new(
+            "resources_annual_cents",
+            "invalid_amount",
+            "Le montant doit être positif.",
+        )]),
     })?;
     tracing::info!(outcome = ?e.outcome, "estimate");
     Ok(json(

@@ -3,22 +3,22 @@
 //! Every wrong answer gets the same 401 whatever was wrong, after the same work; five failures
 //! for one NIR within 15 minutes lock it for 15 minutes (429).
 
+use c2s_api::callers;
+use c2s_api::credentials::{self, fail, invalid_credentials, limiter_key, too_many};
+use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::format_date;
 use c2s_domain::partner::AccountStatus;
 use c2s_domain::renewal::opens_on;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::{FieldError, Nir};
-use c2s_platform::auth;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
-use c2s_platform::credentials::{self, fail, invalid_credentials, limiter_key, too_many};
 use c2s_platform::hashing::{Hasher, Purpose};
-use c2s_platform::http::{finish, json, json_body, method_not_allowed, segments, ApiError};
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::tokens::{now_seconds, TokenIssuer, TokenVerifier, ACCESS_TOKEN_SECONDS};
 use c2s_platform::{ConfigError, Env};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
@@ -47,23 +47,12 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let segs = segments(&req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::POST, ["api", "auth", "beneficiary"]) => {
-            finish("POST /api/auth/beneficiary", sign_in(app, &req).await)
-        }
-        (&Method::POST, ["api", "auth", "beneficiary", "step-up"]) => finish(
-            "POST /api/auth/beneficiary/step-up",
-            step_up(app, &req).await,
-        ),
-        (&Method::GET, ["api", "me"]) => finish("GET /api/me", me(app, &req).await),
-        (&Method::POST, ["api", "auth", "partner"]) => {
-            finish("POST /api/auth/partner", partner_sign_in(app, &req).await)
-        }
-        _ => finish("identity", Err(method_not_allowed())),
-    }
+c2s_api::routes! {
+    pub async fn handle(app: &App, req) as "identity";
+    POST ["api", "auth", "beneficiary"] => sign_in(app, &req),
+    POST ["api", "auth", "beneficiary", "step-up"] => step_up(app, &req),
+    GET ["api", "me"] => me(app, &req),
+    POST ["api", "auth", "partner"] => partner_sign_in(app, &req),
 }
 
 /// Fields that must be present as strings; their content is judged as credentials.
@@ -90,6 +79,7 @@ fn strings<'a>(body: &'a Value, names: &[&'static str]) -> Result<Vec<&'a str>, 
     }
 }
 
+/// Handles `POST /api/auth/beneficiary`.
 async fn sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(req)?;
     let v = strings(&body, &["nir", "birth_date", "renewal_code"])?;
@@ -106,24 +96,16 @@ async fn sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     token(app, &profile.nir_hash, 1)
 }
 
+/// Handles `POST /api/auth/beneficiary/step-up`.
 async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = auth::beneficiary(req, &app.verifier)?;
+    let claims = callers::beneficiary(req, &app.verifier)?;
     let body = json_body(req)?;
     let v = strings(&body, &["iban_last4", "vitale_serial"])?;
     let key = limiter_key(&claims.sub);
-    if let Some(left) = app
-        .limiter
-        .locked_for(&key)
-        .await
-        .map_err(ApiError::internal)?
-    {
+    if let Some(left) = app.limiter.locked_for(&key).await? {
         return Err(too_many(left));
     }
-    let profile = app
-        .beneficiaries
-        .profile(&claims.sub)
-        .await
-        .map_err(ApiError::internal)?;
+    let profile = app.beneficiaries.profile(&claims.sub).await?;
     let (iban, vitale) = profile
         .as_ref()
         .map(|p| (p.iban_last4_hash.as_str(), p.vitale_serial_hash.as_str()))
@@ -137,7 +119,7 @@ async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if !(profile.is_some() && iban_ok && vitale_ok) {
         return Err(fail(&app.limiter, &key).await);
     }
-    app.limiter.reset(&key).await.map_err(ApiError::internal)?;
+    app.limiter.reset(&key).await?;
     tracing::info!(outcome = "signed_in", level = 2, "beneficiary step-up");
     token(app, &claims.sub, 2)
 }
@@ -153,27 +135,19 @@ fn token(app: &App, nir_hash: &str, level: u8) -> Result<Response<Body>, ApiErro
     ))
 }
 
+/// Handles `GET /api/me`.
 async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = auth::beneficiary(req, &app.verifier)?;
+    let claims = callers::beneficiary(req, &app.verifier)?;
     let profile: Profile = app
         .beneficiaries
         .profile(&claims.sub)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let open = app
-        .beneficiaries
-        .open_renewal(&claims.sub)
-        .await
-        .map_err(ApiError::internal)?;
+    let open = app.beneficiaries.open_renewal(&claims.sub).await?;
     // Once nothing is open, the follow-up still shows the last decision.
     let last = match &open {
         Some(id) => Some(id.clone()),
-        None => app
-            .beneficiaries
-            .last_renewal(&claims.sub)
-            .await
-            .map_err(ApiError::internal)?,
+        None => app.beneficiaries.last_renewal(&claims.sub).await?,
     };
     let masked = Nir::parse(&profile.nir)
         .map(|n| n.masked())
@@ -199,17 +173,14 @@ const PARTNER_LOCK_AFTER: u32 = 5;
 pub const PASSWORD_DAYS: i64 = 90;
 
 fn account_locked() -> ApiError {
-    ApiError::new(StatusCode::LOCKED, "account_locked", "Ce compte est verrouillé après plusieurs essais infructueux. Demandez à votre gestionnaire ou à la CPAM de le déverrouiller.")
+    ApiError::from(Code::AccountLocked)
 }
 
+/// Handles `POST /api/auth/partner`.
 async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(req)?;
     let v = strings(&body, &["email", "password"])?;
-    let account = app
-        .partners
-        .account_by_email(v[0].trim())
-        .await
-        .map_err(ApiError::internal)?;
+    let account = app.partners.account_by_email(v[0].trim()).await?;
     // Verify even without an account, so an unknown address costs the same time.
     let password_ok = c2s_platform::passwords::verify(
         v[1],
@@ -221,11 +192,7 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
     if account.status == AccountStatus::Locked {
         return Err(account_locked());
     }
-    let org = app
-        .partners
-        .org(&account.partner_id)
-        .await
-        .map_err(ApiError::internal)?;
+    let org = app.partners.org(&account.partner_id).await?;
     let usable = account.status == AccountStatus::Active && org.as_ref().is_some_and(|o| o.active);
     if !password_ok || !usable {
         if usable {
@@ -235,10 +202,7 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
                 account.status = AccountStatus::Locked;
             }
             account.version += 1;
-            app.partners
-                .save_account(&account, expected)
-                .await
-                .map_err(ApiError::internal)?;
+            app.partners.save_account(&account, expected).await?;
             tracing::info!(
                 outcome = "invalid_credentials",
                 locked = account.status == AccountStatus::Locked,
@@ -251,10 +215,7 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
         let expected = account.version;
         account.failed_sign_ins = 0;
         account.version += 1;
-        app.partners
-            .save_account(&account, expected)
-            .await
-            .map_err(ApiError::internal)?;
+        app.partners.save_account(&account, expected).await?;
     }
     let role = match account.role {
         c2s_domain::partner::AccountRole::Gestionnaire => "gestionnaire",

@@ -84,7 +84,7 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
         {
             if everything_ended && a.status != AccountStatus::Deactivated {
                 let expected = a.version;
-                partner::deactivate(&mut a);
+                partner::accounts::deactivate(&mut a);
                 app.partners
                     .save_account(&a, expected)
                     .await

@@ -2,25 +2,24 @@
 //! size (5 minutes), or remove one. The object key is made here, never by the client; the
 //! `document-check` consumer checks what arrives before anyone can open it.
 
+use c2s_api::access;
+use c2s_api::callers;
+use c2s_api::{json, json_body, no_content, ApiError, Code};
 use c2s_domain::document::{
     display_filename, ContentType, DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL,
     MAX_DOCUMENT_BYTES,
 };
 use c2s_domain::FieldError;
-use c2s_platform::access;
-use c2s_platform::auth;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
-use c2s_platform::http::{
-    finish, json, json_body, method_not_allowed, no_content, segments, ApiError,
-};
+use c2s_platform::clock::today;
 use c2s_platform::objects::Objects;
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -55,28 +54,14 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let segs = segments(&req);
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::POST, ["api", "renewals", id, "documents"]) => finish(
-            "POST /api/renewals/{id}/documents",
-            announce(app, &req, id).await,
-        ),
-        (&Method::DELETE, ["api", "renewals", id, "documents", doc]) => finish(
-            "DELETE /api/renewals/{id}/documents/{doc}",
-            remove(app, &req, id, doc).await,
-        ),
-        _ => finish("upload", Err(method_not_allowed())),
-    }
+c2s_api::routes! {
+    pub async fn handle(app: &App, req) as "upload";
+    POST ["api", "renewals", id, "documents"] => announce(app, &req, id),
+    DELETE ["api", "renewals", id, "documents", doc] => remove(app, &req, id, doc),
 }
 
 fn not_editable() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "not_editable",
-        "Cette demande n'accepte plus de pièces dans son état actuel.",
-    )
+    Code::NotEditable.with_message("Cette demande n'accepte plus de pièces dans son état actuel.")
 }
 
 async fn own(
@@ -85,7 +70,7 @@ async fn own(
     id: &str,
 ) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
     let (r, docs, _) =
-        access::renewal_for(&app.renewals, &app.partners, claims, id, auth::today()).await?;
+        access::renewal_for(&app.renewals, &app.partners, claims, id, today()).await?;
     Ok((r, docs))
 }
 
@@ -104,13 +89,9 @@ fn parse(body: &Value) -> Result<Announcement, ApiError> {
                 "content_type",
             )]))
         }
-        Some(ct) => ContentType::parse(ct).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "document_type_not_allowed",
-                "Seuls les fichiers PDF, JPEG et PNG sont acceptés.",
-            )
-        })?,
+        Some(ct) => {
+            ContentType::parse(ct).ok_or_else(|| ApiError::from(Code::DocumentTypeNotAllowed))?
+        }
     };
     let size = match body.get("size") {
         Some(Value::Number(n)) => n.as_u64().filter(|s| *s > 0).ok_or_else(|| {
@@ -126,12 +107,7 @@ fn parse(body: &Value) -> Result<Announcement, ApiError> {
         Some(_) => return Err(ApiError::invalid(vec![FieldError::wrong_type("size")])),
     };
     if size > MAX_DOCUMENT_BYTES {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "document_too_large",
-            "Le fichier dépasse 10 Mo.",
-        )
-        .with("max_size", MAX_DOCUMENT_BYTES));
+        return Err(ApiError::from(Code::DocumentTooLarge).with("max_size", MAX_DOCUMENT_BYTES));
     }
     let mut errors = Vec::new();
     let kind = text("kind").and_then(DocumentKind::parse);
@@ -161,8 +137,9 @@ fn parse(body: &Value) -> Result<Announcement, ApiError> {
     }
 }
 
+/// Handles `POST /api/renewals/{id}/documents`.
 async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-    let claims = auth::beneficiary(req, &app.verifier)?;
+    let claims = callers::beneficiary(req, &app.verifier)?;
     let body = json_body(req)?;
     let (renewal, docs) = own(app, &claims, id).await?;
     if !renewal.status.is_editable() {
@@ -175,7 +152,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         .count()
         >= MAX_DOCUMENTS_PER_RENEWAL
     {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many_documents", "Cette demande compte déjà le nombre maximal de pièces. Supprimez-en avant d'en ajouter."));
+        return Err(ApiError::from(Code::TooManyDocuments));
     }
     let document_id = uuid::Uuid::new_v4().to_string();
     let key = object_key(&renewal.id, &document_id);
@@ -207,17 +184,17 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
             a.size,
             UPLOAD_URL_VALIDITY,
         )
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!(outcome = "announced", "document announced");
     Ok(json(
         StatusCode::CREATED,
-        &json!({"document_id": document_id, "upload": upload, "document": renewal::document_view(&record)}),
+        &json!({"document_id": document_id, "upload": upload, "document": c2s_api::views::document_view(&record)}),
     ))
 }
 
+/// Handles `DELETE /api/renewals/{id}/documents/{doc}`.
 async fn remove(app: &App, req: &Request, id: &str, doc: &str) -> Result<Response<Body>, ApiError> {
-    let claims = auth::beneficiary(req, &app.verifier)?;
+    let claims = callers::beneficiary(req, &app.verifier)?;
     let (renewal, docs) = own(app, &claims, id).await?;
     if !renewal.status.is_editable() {
         return Err(not_editable());
@@ -226,14 +203,10 @@ async fn remove(app: &App, req: &Request, id: &str, doc: &str) -> Result<Respons
     let Some(d) = docs.iter().find(|d| d.document_id == doc) else {
         return Ok(no_content());
     };
-    app.objects
-        .delete(&app.bucket, &d.object_key)
-        .await
-        .map_err(ApiError::internal)?;
+    app.objects.delete(&app.bucket, &d.object_key).await?;
     app.renewals
         .delete_document(&renewal.id, &d.document_id)
-        .await
-        .map_err(ApiError::internal)?;
+        .await?;
     tracing::info!(outcome = "deleted", "document deleted");
     Ok(no_content())
 }

@@ -70,3 +70,82 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         _ => return Ok(None),
     }))
 }
+
+/// Each HTTP function's route table, as `routes!` declares it.
+pub fn route_tables() -> [(&'static str, &'static [(&'static str, &'static str)]); 6] {
+    [
+        ("identity", identity::ROUTES),
+        ("eligibility", eligibility::ROUTES),
+        ("review", review::ROUTES),
+        ("partner", partner::ROUTES),
+        ("renewal", renewal::ROUTES),
+        ("upload", upload::ROUTES),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_tables;
+    use crate::template::Template;
+    use std::collections::BTreeSet;
+
+    type Routes = BTreeSet<(String, String)>;
+
+    fn set(routes: &[(&str, &str)]) -> Routes {
+        routes
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect()
+    }
+
+    /// A route is declared three times: the function's table, its `HttpApi` events in the
+    /// template, and `openapi.yaml`. They must say the same.
+    #[test]
+    fn routes_agree_with_the_template_and_openapi() {
+        let template = Template::parse(include_str!("../../../template.yaml"))
+            .unwrap_or_else(|e| panic!("template: {e}"));
+        let tables = route_tables();
+        let mut served = Routes::new();
+        for spec in template.functions() {
+            let declared: Routes = spec
+                .routes
+                .iter()
+                .map(|r| (r.method.to_uppercase(), r.path.clone()))
+                .collect();
+            let table = tables.iter().find(|(b, _)| *b == spec.binary);
+            let coded = table.map(|(_, r)| set(r)).unwrap_or_default();
+            assert_eq!(
+                declared, coded,
+                "{}: template events (left) and the function's routes! table (right) differ",
+                spec.logical_id
+            );
+            served.extend(coded);
+        }
+        let every_table: Routes = tables.iter().flat_map(|(_, r)| set(r)).collect();
+        assert_eq!(served, every_table, "a route table belongs to no function of the template");
+
+        let openapi: serde_yaml::Value = serde_yaml::from_str(include_str!("../../../openapi.yaml"))
+            .unwrap_or_else(|e| panic!("openapi: {e}"));
+        let mut documented = Routes::new();
+        if let Some(paths) = openapi.get("paths").and_then(|p| p.as_mapping()) {
+            for (path, item) in paths {
+                let path = path.as_str().unwrap_or_default();
+                // The dev server's own routes are documented too, but no function serves them.
+                if path.starts_with("/dev/") {
+                    continue;
+                }
+                for method in ["get", "put", "post", "delete", "patch"] {
+                    if item.get(method).is_some() {
+                        documented.insert((method.to_uppercase(), path.to_owned()));
+                    }
+                }
+            }
+        }
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "served but not in openapi.yaml: {undocumented:?}; in openapi.yaml but not served: {unserved:?}"
+        );
+    }
+}

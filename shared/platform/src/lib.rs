@@ -1,17 +1,14 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
-//! documents in S3, tokens, keyed hashes, idempotency and the HTTP error mapping.
+//! documents in S3, tokens, keyed hashes, idempotency. No HTTP here: that is `c2s-api`.
 
-pub mod access;
 pub mod agents;
 pub mod audit;
-pub mod auth;
 pub mod aws;
 pub mod beneficiaries;
 pub mod clamd;
-pub mod credentials;
+pub mod clock;
 pub mod env;
 pub mod hashing;
-pub mod http;
 pub mod idempotency;
 pub mod objects;
 pub mod outbox;
@@ -25,3 +22,8 @@ pub mod telemetry;
 pub mod tokens;
 
 pub use env::{ConfigError, Env};
+
+/// The old home of `today()`, kept while the job crates move to `clock`.
+pub mod auth {
+    pub use crate::clock::today;
+}

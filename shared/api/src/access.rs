@@ -2,12 +2,11 @@
 //! partner that files for them with their consent, while its account, organisation and
 //! convention with the beneficiary's caisse hold. Anyone else gets 404.
 
-use crate::http::ApiError;
-use crate::partners::{Access, PartnerStore};
-use crate::renewals::{DocumentRecord, RenewalRecord, RenewalStore};
-use crate::tokens::BeneficiaryClaims;
+use crate::error::{ApiError, Code};
 use c2s_domain::renewal::ActorKind;
-use lambda_http::http::StatusCode;
+use c2s_platform::partners::{Access, PartnerStore};
+use c2s_platform::renewals::{DocumentRecord, RenewalRecord, RenewalStore};
+use c2s_platform::tokens::BeneficiaryClaims;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
@@ -25,19 +24,11 @@ impl Viewer {
 }
 
 pub fn convention_ended() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "convention_ended",
-        "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne.",
-    )
+    Code::ConventionEnded.into()
 }
 
 pub fn account_inactive() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "account_inactive",
-        "Ce compte n'est plus actif.",
-    )
+    Code::AccountInactive.into()
 }
 
 pub async fn renewal_for(
@@ -50,8 +41,7 @@ pub async fn renewal_for(
     let Some(partner_id) = &claims.partner_id else {
         let (r, docs) = renewals
             .load_owned(id, &claims.sub)
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .ok_or_else(ApiError::not_found)?;
         return Ok((
             r,
@@ -66,8 +56,7 @@ pub async fn renewal_for(
     }
     let (r, docs) = renewals
         .load(id)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
         .filter(|(r, _)| {
             r.filed_by
                 .as_ref()
@@ -76,8 +65,7 @@ pub async fn renewal_for(
         .ok_or_else(ApiError::not_found)?;
     match partners
         .may_act(partner_id, &claims.sub, &r.caisse, today)
-        .await
-        .map_err(ApiError::internal)?
+        .await?
     {
         Access::Granted(_) => Ok((
             r,

@@ -2,30 +2,20 @@
 //! Used by the beneficiary's own sign-in and by a partner opening a renewal for them, so both
 //! answer the same way and count against the same lock (5 failures in 15 minutes).
 
-use crate::beneficiaries::{BeneficiaryStore, Profile};
-use crate::hashing::{Hasher, Purpose};
-use crate::http::ApiError;
-use crate::rate_limit::RateLimiter;
+use crate::error::{ApiError, Code};
 use c2s_domain::dates::parse_date;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::Nir;
-use lambda_http::http::StatusCode;
+use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::hashing::{Hasher, Purpose};
+use c2s_platform::rate_limit::RateLimiter;
 
 pub fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "Ces informations ne permettent pas de vous identifier. Vérifiez-les et réessayez.",
-    )
+    Code::InvalidCredentials.into()
 }
 
 pub fn too_many(retry_after: i64) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        "Trop d'essais infructueux. Réessayez dans 15 minutes.",
-    )
-    .with("retry_after", retry_after)
+    ApiError::from(Code::TooManyAttempts).with("retry_after", retry_after)
 }
 
 /// The key under which a NIR's failures are counted.
@@ -64,13 +54,10 @@ pub async fn check_letter(
     };
     let nir_hash = hasher.nir(&nir);
     let key = limiter_key(&nir_hash);
-    if let Some(left) = limiter.locked_for(&key).await.map_err(ApiError::internal)? {
+    if let Some(left) = limiter.locked_for(&key).await? {
         return Err(too_many(left));
     }
-    let profile = beneficiaries
-        .profile(&nir_hash)
-        .await
-        .map_err(ApiError::internal)?;
+    let profile = beneficiaries.profile(&nir_hash).await?;
     let birth_ok = parse_date(birth_date.trim())
         .ok()
         .zip(profile.as_ref())
@@ -87,7 +74,7 @@ pub async fn check_letter(
     );
     match profile {
         Some(p) if birth_ok && code_ok => {
-            limiter.reset(&key).await.map_err(ApiError::internal)?;
+            limiter.reset(&key).await?;
             Ok(p)
         }
         _ => Err(fail(limiter, &key).await),

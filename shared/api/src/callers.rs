@@ -1,7 +1,11 @@
-//! Who is calling: the beneficiary behind a bearer token, or a 401.
+//! Who is calling: the beneficiary or partner behind a bearer token (or a 401), and from
+//! which address.
 
-use crate::http::{bearer, ApiError};
-use crate::tokens::{BeneficiaryClaims, TokenVerifier};
+use crate::error::ApiError;
+use crate::request::bearer;
+use c2s_platform::agents::{AgentClaims, AgentVerifier, Role};
+use c2s_platform::env::SecretString;
+use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use lambda_http::Request;
 
 pub fn beneficiary(req: &Request, verifier: &TokenVerifier) -> Result<BeneficiaryClaims, ApiError> {
@@ -10,10 +14,22 @@ pub fn beneficiary(req: &Request, verifier: &TokenVerifier) -> Result<Beneficiar
         .ok_or_else(ApiError::unauthenticated)
 }
 
-/// Today in France, for the rules that count in days (the service is French; Lambda runs in UTC).
-pub fn today() -> time::Date {
-    let offset = time::UtcOffset::from_hms(1, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
+/// An agent with one of `roles`: 401 without a valid token from the identity provider, 403
+/// with a role that may not.
+pub async fn agent(
+    req: &Request,
+    verifier: &AgentVerifier,
+    roles: &[Role],
+) -> Result<AgentClaims, ApiError> {
+    let token = bearer(req).ok_or_else(ApiError::unauthenticated)?;
+    let claims = verifier
+        .verify(token)
+        .await
+        .ok_or_else(ApiError::unauthenticated)?;
+    if !claims.has_any(roles) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(claims)
 }
 
 /// The caller's network address, for rate limits only (it is hashed before it is stored).
@@ -22,7 +38,7 @@ pub fn today() -> time::Date {
 /// function, and is believed only with the secret CloudFront adds as `x-origin-verify`
 /// (`edge`), so a call made straight to the API cannot choose its own address. Otherwise, the
 /// address API Gateway saw (the dev server sets the same header).
-pub fn client_address(req: &Request, edge: Option<&crate::env::SecretString>) -> String {
+pub fn client_address(req: &Request, edge: Option<&SecretString>) -> String {
     use lambda_http::request::RequestContext;
     use lambda_http::RequestExt;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
@@ -64,7 +80,6 @@ pub fn partner(req: &Request, verifier: &TokenVerifier) -> Result<BeneficiaryCla
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::SecretString;
 
     fn request(headers: &[(&str, &str)]) -> Request {
         let mut req = lambda_http::http::Request::builder().uri("/api/eligibility/estimate");

@@ -1,0 +1,91 @@
+//! Who is calling: a CPAM agent (admin partenaires or the caisse's agents) or a partner
+//! with an active account, and what each may reach.
+
+use crate::own_account::CGU_VERSION;
+use crate::own_account::PASSWORD_DAYS;
+use crate::App;
+use c2s_api::{ApiError, Code};
+use c2s_domain::partner::{AccountRole, AccountStatus};
+use c2s_platform::agents::{AgentClaims, Role};
+use c2s_platform::partners::{AccountRecord, OrgRecord};
+use c2s_platform::store::StoreError;
+use lambda_http::Request;
+use time::OffsetDateTime;
+
+/// A CPAM agent who administers partners (admin partenaires).
+pub(crate) async fn admin(app: &App, req: &Request) -> Result<AgentClaims, ApiError> {
+    c2s_api::callers::agent(req, &app.agents, &[Role::AdminPartenaires]).await
+}
+
+/// An organisation the admin's caisse conventions with; any other is a 404.
+pub(crate) async fn admin_org(
+    app: &App,
+    claims: &AgentClaims,
+    pid: &str,
+) -> Result<OrgRecord, ApiError> {
+    match app.partners.org(pid).await? {
+        Some(o) if o.caisses.contains(&claims.caisse) => Ok(o),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// A partner allowed in: its account and organisation, both active.
+pub(crate) struct Caller {
+    pub account: AccountRecord,
+    pub org: OrgRecord,
+}
+
+/// The partner behind the token, with an active account in an active organisation. The
+/// conditions of use and an expired password hold back everything but themselves.
+pub(crate) async fn partner(app: &App, req: &Request, gate: bool) -> Result<Caller, ApiError> {
+    let claims = c2s_api::callers::partner(req, &app.tokens)?;
+    let pid = claims.partner_id.clone().unwrap_or_default();
+    let account = app
+        .partners
+        .account(&pid, &claims.sub)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let org = app
+        .partners
+        .org(&pid)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    if account.status != AccountStatus::Active || !org.active {
+        return Err(ApiError::from(Code::AccountInactive));
+    }
+    if gate {
+        if account
+            .password_set_at
+            .is_none_or(|t| (OffsetDateTime::now_utc() - t).whole_days() >= PASSWORD_DAYS)
+        {
+            return Err(ApiError::from(Code::PasswordExpired));
+        }
+        if account.cgu_version.is_none() {
+            return Err(ApiError::from(Code::CguNotAccepted).with("cgu_version", CGU_VERSION));
+        }
+    }
+    Ok(Caller {
+        account,
+        org,
+    })
+}
+
+pub(crate) fn gestionnaire(c: &Caller) -> Result<(), ApiError> {
+    if c.account.role == AccountRole::Gestionnaire {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// One of the caisse's agents who answer partners (instructeur or superviseur).
+pub(crate) async fn caisse_agent(app: &App, req: &Request) -> Result<AgentClaims, ApiError> {
+    c2s_api::callers::agent(req, &app.agents, &[Role::Instructeur, Role::Superviseur]).await
+}
+
+pub(crate) fn conflict(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict => ApiError::from(Code::VersionConflict),
+        other => ApiError::internal(other),
+    }
+}

@@ -1,0 +1,119 @@
+//! Acting for a beneficiary: opening or taking up their renewal with their consent, and the
+//! organisation's list of what it filed.
+
+use crate::callers::{conflict, partner};
+use crate::requests::request_view;
+use crate::App;
+use c2s_api::credentials;
+use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::renewal::{opens_on, ActorKind};
+use c2s_platform::clock::today;
+use c2s_platform::renewals::{new_draft, CreateError, FiledBy};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// Handles `POST /api/partner/renewals`.
+///
+/// With the person's consent and the three answers of their letter, the partner opens their
+/// renewal, or takes up the one already open, and then fills it through the beneficiary
+/// routes with its own token.
+pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let c = partner(app, req, true).await?;
+    let body = json_body(req)?;
+    if body.get("consent").and_then(Value::as_bool) != Some(true) {
+        return Err(ApiError::from(Code::ConsentRequired));
+    }
+    let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
+    let profile = credentials::check_letter(
+        &app.beneficiaries,
+        &app.limiter,
+        &app.hasher,
+        field("nir"),
+        field("birth_date"),
+        field("renewal_code"),
+    )
+    .await?;
+    let day = today();
+    if !c
+        .org
+        .conventions
+        .iter()
+        .any(|cv| cv.caisse == profile.caisse && cv.active_on(day))
+    {
+        return Err(c2s_api::access::convention_ended());
+    }
+    let filed_by = FiledBy {
+        partner_id: c.org.partner_id.clone(),
+        partner_name: c.org.name.clone(),
+        account_id: c.account.account_id.clone(),
+        consent_at: OffsetDateTime::now_utc(),
+    };
+    let guardian = profile.guardian_partner_id.as_deref() == Some(c.org.partner_id.as_str());
+    let vis = c2s_api::views::Visibility {
+        history: true,
+        amounts: guardian,
+    };
+    if let Some(open) = app.beneficiaries.open_renewal(&profile.nir_hash).await? {
+        let (mut r, docs) = app
+            .renewals
+            .load(&open)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let expected = r.version;
+        r.filed_by = Some(filed_by);
+        r.filed_partner = Some(c.org.partner_id.clone());
+        r.version += 1;
+        r.updated_at = OffsetDateTime::now_utc();
+        app.renewals.save(&r, expected).await.map_err(conflict)?;
+        tracing::info!(outcome = "taken_up", "partner files for a beneficiary");
+        return Ok(json(StatusCode::OK, &c2s_api::views::view(&r, &docs, vis)));
+    }
+    let opens = opens_on(profile.css_end_date);
+    if day < opens {
+        return Err(Code::TooEarly.with_message("Le renouvellement ne peut être demandé qu'à partir de 4 mois avant la fin des droits.")
+        .with("opens_on", c2s_domain::dates::format_date(opens)));
+    }
+    let mut r = new_draft(&profile, day, ActorKind::Partner)
+        .ok_or_else(|| ApiError::internal("stored name unreadable"))?;
+    r.filed_by = Some(filed_by);
+    r.filed_partner = Some(c.org.partner_id.clone());
+    match app.renewals.create(&r).await {
+        Ok(()) => {
+            tracing::info!(outcome = "created", "partner files for a beneficiary");
+            Ok(json(
+                StatusCode::CREATED,
+                &c2s_api::views::view(&r, &[], vis),
+            ))
+        }
+        Err(CreateError::AlreadyOpen) => Err(Code::RenewalAlreadyOpen.with_message(
+            "Une demande vient d'être ouverte pour cette personne ; réessayez pour la reprendre.",
+        )),
+        Err(CreateError::Store(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Handles `GET /api/partner/requests`.
+///
+/// The organisation's requests and their statuses; never an amount.
+pub(crate) async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let c = partner(app, req, true).await?;
+    let renewals = app.renewals.filed_by(&c.org.partner_id).await?;
+    let items: Vec<Value> = renewals
+        .iter()
+        .map(|r| {
+            json!({
+                "type": "renewal", "id": r.id, "status": r.status,
+                "created_at": c2s_domain::dates::format_instant(r.created_at), "updated_at": c2s_domain::dates::format_instant(r.updated_at),
+                "beneficiary": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},
+                "filed_by": r.filed_by.as_ref().map(|f| &f.account_id), "receipt": r.receipt.as_ref().map(|x| &x.number),
+            })
+        })
+        .collect();
+    let mut items = items;
+    for r in app.partners.requests_of(&c.org.partner_id).await? {
+        items.push(request_view(&r));
+    }
+    Ok(json(StatusCode::OK, &json!({"items": items})))
+}

@@ -1,0 +1,244 @@
+//! Partner organisations and their conventions, administered by the CPAM.
+
+use crate::accounts::deactivate;
+use crate::callers::{admin, admin_org, conflict};
+use crate::App;
+use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::dates::parse_date;
+use c2s_domain::partner::{manager_limit, valid_caisse, AccountStatus, Convention, KINDS};
+use c2s_domain::FieldError;
+use c2s_platform::clock::today;
+use c2s_platform::partners::{AccountRecord, OrgRecord};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// Handles `POST /api/agent/partners`.
+pub(crate) async fn create_org(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = admin(app, req).await?;
+    let body = json_body(req)?;
+    let mut errors = Vec::new();
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| (2..=200).contains(&n.chars().count()));
+    if name.is_none() {
+        errors.push(FieldError::new(
+            "name",
+            "invalid_name",
+            "Indiquez le nom de l'organisme.",
+        ));
+    }
+    let kind = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .map(|k| k.trim().to_lowercase())
+        .filter(|k| KINDS.contains(&k.as_str()));
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "kind",
+            "invalid_enum",
+            "Le type d'organisme n'est pas dans la liste.",
+        ));
+    }
+    let members = body
+        .get("members")
+        .and_then(Value::as_u64)
+        .filter(|m| (1..=1_000_000).contains(m));
+    if members.is_none() {
+        errors.push(FieldError::new(
+            "members",
+            "invalid_members",
+            "Indiquez le nombre de membres (au moins 1).",
+        ));
+    }
+    let caisses: Option<Vec<String>> = body
+        .get("caisses")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty() && a.len() <= 101)
+        .and_then(|a| {
+            a.iter()
+                .map(|c| c.as_str().filter(|c| valid_caisse(c)).map(str::to_owned))
+                .collect()
+        });
+    if caisses.is_none() {
+        errors.push(FieldError::new(
+            "caisses",
+            "invalid_caisses",
+            "Indiquez les caisses concernées.",
+        ));
+    }
+    let convention = body.get("convention");
+    let c_start = convention
+        .and_then(|c| c.get("start"))
+        .and_then(Value::as_str)
+        .and_then(|d| parse_date(d).ok());
+    let c_end = convention
+        .and_then(|c| c.get("end"))
+        .and_then(Value::as_str)
+        .and_then(|d| parse_date(d).ok());
+    let c_caisse = convention
+        .and_then(|c| c.get("caisse"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if c_start.is_none()
+        || c_end.is_none()
+        || c_start > c_end
+        || c_caisse
+            .as_ref()
+            .is_some_and(|c| !caisses.as_ref().is_some_and(|l| l.contains(c)))
+    {
+        errors.push(FieldError::new("convention", "invalid_convention", "La convention doit indiquer une caisse de la liste, une date de début et une date de fin."));
+    }
+    let domains: Vec<String> = body
+        .get("email_domains")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_str().map(|d| d.trim().to_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (Some(name), Some(kind), Some(members), Some(caisses), Some(start), Some(end)) =
+        (name, kind, members, caisses, c_start, c_end)
+    else {
+        return Err(ApiError::invalid(errors));
+    };
+    if !caisses.contains(&claims.caisse) {
+        return Err(
+            Code::Forbidden.with_message("Vous ne pouvez conventionner qu'au nom de votre caisse.")
+        );
+    }
+    // One convention per caisse, on the dates given.
+    let conventions = caisses
+        .iter()
+        .map(|c| Convention {
+            caisse: c.clone(),
+            start,
+            end,
+            tacit_renewal: true,
+            terminated_on: None,
+        })
+        .collect();
+    let org = OrgRecord {
+        partner_id: format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+        name: name.to_owned(),
+        kind,
+        members: members as u32,
+        caisses,
+        email_domains: domains,
+        conventions,
+        active: true,
+        caisses_removed: Vec::new(),
+        created_at: OffsetDateTime::now_utc(),
+        version: 1,
+    };
+    app.partners.create_org(&org).await?;
+    tracing::info!(outcome = "created", "partner organisation created");
+    Ok(json(StatusCode::CREATED, &org_view(&org, &[])))
+}
+
+pub(crate) fn org_view(org: &OrgRecord, accounts: &[AccountRecord]) -> Value {
+    json!({
+        "partner_id": org.partner_id, "id": org.partner_id, "name": org.name, "kind": org.kind, "members": org.members,
+        "caisses": org.caisses, "active_caisses": c2s_domain::partner::active_caisses(&org.conventions, today()),
+        "email_domains": org.email_domains, "conventions": org.conventions, "active": org.active,
+        "manager_limit": manager_limit(org.members),
+        "accounts": accounts.iter().map(account_view).collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn account_view(a: &AccountRecord) -> Value {
+    json!({
+        "account_id": a.account_id, "partner_id": a.partner_id, "email": a.email, "role": a.role, "status": a.status,
+        "last_name": a.last_name, "first_name": a.first_name, "function": a.function, "phone": a.phone,
+        "cgu_version": a.cgu_version, "created_by": a.created_by,
+    })
+}
+
+/// Handles `GET /api/agent/partners/{pid}`.
+pub(crate) async fn read_org(
+    app: &App,
+    req: &Request,
+    pid: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = admin(app, req).await?;
+    let org = admin_org(app, &claims, pid).await?;
+    let accounts = app.partners.accounts(&org.partner_id).await?;
+    Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
+}
+
+/// Handles `POST /api/agent/partners/{pid}/conventions/{caisse}/terminate`.
+pub(crate) async fn terminate(
+    app: &App,
+    req: &Request,
+    pid: &str,
+    caisse: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = admin(app, req).await?;
+    let mut org = admin_org(app, &claims, pid).await?;
+    if caisse != claims.caisse {
+        return Err(
+            Code::Forbidden.with_message("Seule la caisse signataire peut résilier sa convention.")
+        );
+    }
+    let body = json_body(req)?;
+    let on = match body.get("date").and_then(Value::as_str) {
+        None => today(),
+        Some(d) => parse_date(d).map_err(|_| {
+            ApiError::invalid(vec![FieldError::new(
+                "date",
+                "invalid_date",
+                "La date doit être au format AAAA-MM-JJ.",
+            )])
+        })?,
+    };
+    let expected = org.version;
+    let Some(c) = org.conventions.iter_mut().find(|c| c.caisse == caisse) else {
+        return Err(ApiError::not_found());
+    };
+    c.terminated_on = Some(on);
+    org.version += 1;
+    app.partners
+        .save_org(&org, expected)
+        .await
+        .map_err(conflict)?;
+    Ok(json(StatusCode::OK, &org_view(&org, &[])))
+}
+
+/// Handles `POST /api/agent/partners/{pid}/deactivate`.
+pub(crate) async fn deactivate_org(
+    app: &App,
+    req: &Request,
+    pid: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = admin(app, req).await?;
+    let mut org = admin_org(app, &claims, pid).await?;
+    let expected = org.version;
+    org.active = false;
+    org.version += 1;
+    app.partners
+        .save_org(&org, expected)
+        .await
+        .map_err(conflict)?;
+    let mut count = 0;
+    for mut a in app.partners.accounts(&org.partner_id).await? {
+        if a.status != AccountStatus::Deactivated {
+            deactivate(&mut a);
+            let v = a.version - 1;
+            app.partners.save_account(&a, v).await.map_err(conflict)?;
+            count += 1;
+        }
+    }
+    tracing::info!(
+        outcome = "deactivated",
+        accounts = count,
+        "partner organisation deactivated"
+    );
+    Ok(json(
+        StatusCode::OK,
+        &json!({"partner_id": org.partner_id, "active": false, "accounts_deactivated": count}),
+    ))
+}

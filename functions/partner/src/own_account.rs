@@ -1,0 +1,155 @@
+//! A partner's own account: activation, conditions of use, password.
+
+use crate::accounts::activation_hash;
+use crate::callers::{conflict, partner};
+use crate::organisations::account_view;
+use crate::App;
+use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::dates::add_months;
+use c2s_domain::partner::{check_password, AccountStatus};
+use c2s_domain::FieldError;
+use c2s_platform::clock::today;
+use c2s_platform::partners::AccountRecord;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+/// The version of the conditions of use a partner accepts at first sign-in.
+pub const CGU_VERSION: &str = "2026-11";
+pub(crate) const ACTIVATION_HOURS: i64 = 48;
+pub(crate) const PASSWORD_DAYS: i64 = 90;
+
+/// The password rules' refusal, on the field of the body that carried the password.
+pub(crate) fn policy_error(field: &'static str, e: c2s_domain::partner::PasswordError) -> ApiError {
+    ApiError::invalid(vec![FieldError::new(
+        field,
+        e.code(),
+        match e {
+            c2s_domain::partner::PasswordError::TooShort => {
+                "Le mot de passe doit compter au moins 12 caractères."
+            }
+            c2s_domain::partner::PasswordError::TooLong => "Le mot de passe est trop long.",
+            c2s_domain::partner::PasswordError::Common => {
+                "Ce mot de passe est trop courant : choisissez-en un autre."
+            }
+            c2s_domain::partner::PasswordError::Personal => {
+                "Le mot de passe ne doit pas reprendre votre nom ou votre adresse électronique."
+            }
+        },
+    )])
+}
+
+pub(crate) fn set_password(
+    a: &mut AccountRecord,
+    password: &str,
+    field: &'static str,
+) -> Result<(), ApiError> {
+    let local = a.email.split('@').next().unwrap_or("").to_owned();
+    check_password(password, &[&a.last_name, &a.first_name, &local])
+        .map_err(|e| policy_error(field, e))?;
+    a.password_hash = Some(c2s_platform::passwords::hash(password).map_err(ApiError::internal)?);
+    a.password_set_at = Some(OffsetDateTime::now_utc());
+    Ok(())
+}
+
+/// Handles `POST /api/partner/activate`.
+pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let body = json_body(req)?;
+    let token = body.get("token").and_then(Value::as_str).unwrap_or("");
+    let password = body.get("password").and_then(Value::as_str).unwrap_or("");
+    let invalid_link = || ApiError::from(Code::InvalidActivation);
+    if token.is_empty() || token.len() > 128 {
+        return Err(invalid_link());
+    }
+    // Check the password against the person before the one-time link is used up.
+    let hash = activation_hash(token);
+    let (pid, aid) = app
+        .partners
+        .peek_activation(&hash)
+        .await?
+        .ok_or_else(invalid_link)?;
+    let mut a = app
+        .partners
+        .account(&pid, &aid)
+        .await?
+        .ok_or_else(invalid_link)?;
+    if a.status != AccountStatus::Pending {
+        return Err(invalid_link());
+    }
+    let local = a.email.split('@').next().unwrap_or("").to_owned();
+    check_password(password, &[&a.last_name, &a.first_name, &local])
+        .map_err(|e| policy_error("password", e))?;
+    if app.partners.consume_activation(&hash).await?.is_none() {
+        return Err(invalid_link());
+    }
+    let expected = a.version;
+    set_password(&mut a, password, "password")?;
+    a.status = AccountStatus::Active;
+    a.version += 1;
+    app.partners
+        .save_account(&a, expected)
+        .await
+        .map_err(conflict)?;
+    tracing::info!(outcome = "activated", "partner account activated");
+    Ok(json(StatusCode::OK, &account_view(&a)))
+}
+
+/// Handles `POST /api/partner/cgu`.
+pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let mut c = partner(app, req, false).await?;
+    let body = json_body(req)?;
+    if body.get("version").and_then(Value::as_str) != Some(CGU_VERSION)
+        || body.get("accepted").and_then(Value::as_bool) == Some(false)
+    {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "version",
+            "cgu_version",
+            "Acceptez la version en vigueur des conditions d'utilisation.",
+        )])
+        .with("cgu_version", CGU_VERSION));
+    }
+    let expected = c.account.version;
+    c.account.cgu_version = Some(CGU_VERSION.to_owned());
+    c.account.version += 1;
+    app.partners
+        .save_account(&c.account, expected)
+        .await
+        .map_err(conflict)?;
+    Ok(json(StatusCode::OK, &account_view(&c.account)))
+}
+
+/// Handles `POST /api/partner/password`.
+pub(crate) async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let mut c = partner(app, req, false).await?;
+    let body = json_body(req)?;
+    let current = body
+        .get("current_password")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let new = body
+        .get("new_password")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if !c2s_platform::passwords::verify(current, c.account.password_hash.as_deref()) {
+        return Err(Code::InvalidCredentials.with_message("Le mot de passe actuel est incorrect."));
+    }
+    if current == new {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "new_password",
+            "password_reused",
+            "Choisissez un mot de passe différent de l'actuel.",
+        )]));
+    }
+    let expected = c.account.version;
+    set_password(&mut c.account, new, "new_password")?;
+    c.account.version += 1;
+    app.partners
+        .save_account(&c.account, expected)
+        .await
+        .map_err(conflict)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"password_changed": true, "next_renewal": c2s_domain::dates::format_date(add_months(today(), 3))}),
+    ))
+}

@@ -1,0 +1,72 @@
+//! The caisse's agents' side of partners' signalements and requests: the list, the answer.
+
+use crate::callers::{caisse_agent, conflict};
+use crate::requests::request_view;
+use crate::App;
+use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::FieldError;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+/// Handles `GET /api/agent/reports`.
+pub(crate) async fn agent_reports(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = caisse_agent(app, req).await?;
+    let items = app.partners.requests_to(&claims.caisse).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": items.iter().map(request_view).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Handles `POST /api/agent/reports/{rid}/answer`.
+pub(crate) async fn agent_answer(
+    app: &App,
+    req: &Request,
+    rid: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = caisse_agent(app, req).await?;
+    let mut r = match app.partners.request(rid).await? {
+        Some(r) if r.req_caisse == claims.caisse => r,
+        _ => return Err(ApiError::not_found()),
+    };
+    let body = json_body(req)?;
+    let answer = body
+        .get("answer")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("")
+        .to_owned();
+    if answer.is_empty() || answer.chars().count() > 2000 {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "answer",
+            "invalid_length",
+            "La réponse est vide ou trop longue.",
+        )]));
+    }
+    if c2s_domain::text::contains_nir_like(&answer) {
+        return Err(Code::NirNotAllowed
+            .with_message("Un numéro de sécurité sociale ne doit pas figurer dans la réponse."));
+    }
+    let status = match body.get("status").and_then(Value::as_str) {
+        None => "answered",
+        Some(s @ ("answered" | "closed")) => s,
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "status",
+                "invalid_enum",
+                "Le statut doit être answered ou closed.",
+            )]))
+        }
+    };
+    let expected = r.version;
+    r.answer = Some(answer);
+    r.answered_by = Some(claims.sub.clone());
+    r.status = status.to_owned();
+    r.version += 1;
+    app.partners
+        .put_request(&r, Some(expected))
+        .await
+        .map_err(conflict)?;
+    Ok(json(StatusCode::OK, &request_view(&r)))
+}

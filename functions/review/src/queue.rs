@@ -1,0 +1,47 @@
+//! The caisse's queue of files, oldest deadline first.
+
+use crate::views::summary;
+use crate::{agent, App};
+use c2s_api::{json, query, ApiError, Code};
+use c2s_domain::renewal::Status;
+use c2s_domain::FieldError;
+use c2s_platform::agents::Role;
+use c2s_platform::renewals::QueueError;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub(crate) const PAGE: i32 = 50;
+
+/// Handles `GET /api/agent/renewals`.
+pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur]).await?;
+    let params = query(req);
+    let status = match params.get("status").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+            ApiError::invalid(vec![FieldError::new(
+                "status",
+                "invalid_enum",
+                "Ce statut n'existe pas.",
+            )])
+        })?),
+    };
+    let (items, next) = app
+        .renewals
+        .queue(
+            &claims.caisse,
+            status,
+            params.get("cursor").map(String::as_str),
+            PAGE,
+        )
+        .await
+        .map_err(|e| match e {
+            QueueError::BadCursor => ApiError::from(Code::InvalidCursor),
+            QueueError::Store(e) => ApiError::internal(e),
+        })?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": items.iter().map(summary).collect::<Vec<_>>(), "next_cursor": next}),
+    ))
+}

@@ -1,0 +1,241 @@
+//! Errors as the API answers them: `{"code","message"}` with a French message. Every code the
+//! functions answer is a `Code`, with its status and default message in one table below; the
+//! README's list is checked against it (`tests::readme_lists_every_code`).
+
+use c2s_platform::objects::ObjectError;
+use c2s_platform::store::StoreError;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+macro_rules! codes {
+    ($($variant:ident => ($code:literal, $status:ident, $message:literal),)*) => {
+        /// A stable error code, for programs; its French message is for people.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $(Code::$variant => StatusCode::$status),* }
+            }
+
+            /// The default French message; a route may say more with `with_message`.
+            pub fn message(self) -> &'static str {
+                match self { $(Code::$variant => $message),* }
+            }
+        }
+    };
+}
+
+codes! {
+    Invalid => ("invalid", UNPROCESSABLE_ENTITY, "Certaines informations sont à corriger."),
+    InvalidJson => ("invalid_json", BAD_REQUEST, "Le corps de la requête n'est pas du JSON valide."),
+    BodyTooLarge => ("body_too_large", PAYLOAD_TOO_LARGE, "La requête est trop volumineuse."),
+    MethodNotAllowed => ("method_not_allowed", METHOD_NOT_ALLOWED, "Cette méthode n'est pas permise sur cette adresse."),
+    Internal => ("internal", INTERNAL_SERVER_ERROR, "Une erreur inattendue est survenue. Réessayez dans quelques instants."),
+    Unauthenticated => ("unauthenticated", UNAUTHORIZED, "Votre session a expiré ou n'est pas valide. Reconnectez-vous."),
+    Forbidden => ("forbidden", FORBIDDEN, "Vous n'avez pas accès à cette action."),
+    NotFound => ("not_found", NOT_FOUND, "Cette ressource n'existe pas."),
+    InvalidCredentials => ("invalid_credentials", UNAUTHORIZED, "Ces informations ne permettent pas de vous identifier. Vérifiez-les et réessayez."),
+    TooManyAttempts => ("too_many_attempts", TOO_MANY_REQUESTS, "Trop d'essais infructueux. Réessayez dans 15 minutes."),
+    AccountLocked => ("account_locked", LOCKED, "Ce compte est verrouillé après plusieurs essais infructueux. Demandez à votre gestionnaire ou à la CPAM de le déverrouiller."),
+    AccountInactive => ("account_inactive", UNAUTHORIZED, "Ce compte n'est plus actif."),
+    TooManyRequests => ("too_many_requests", TOO_MANY_REQUESTS, "Trop de simulations en peu de temps. Réessayez dans une minute."),
+    ParametersUnknown => ("parameters_unknown", UNPROCESSABLE_ENTITY, "Les barèmes de cette période ne sont pas encore connus : l'estimation n'est pas possible."),
+    VersionConflict => ("version_conflict", CONFLICT, "Ces données ont été modifiées entre-temps. Réessayez."),
+    NotEditable => ("not_editable", CONFLICT, "Cette demande ne peut plus être modifiée dans son état actuel."),
+    UsePartnerRoute => ("use_partner_route", FORBIDDEN, "Un partenaire ouvre une demande avec le consentement de la personne : POST /api/partner/renewals."),
+    TooEarly => ("too_early", UNPROCESSABLE_ENTITY, "Le renouvellement ne peut être demandé qu'à partir de 4 mois avant la fin de vos droits."),
+    RenewalAlreadyOpen => ("renewal_already_open", CONFLICT, "Une demande de renouvellement est déjà en cours."),
+    InvalidTransition => ("invalid_transition", CONFLICT, "Cette demande ne peut pas être envoyée dans son état actuel."),
+    Incomplete => ("incomplete", UNPROCESSABLE_ENTITY, "La demande est incomplète."),
+    AlreadyDecided => ("already_decided", CONFLICT, "Une décision a déjà été prise : la demande ne peut plus être retirée."),
+    DocumentTypeNotAllowed => ("document_type_not_allowed", UNPROCESSABLE_ENTITY, "Seuls les fichiers PDF, JPEG et PNG sont acceptés."),
+    DocumentTooLarge => ("document_too_large", UNPROCESSABLE_ENTITY, "Le fichier dépasse 10 Mo."),
+    TooManyDocuments => ("too_many_documents", UNPROCESSABLE_ENTITY, "Cette demande compte déjà le nombre maximal de pièces. Supprimez-en avant d'en ajouter."),
+    InvalidCursor => ("invalid_cursor", BAD_REQUEST, "Ce curseur de pagination n'est pas valide."),
+    AlreadyClaimed => ("already_claimed", CONFLICT, "Un autre agent a déjà pris ce dossier."),
+    NotAssigned => ("not_assigned", CONFLICT, "Ce dossier est pris en charge par un autre agent."),
+    NirNotAllowed => ("nir_not_allowed", UNPROCESSABLE_ENTITY, "Un numéro de sécurité sociale ne doit pas figurer dans ce texte."),
+    ParticipationRequired => ("participation_required", UNPROCESSABLE_ENTITY, "Le montant de la participation ne peut pas être calculé : indiquez monthly_participation_cents."),
+    DocumentNotAvailable => ("document_not_available", CONFLICT, "Cette pièce n'a pas (encore) passé le contrôle : elle ne peut pas être ouverte."),
+    PasswordExpired => ("password_expired", FORBIDDEN, "Votre mot de passe doit être renouvelé."),
+    CguNotAccepted => ("cgu_not_accepted", FORBIDDEN, "Acceptez les conditions d'utilisation pour continuer."),
+    EmailTaken => ("email_taken", CONFLICT, "Un compte existe déjà avec cette adresse électronique."),
+    ManagerLimit => ("manager_limit", UNPROCESSABLE_ENTITY, "Cet organisme a déjà le nombre maximal de gestionnaires pour sa taille."),
+    EmailChangeUnsupported => ("email_change_unsupported", UNPROCESSABLE_ENTITY, "Pour changer d'adresse, créez un nouveau compte et désactivez celui-ci."),
+    LastManager => ("last_manager", UNPROCESSABLE_ENTITY, "Le dernier gestionnaire actif d'un organisme ne peut pas être désactivé."),
+    InvalidActivation => ("invalid_activation", UNPROCESSABLE_ENTITY, "Ce lien d'activation n'est pas valide ou a expiré. Demandez-en un nouveau."),
+    ConsentRequired => ("consent_required", UNPROCESSABLE_ENTITY, "La personne doit avoir donné son accord pour que vous agissiez pour elle."),
+    ConventionEnded => ("convention_ended", FORBIDDEN, "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne."),
+    HealthData => ("health_data", UNPROCESSABLE_ENTITY, "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez qu'elles sont nécessaires."),
+    UnknownJob => ("unknown_job", NOT_FOUND, "Ce traitement planifié n'existe pas."),
+}
+
+impl Code {
+    /// The same code with a message that says more about this route.
+    pub fn with_message(self, message: &'static str) -> ApiError {
+        ApiError {
+            code: self,
+            message,
+            extra: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: &'static str,
+    pub extra: Vec<(&'static str, Value)>,
+}
+
+impl From<Code> for ApiError {
+    fn from(code: Code) -> Self {
+        code.with_message(code.message())
+    }
+}
+
+/// A conflict is someone else's write landing first; anything else is unexpected.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Code::VersionConflict.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Documents in S3 fail only unexpectedly on the API's paths: a missing object is looked
+/// for where it matters (`ObjectError::NotFound`) before `?` is reached.
+impl From<ObjectError> for ApiError {
+    fn from(e: ObjectError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// Adds a field to the answer (`fields`, `missing`, `retry_after`…).
+    pub fn with(mut self, key: &'static str, value: impl Serialize) -> Self {
+        self.extra
+            .push((key, serde_json::to_value(value).unwrap_or(Value::Null)));
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Code::Unauthenticated.into()
+    }
+
+    pub fn forbidden() -> Self {
+        Code::Forbidden.into()
+    }
+
+    pub fn not_found() -> Self {
+        Code::NotFound.into()
+    }
+
+    pub fn invalid(fields: Vec<c2s_domain::FieldError>) -> Self {
+        ApiError::from(Code::Invalid).with("fields", fields)
+    }
+
+    /// An unexpected failure: logged with its cause, answered without it.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Code::Internal.into()
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let mut body = serde_json::Map::new();
+        body.insert("code".into(), Value::from(self.code.as_str()));
+        body.insert("message".into(), Value::from(self.message));
+        for (k, v) in self.extra {
+            body.insert(k.into(), v);
+        }
+        crate::response::json(self.code.status(), &Value::Object(body))
+    }
+}
+
+/// Gives a store conflict the meaning it has at this call (`email_taken`, `not_editable`…),
+/// as realworld-axum-sqlx's `on_constraint` does; other store errors stay internal.
+pub trait ResultExt<T> {
+    fn on_conflict(self, f: impl FnOnce() -> ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> ResultExt<T> for Result<T, StoreError> {
+    fn on_conflict(self, f: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            StoreError::Conflict => f(),
+            other => ApiError::internal(other),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The README's "Errors" table, between its two markers: one row per code.
+    fn documented() -> BTreeSet<(String, u16)> {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("<!-- error-codes -->")
+            .nth(1)
+            .unwrap_or_else(|| panic!("README.md has no <!-- error-codes --> table"));
+        table
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                let status = cells.get(2)?.parse().ok()?;
+                Some((code.to_owned(), status))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn readme_lists_every_code() {
+        let answered: BTreeSet<(String, u16)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), c.status().as_u16()))
+            .collect();
+        let documented = documented();
+        let undocumented: Vec<_> = answered.difference(&documented).collect();
+        let unanswered: Vec<_> = documented.difference(&answered).collect();
+        assert!(
+            undocumented.is_empty() && unanswered.is_empty(),
+            "answered but not in the README: {undocumented:?}; in the README but never answered: {unanswered:?}"
+        );
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let names: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+    }
+
+    #[test]
+    fn a_store_conflict_is_a_version_conflict_unless_said_otherwise() {
+        let e: ApiError = StoreError::Conflict.into();
+        assert_eq!(e.code, Code::VersionConflict);
+        let e = Err::<(), _>(StoreError::Conflict)
+            .on_conflict(|| Code::EmailTaken.into())
+            .err();
+        assert_eq!(e.map(|e| e.code), Some(Code::EmailTaken));
+        let e = Err::<(), _>(StoreError::Unavailable("x".into()))
+            .on_conflict(|| Code::EmailTaken.into())
+            .err();
+        assert_eq!(e.map(|e| e.code), Some(Code::Internal));
+    }
+}
