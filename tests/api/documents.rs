@@ -1,6 +1,6 @@
 //! Supporting documents: what may be announced, what the check does to what arrives.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn draft(stack: &TestStack, name: &str) -> (String, String) {

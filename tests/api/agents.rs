@@ -2,8 +2,8 @@
 //! request for documents and resubmission, each decision kind, notes, the audit chain
 //! (verified, then tampered with), data-subject access, and every route × role × caisse.
 
+use crate::helpers::*;
 use c2s_platform::audit::{AuditStore, Verification};
-use c2s_tests::*;
 use serde_json::{json, Value};
 
 const ROUEN: &str = "rouen-elbeuf-dieppe";

@@ -2,7 +2,7 @@
 //! size rule, activation links through the outbox, passwords, conditions of use, techniciens,
 //! lockout, deactivation rules, the habilitation table, and organisation A against B.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

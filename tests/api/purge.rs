@@ -3,10 +3,10 @@
 //! documents, 5 years for the rest), only what is due goes, documents with it, and the
 //! report counts without personal data.
 
+use crate::helpers::*;
 use c2s_domain::dates::add_months;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::renewals::RenewalStore;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;

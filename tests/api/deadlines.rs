@@ -1,8 +1,8 @@
 //! The deadlines job, run with `POST /dev/run/deadlines`: near deadlines flagged, past ones
 //! accepted by silence, only what is due read, and a second run changes nothing.
 
+use crate::helpers::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use c2s_tests::*;
 use serde_json::json;
 
 const CAISSE: &str = "le-havre";

@@ -1,8 +1,8 @@
 //! `POST /api/eligibility/estimate` through HTTP, its rate limit, and the renewal's estimate.
 
+use crate::helpers::*;
 use c2s_platform::aws::Clients;
 use c2s_platform::Env;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

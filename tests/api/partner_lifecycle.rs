@@ -1,8 +1,8 @@
 //! The daily partner lifecycle job, run with `POST /dev/run/partner-lifecycle`: conventions
 //! ended, accounts deactivated and later deleted, password reminders; twice changes nothing.
 
+use crate::helpers::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use c2s_tests::*;
 use serde_json::{json, Value};
 
 const CAISSE: &str = "rouen-elbeuf-dieppe";

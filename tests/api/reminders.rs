@@ -1,8 +1,8 @@
 //! The reminders job, run with `POST /dev/run/reminders`: rights ending within 4 months
 //! without a renewal, drafts untouched for 14 days; by email and SMS; never twice.
 
+use crate::helpers::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use c2s_tests::*;
 use serde_json::{json, Value};
 
 async fn run(stack: &TestStack) -> Value {

@@ -2,8 +2,8 @@
 //! file and the status updates; the national system's acknowledgement integrates them or
 //! sends them back to the agents.
 
+use crate::helpers::*;
 use c2s_platform::aws::Clients;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

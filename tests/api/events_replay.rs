@@ -1,9 +1,9 @@
 //! Each sample event of `events/` replayed through its handler, on a stack whose queues are
 //! not polled: what happens is the replayed event's doing.
 
+use crate::helpers::*;
 use aws_lambda_events::event::sqs::SqsEvent;
 use c2s_platform::aws::Clients;
-use c2s_tests::*;
 use serde_json::Value;
 
 fn event(name: &str, replacements: &[(&str, &str)]) -> String {

@@ -2,8 +2,8 @@
 //! them: partial batch failures come back, and a poison message ends in the dead-letter queue
 //! after 3 receives.
 
+use crate::helpers::*;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use c2s_tests::*;
 use std::time::{Duration, Instant};
 
 async fn dead_letters(stack: &TestStack, queue: &str) -> Vec<String> {

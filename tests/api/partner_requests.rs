@@ -1,7 +1,7 @@
 //! Signalements and other requests: no NIR anywhere, health terms refused unless confirmed,
 //! the caisse's agents see and answer them, the partner follows its organisation's history.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::json;
 
 const CAISSE: &str = "rouen-elbeuf-dieppe";

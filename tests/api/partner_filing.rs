@@ -2,7 +2,7 @@
 //! beneficiary routes with the partner's own token, who filed it, amounts only for a legal
 //! guardian, another organisation kept out, and access lost when the convention ends.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::json;
 
 const CAISSE: &str = "rouen-elbeuf-dieppe";
