@@ -1,10 +1,8 @@
 //! Signalements and other requests: no NIR anywhere, health terms refused unless confirmed,
 //! the caisse's agents see and answer them, the partner follows its organisation's history.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::json;
-
-const CAISSE: &str = "rouen-elbeuf-dieppe";
 
 fn report() -> serde_json::Value {
     json!({"civility": "Madame", "last_name": "Lefèvre", "first_name": "Jeanne", "birth_date": "1957-02-14", "department": "76", "motive": "no_answer", "comment": "Pas de nouvelles depuis l'envoi du dossier."})
@@ -13,14 +11,7 @@ fn report() -> serde_json::Value {
 #[tokio::test]
 async fn signalements_carry_no_nir_and_reach_the_caisse() {
     let stack = TestStack::start().await;
-    let (_, admin) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "P1", "name": "Admin", "caisse": CAISSE, "roles": ["admin_partenaires"]}),
-        )
-        .await;
-    let admin = admin["token"].as_str().unwrap_or_default().to_owned();
+    let admin = stack.admin_token("P1", ROUEN).await;
     let (pid, partner) = stack
         .onboard_partner(&admin, "CCAS Elbeuf", "alix@ccas-elbeuf.fr")
         .await;
@@ -96,7 +87,7 @@ async fn signalements_carry_no_nir_and_reach_the_caisse() {
         .await;
     assert_eq!(
         (status, filed["status"].as_str(), filed["caisse"].as_str()),
-        (StatusCode::CREATED, Some("open"), Some(CAISSE))
+        (StatusCode::CREATED, Some("open"), Some(ROUEN))
     );
     let rid = filed["request_id"].as_str().unwrap_or_default().to_owned();
     assert!(rid.starts_with(&pid));
@@ -107,27 +98,13 @@ async fn signalements_carry_no_nir_and_reach_the_caisse() {
         .is_some_and(|d| d.contains("jamais au partenaire")));
 
     // The caisse's agents see them and answer; another caisse does not.
-    let (_, agent) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "A5", "name": "Agent", "caisse": CAISSE, "roles": ["instructeur"]}),
-        )
-        .await;
-    let agent = agent["token"].as_str().unwrap_or_default().to_owned();
+    let agent = stack.agent_token("A5", ROUEN, &["instructeur"]).await;
     let (status, list) = stack.get("/api/agent/reports", &agent).await;
     assert_eq!(
         (status, list["items"].as_array().map(Vec::len)),
         (StatusCode::OK, Some(3))
     );
-    let (_, far) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "A6", "name": "Loin", "caisse": "le-havre", "roles": ["instructeur"]}),
-        )
-        .await;
-    let far = far["token"].as_str().unwrap_or_default().to_owned();
+    let far = stack.agent_token("A6", HAVRE, &["instructeur"]).await;
     let (_, none) = stack.get("/api/agent/reports", &far).await;
     assert_eq!(none["items"], json!([]));
     let (status, _) = stack

@@ -2,33 +2,10 @@
 //! file and the status updates; the national system's acknowledgement integrates them or
 //! sends them back to the agents.
 
+use crate::helpers::*;
 use c2s_platform::aws::Clients;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-const CAISSE: &str = "le-havre";
-
-async fn decide(stack: &TestStack, agent: &str, id: &str, decision: Value) {
-    let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), agent).await;
-    let (_, claimed) = stack
-        .post(
-            &format!("/api/agent/renewals/{id}/claim"),
-            Some(agent),
-            json!({"version": file["version"]}),
-        )
-        .await;
-    let mut body = decision;
-    body["version"] = claimed["version"].clone();
-    let (status, d) = stack
-        .post(
-            &format!("/api/agent/renewals/{id}/decision"),
-            Some(agent),
-            body,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{d}");
-}
 
 async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
     let out = stack
@@ -39,7 +16,7 @@ async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
         .prefix(prefix)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let mut keys: Vec<String> = out
         .contents
         .unwrap_or_default()
@@ -58,14 +35,7 @@ async fn status(stack: &TestStack, agent: &str, id: &str) -> String {
 #[tokio::test]
 async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknowledged() {
     let stack = TestStack::start().await;
-    let (_, agent) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "A3", "name": "Agent", "caisse": CAISSE, "roles": ["instructeur"]}),
-        )
-        .await;
-    let agent = agent["token"].as_str().unwrap_or_default().to_owned();
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
     let mut ids = Vec::new();
     let mut nirs = Vec::new();
     for (yy, decision) in [
@@ -79,31 +49,29 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
             json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
         ),
     ] {
-        let (_, id, nir) = stack.submitted_renewal(CAISSE, yy).await;
-        decide(&stack, &agent, &id, decision).await;
+        let (_, id, nir) = stack.submitted_renewal(HAVRE, yy).await;
+        stack.decide(&agent, &id, decision).await;
         ids.push(id);
         nirs.push(nir);
     }
 
     // A run that stops after writing the file, before the statuses.
     let env = stack.env_of("SyncOutFunction");
-    let app = sync_out::App::from_env(&env, &Clients::new(&stack.sdk, &env))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let app = sync_out::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
     let crashed = sync_out::sync(&app, Some(sync_out::StopAfter::FilesWritten))
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!((crashed.files.len(), crashed.exported), (1, 0));
     let name = crashed.files[0].clone();
     assert_eq!(status(&stack, &agent, &ids[0]).await, "approved");
 
     // The next run finishes that same file, and exports nothing twice.
-    let (code, run) = stack.post("/dev/run/sync-out", None, json!({})).await;
-    assert_eq!(code, StatusCode::OK, "{run}");
+    let run = stack.run_job("sync-out").await;
     assert_eq!(
         (
-            run["report"]["files"].clone(),
-            run["report"]["exported"].as_u64(),
-            run["report"]["resumed"].as_u64()
+            run["files"].clone(),
+            run["exported"].as_u64(),
+            run["resumed"].as_u64()
         ),
         (json!([name]), Some(3), Some(1))
     );
@@ -158,12 +126,9 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     for id in &ids {
         assert_eq!(status(&stack, &agent, id).await, "exported");
     }
-    let (_, again) = stack.post("/dev/run/sync-out", None, json!({})).await;
+    let again = stack.run_job("sync-out").await;
     assert_eq!(
-        (
-            again["report"]["exported"].as_u64(),
-            again["report"]["files"].clone()
-        ),
+        (again["exported"].as_u64(), again["files"].clone()),
         (Some(0), json!([]))
     );
 
@@ -178,7 +143,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .body(ack.to_string().into_bytes().into())
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while status(&stack, &agent, &ids[2]).await != "in_review" {
         assert!(Instant::now() < deadline, "acknowledgement never applied");
@@ -204,7 +169,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .body(ack.to_string().into_bytes().into())
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
     assert_eq!(status(&stack, &agent, &ids[2]).await, "in_review");

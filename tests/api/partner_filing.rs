@@ -2,26 +2,13 @@
 //! beneficiary routes with the partner's own token, who filed it, amounts only for a legal
 //! guardian, another organisation kept out, and access lost when the convention ends.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::json;
-
-const CAISSE: &str = "rouen-elbeuf-dieppe";
-
-async fn admin(stack: &TestStack) -> String {
-    let (_, body) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "P1", "name": "Admin", "caisse": CAISSE, "roles": ["admin_partenaires"]}),
-        )
-        .await;
-    body["token"].as_str().unwrap_or_default().to_owned()
-}
 
 #[tokio::test]
 async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
     let stack = TestStack::start().await;
-    let admin = admin(&stack).await;
+    let admin = stack.admin_token("P1", ROUEN).await;
     let (pid_a, partner_a) = stack
         .onboard_partner(&admin, "CCAS A", "alix@ccas-a.fr")
         .await;
@@ -34,14 +21,13 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
 
     let x = fresh_nir(62, 4);
     let y = fresh_nir(48, 9);
-    let mut protected = beneficiary(&y, "1948-09-02", "TUTELLE1", CAISSE, &months_from_today(2));
+    let mut protected = beneficiary(&y, "1948-09-02", "TUTELLE1", ROUEN, &months_from_today(2));
     protected["guardian_partner_id"] = json!(pid_g);
     stack
         .import(
             "filing.jsonl",
             &[
-                beneficiary(&x, "1962-04-05", "LETTRE62", CAISSE, &months_from_today(3))
-                    .to_string(),
+                beneficiary(&x, "1962-04-05", "LETTRE62", ROUEN, &months_from_today(3)).to_string(),
                 protected.to_string(),
             ],
         )
@@ -169,7 +155,7 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
     // The convention with the caisse ends: access is lost at once.
     let (status, _) = stack
         .post(
-            &format!("/api/agent/partners/{pid_a}/conventions/{CAISSE}/terminate"),
+            &format!("/api/agent/partners/{pid_a}/conventions/{ROUEN}/terminate"),
             Some(&admin),
             json!({"date": c2s_domain::dates::format_date(today())}),
         )
@@ -197,7 +183,7 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
 #[tokio::test]
 async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
     let stack = TestStack::start().await;
-    let admin = admin(&stack).await;
+    let admin = stack.admin_token("P1", ROUEN).await;
     let (_, partner_a) = stack
         .onboard_partner(&admin, "France Services", "alix@fs.fr")
         .await;
@@ -205,10 +191,7 @@ async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
     stack
         .import(
             "takeup.jsonl",
-            &[
-                beneficiary(&x, "1970-06-06", "REPRISE7", CAISSE, &months_from_today(1))
-                    .to_string(),
-            ],
+            &[beneficiary(&x, "1970-06-06", "REPRISE7", ROUEN, &months_from_today(1)).to_string()],
         )
         .await;
     let me = stack.sign_in(&x, "1970-06-06", "REPRISE7").await;

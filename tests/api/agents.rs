@@ -2,36 +2,17 @@
 //! request for documents and resubmission, each decision kind, notes, the audit chain
 //! (verified, then tampered with), data-subject access, and every route × role × caisse.
 
-use c2s_platform::audit::{AuditStore, Verification};
-use c2s_tests::*;
+use crate::helpers::*;
+use c2s_platform::audit::Verification;
 use serde_json::{json, Value};
-
-const ROUEN: &str = "rouen-elbeuf-dieppe";
-const HAVRE: &str = "le-havre";
-
-async fn agent(stack: &TestStack, sub: &str, caisse: &str, roles: &[&str]) -> String {
-    let (status, body) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": sub, "name": format!("Agent {sub}"), "caisse": caisse, "roles": roles}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    body["token"].as_str().unwrap_or_default().to_owned()
-}
-
-fn audit_store(stack: &TestStack) -> AuditStore {
-    AuditStore::new(stack.clients.dynamo.clone(), stack.table("AuditTable"))
-}
 
 #[tokio::test]
 async fn an_agent_instructs_a_file_from_claim_to_decision() {
     let stack = TestStack::start().await;
     let (beneficiary_token, id, _) = stack.submitted_renewal(ROUEN, 71).await;
     let (_, other_id, _) = stack.submitted_renewal(HAVRE, 72).await;
-    let instructeur = agent(&stack, "A1001", ROUEN, &["instructeur"]).await;
-    let superviseur = agent(&stack, "S2001", ROUEN, &["superviseur"]).await;
+    let instructeur = stack.agent_token("A1001", ROUEN, &["instructeur"]).await;
+    let superviseur = stack.agent_token("S2001", ROUEN, &["superviseur"]).await;
 
     // The queue: own caisse only, with its deadline.
     let (status, q) = stack.get("/api/agent/renewals", &instructeur).await;
@@ -156,12 +137,7 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
         url.contains("X-Amz-Expires=300") && url.contains("attachment"),
         "{url}"
     );
-    let got = stack
-        .http
-        .get(&url)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let got = stack.http.get(&url).send().await.unwrap();
     assert!(got
         .headers()
         .get("content-disposition")
@@ -241,16 +217,8 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
     assert_eq!(decided["notes"].as_array().map(Vec::len), Some(2));
 
     // The beneficiary, at level 2, sees the decision; the renewal slot is free again.
-    let (_, up) = stack
-        .post(
-            "/api/auth/beneficiary/step-up",
-            Some(&beneficiary_token),
-            json!({"iban_last4": "4242", "vitale_serial": "123456789"}),
-        )
-        .await;
-    let (_, mine) = stack
-        .get(&path, up["token"].as_str().unwrap_or_default())
-        .await;
+    let level_two = stack.step_up(&beneficiary_token).await;
+    let (_, mine) = stack.get(&path, &level_two).await;
     assert_eq!(mine["decision"]["outcome"], "free");
     assert_eq!(
         mine["history"].as_array().map(Vec::len),
@@ -292,55 +260,20 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
             && e["agent_name"].is_string()
             && e["at"].is_string()
             && e["target"].is_string()));
-    let store = audit_store(&stack);
+    let store = stack.audit_store();
     assert_eq!(
         store.verify(ROUEN).await.ok(),
         Some(Verification::Intact { entries: 9 })
     );
 
     // Someone edits an entry behind the application's back: the chain says where.
-    stack
-        .clients
-        .dynamo
-        .update_item()
-        .table_name(stack.table("AuditTable"))
-        .key(
-            "caisse",
-            aws_sdk_dynamodb::types::AttributeValue::S(ROUEN.into()),
-        )
-        .key(
-            "seq",
-            aws_sdk_dynamodb::types::AttributeValue::N("4".into()),
-        )
-        .update_expression("SET agent_name = :n")
-        .expression_attribute_values(
-            ":n",
-            aws_sdk_dynamodb::types::AttributeValue::S("Quelqu'un d'autre".into()),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stack.tamper_with_audit_entry(ROUEN, 4).await;
     assert_eq!(
         store.verify(ROUEN).await.ok(),
         Some(Verification::Broken { seq: 4 })
     );
     // And a deleted entry too.
-    stack
-        .clients
-        .dynamo
-        .delete_item()
-        .table_name(stack.table("AuditTable"))
-        .key(
-            "caisse",
-            aws_sdk_dynamodb::types::AttributeValue::S(ROUEN.into()),
-        )
-        .key(
-            "seq",
-            aws_sdk_dynamodb::types::AttributeValue::N("2".into()),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stack.delete_audit_entry(ROUEN, 2).await;
     assert_eq!(
         store.verify(ROUEN).await.ok(),
         Some(Verification::Broken { seq: 3 })
@@ -352,8 +285,8 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
 async fn two_agents_claiming_at_once_exactly_one_wins() {
     let stack = TestStack::start().await;
     let (_, id, _) = stack.submitted_renewal(HAVRE, 73).await;
-    let a = agent(&stack, "A1", HAVRE, &["instructeur"]).await;
-    let b = agent(&stack, "B2", HAVRE, &["instructeur"]).await;
+    let a = stack.agent_token("A1", HAVRE, &["instructeur"]).await;
+    let b = stack.agent_token("B2", HAVRE, &["instructeur"]).await;
     let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), &a).await;
     let body = json!({"version": file["version"]});
     let path = format!("/api/agent/renewals/{id}/claim");
@@ -380,7 +313,7 @@ async fn two_agents_claiming_at_once_exactly_one_wins() {
         Some("already_claimed" | "version_conflict")
     ));
     assert!(matches!(
-        audit_store(&stack).verify(HAVRE).await,
+        stack.audit_store().verify(HAVRE).await,
         Ok(Verification::Intact { .. })
     ));
     stack.stop().await;
@@ -389,20 +322,11 @@ async fn two_agents_claiming_at_once_exactly_one_wins() {
 #[tokio::test]
 async fn each_kind_of_decision() {
     let stack = TestStack::start().await;
-    let agent_token = agent(&stack, "A7", HAVRE, &["instructeur"]).await;
+    let agent_token = stack.agent_token("A7", HAVRE, &["instructeur"]).await;
     let mut files = Vec::new();
     for yy in [74, 75, 76] {
         let (token, id, _) = stack.submitted_renewal(HAVRE, yy).await;
-        let (_, file) = stack
-            .get(&format!("/api/agent/renewals/{id}"), &agent_token)
-            .await;
-        let (status, claimed) = stack
-            .post(
-                &format!("/api/agent/renewals/{id}/claim"),
-                Some(&agent_token),
-                json!({"version": file["version"]}),
-            )
-            .await;
+        let (status, claimed) = stack.claim(&agent_token, &id).await;
         assert_eq!(status, StatusCode::OK);
         files.push((token, id, claimed["version"].as_u64().unwrap_or(0)));
     }
@@ -496,11 +420,11 @@ async fn each_kind_of_decision() {
 async fn the_dpo_exports_everything_held_on_a_person() {
     let stack = TestStack::start().await;
     let (_, id, nir) = stack.submitted_renewal(ROUEN, 77).await;
-    let instructeur = agent(&stack, "A9", ROUEN, &["instructeur"]).await;
+    let instructeur = stack.agent_token("A9", ROUEN, &["instructeur"]).await;
     stack
         .get(&format!("/api/agent/renewals/{id}"), &instructeur)
         .await;
-    let dpo = agent(&stack, "D1", ROUEN, &["dpo"]).await;
+    let dpo = stack.agent_token("D1", ROUEN, &["dpo"]).await;
     let (status, export) = stack
         .post("/api/agent/rgpd/access", Some(&dpo), json!({"nir": nir}))
         .await;
@@ -515,7 +439,7 @@ async fn the_dpo_exports_everything_held_on_a_person() {
         .filter_map(|e| e["action"].as_str())
         .collect();
     assert_eq!(actions, ["read_file", "rgpd_access"]);
-    let other_dpo = agent(&stack, "D2", HAVRE, &["dpo"]).await;
+    let other_dpo = stack.agent_token("D2", HAVRE, &["dpo"]).await;
     let (status, _) = stack
         .post(
             "/api/agent/rgpd/access",
@@ -607,7 +531,7 @@ async fn every_route_for_every_role_and_caisse() {
         );
         for role in roles {
             for caisse in [ROUEN, HAVRE] {
-                let token = agent(&stack, "M1", caisse, &[role]).await;
+                let token = stack.agent_token("M1", caisse, &[role]).await;
                 let (status, answer) = stack
                     .call(method.clone(), path, Some(&token), body.clone())
                     .await;
@@ -655,7 +579,7 @@ async fn every_route_for_every_role_and_caisse() {
 #[tokio::test]
 async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
     let stack = TestStack::start().await;
-    let agent_token = agent(&stack, "A9", HAVRE, &["instructeur"]).await;
+    let agent_token = stack.agent_token("A9", HAVRE, &["instructeur"]).await;
     let mut ids = Vec::new();
     for yy in [60, 61, 62, 63, 64] {
         let (_, id, _) = stack.submitted_renewal(HAVRE, yy).await;
@@ -663,27 +587,10 @@ async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
     }
     // Three of the five are taken in hand: the index still holds them between the others.
     for id in &ids[..3] {
-        let (_, file) = stack
-            .get(&format!("/api/agent/renewals/{id}"), &agent_token)
-            .await;
-        let (status, _) = stack
-            .post(
-                &format!("/api/agent/renewals/{id}/claim"),
-                Some(&agent_token),
-                json!({"version": file["version"]}),
-            )
-            .await;
+        let (status, _) = stack.claim(&agent_token, id).await;
         assert_eq!(status, StatusCode::OK);
     }
-    let beneficiaries = c2s_platform::beneficiaries::BeneficiaryStore::new(
-        stack.clients.dynamo.clone(),
-        stack.table("BeneficiariesTable"),
-    );
-    let store = c2s_platform::renewals::RenewalStore::new(
-        stack.clients.dynamo.clone(),
-        stack.table("RenewalsTable"),
-        &beneficiaries,
-    );
+    let store = stack.renewal_store();
     // One file a page: every page but the end holds one, never an empty page with a cursor.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -710,4 +617,5 @@ async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
     let mut expected = ids[3..].to_vec();
     expected.sort();
     assert_eq!(seen, expected);
+    stack.stop().await;
 }

@@ -2,7 +2,7 @@
 //! with good and bad lines, sign-in, a renewal filled, a real PDF uploaded to its presigned
 //! URL and checked, the submission, the read-back, someone else's file, the import replayed.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 /// Every item of the beneficiaries table as JSON (keys sorted), in a stable order.

@@ -2,8 +2,8 @@
 //! them: partial batch failures come back, and a poison message ends in the dead-letter queue
 //! after 3 receives.
 
+use crate::helpers::*;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use c2s_tests::*;
 use std::time::{Duration, Instant};
 
 async fn dead_letters(stack: &TestStack, queue: &str) -> Vec<String> {
@@ -64,8 +64,7 @@ fn message(id: &str, body: &str) -> SqsMessage {
 async fn only_the_failed_messages_of_a_batch_are_reported() {
     let stack = TestStack::start().await;
     let clients = c2s_platform::aws::Clients::new(&stack.sdk, &stack.env_of("SyncInFunction"));
-    let app = sync_in::App::from_env(&stack.env_of("SyncInFunction"), &clients)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let app = sync_in::App::from_env(&stack.env_of("SyncInFunction"), &clients).unwrap();
     let good = serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string();
     let mut event = SqsEvent::default();
     event.records = vec![

@@ -1,9 +1,9 @@
 //! Each sample event of `events/` replayed through its handler, on a stack whose queues are
 //! not polled: what happens is the replayed event's doing.
 
+use crate::helpers::*;
 use aws_lambda_events::event::sqs::SqsEvent;
 use c2s_platform::aws::Clients;
-use c2s_tests::*;
 use serde_json::Value;
 
 fn event(name: &str, replacements: &[(&str, &str)]) -> String {
@@ -46,9 +46,9 @@ async fn each_sample_event_runs_through_its_handler() {
         .body(file.into_bytes().into())
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let (env, clients) = app_env("SyncInFunction");
-    let app = sync_in::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = sync_in::App::from_env(&env, &clients).unwrap();
     let response = sync_in::handle(
         &app,
         sqs("sync-in.json", &[("c2s-exchange-123456789012", &exchange)]),
@@ -62,7 +62,7 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // identity: the demo beneficiary of the event signs in.
     let (env, clients) = app_env("IdentityFunction");
-    let app = identity::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = identity::App::from_env(&env, &clients).unwrap();
     let response = identity::handle(&app, http("identity-sign-in.json", &[])).await;
     assert_eq!(response.status(), 200, "{:?}", body(&response));
     let token = body(&response)["token"]
@@ -72,14 +72,14 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // eligibility: the sample estimate, open to anyone.
     let (env, clients) = app_env("EligibilityFunction");
-    let app = eligibility::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = eligibility::App::from_env(&env, &clients).unwrap();
     let response = eligibility::handle(&app, http("eligibility-estimate.json", &[])).await;
     assert_eq!(response.status(), 200, "{:?}", body(&response));
     assert_eq!(body(&response)["outcome"], "participation");
 
     // renewal: with that token, a draft.
     let (env, clients) = app_env("RenewalFunction");
-    let app = renewal::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = renewal::App::from_env(&env, &clients).unwrap();
     let response = renewal::handle(
         &app,
         http(
@@ -97,10 +97,9 @@ async fn each_sample_event_runs_through_its_handler() {
     assert_eq!(response.status(), 401, "a placeholder is no token");
 
     // review: an instructeur of the demo beneficiary's caisse sees no submitted file yet.
-    let (_, agent) = stack.post("/dev/token", None, serde_json::json!({"sub": "A1", "name": "Agent", "caisse": "rouen-elbeuf-dieppe", "roles": ["instructeur"]})).await;
-    let agent = agent["token"].as_str().unwrap_or_default().to_owned();
+    let agent = stack.agent_token("A1", ROUEN, &["instructeur"]).await;
     let (env, clients) = app_env("ReviewFunction");
-    let app = review::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = review::App::from_env(&env, &clients).unwrap();
     let response = review::handle(
         &app,
         http("review-queue.json", &[("REPLACE_WITH_AGENT_TOKEN", &agent)]),
@@ -112,17 +111,14 @@ async fn each_sample_event_runs_through_its_handler() {
     assert_eq!(response.status(), 401);
 
     // partner: an admin partenaires of the caisse conventions a CCAS.
-    let (_, admin) = stack.post("/dev/token", None, serde_json::json!({"sub": "P1", "name": "Admin", "caisse": "rouen-elbeuf-dieppe", "roles": ["admin_partenaires"]})).await;
+    let admin = stack.admin_token("P1", ROUEN).await;
     let (env, clients) = app_env("PartnerFunction");
-    let app = partner::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = partner::App::from_env(&env, &clients).unwrap();
     let response = partner::handle(
         &app,
         http(
             "partner-create-org.json",
-            &[(
-                "REPLACE_WITH_AGENT_TOKEN",
-                admin["token"].as_str().unwrap_or_default(),
-            )],
+            &[("REPLACE_WITH_AGENT_TOKEN", &admin)],
         ),
     )
     .await;
@@ -131,20 +127,17 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // partner-lifecycle: the scheduled event runs the job over that organisation.
     let (env, clients) = app_env("PartnerLifecycleFunction");
-    let app = partner_lifecycle::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
-    let _scheduled: serde_json::Value = serde_json::from_str(&event("partner-lifecycle.json", &[]))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let report = partner_lifecycle::run(&app)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let app = partner_lifecycle::App::from_env(&env, &clients).unwrap();
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("partner-lifecycle.json", &[])).unwrap();
+    let report = partner_lifecycle::run(&app).await.unwrap();
     assert_eq!(report["organisations"], 1);
 
     // sync-out: the scheduled event with nothing decided yet exports nothing.
     let (env, clients) = app_env("SyncOutFunction");
-    let app = sync_out::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
-    let _scheduled: serde_json::Value =
-        serde_json::from_str(&event("sync-out.json", &[])).unwrap_or_else(|e| panic!("{e}"));
-    let report = sync_out::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    let app = sync_out::App::from_env(&env, &clients).unwrap();
+    let _scheduled: serde_json::Value = serde_json::from_str(&event("sync-out.json", &[])).unwrap();
+    let report = sync_out::run(&app).await.unwrap();
     assert_eq!(
         (report["exported"].clone(), report["files"].clone()),
         (serde_json::json!(0), serde_json::json!([]))
@@ -152,30 +145,29 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // deadlines: the scheduled event with no file due flags nothing.
     let (env, clients) = app_env("DeadlinesFunction");
-    let app = deadlines::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = deadlines::App::from_env(&env, &clients).unwrap();
     let _scheduled: serde_json::Value =
-        serde_json::from_str(&event("deadlines.json", &[])).unwrap_or_else(|e| panic!("{e}"));
-    let report = deadlines::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&event("deadlines.json", &[])).unwrap();
+    let report = deadlines::run(&app).await.unwrap();
     assert_eq!(report["read"], 0);
 
     // reminders: the scheduled event; the demo beneficiaries whose rights end within 4 months
     // and who have not started are reminded (one already has a draft from this test).
     let (env, clients) = app_env("RemindersFunction");
-    let app = reminders::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = reminders::App::from_env(&env, &clients).unwrap();
     let _scheduled: serde_json::Value =
-        serde_json::from_str(&event("reminders.json", &[])).unwrap_or_else(|e| panic!("{e}"));
-    let report = reminders::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&event("reminders.json", &[])).unwrap();
+    let report = reminders::run(&app).await.unwrap();
     assert_eq!(report["rights_ending"], 1, "{report}");
 
     // purge: nothing due yet; purge-worker: a deletion message for a renewal not due is skipped.
     let (env, clients) = app_env("PurgeFunction");
-    let app = purge::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
-    let _scheduled: serde_json::Value =
-        serde_json::from_str(&event("purge.json", &[])).unwrap_or_else(|e| panic!("{e}"));
-    let report = purge::run(&app).await.unwrap_or_else(|e| panic!("{e}"));
+    let app = purge::App::from_env(&env, &clients).unwrap();
+    let _scheduled: serde_json::Value = serde_json::from_str(&event("purge.json", &[])).unwrap();
+    let report = purge::run(&app).await.unwrap();
     assert_eq!(report["items_read"], 0);
     let (env, clients) = app_env("PurgeWorkerFunction");
-    let app = purge_worker::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = purge_worker::App::from_env(&env, &clients).unwrap();
     let response = purge_worker::handle(
         &app,
         sqs(
@@ -192,7 +184,7 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
-    let app = upload::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = upload::App::from_env(&env, &clients).unwrap();
     let response = upload::handle(
         &app,
         http(
@@ -230,7 +222,7 @@ async fn each_sample_event_runs_through_its_handler() {
 
     // document-check: the replayed notification checks that object.
     let (env, clients) = app_env("DocumentCheckFunction");
-    let app = document_check::App::from_env(&env, &clients).unwrap_or_else(|e| panic!("{e}"));
+    let app = document_check::App::from_env(&env, &clients).unwrap();
     let documents = stack.bucket("DocumentsBucket");
     let response = document_check::handle(
         &app,

@@ -1,52 +1,13 @@
 //! The daily partner lifecycle job, run with `POST /dev/run/partner-lifecycle`: conventions
 //! ended, accounts deactivated and later deleted, password reminders; twice changes nothing.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use c2s_tests::*;
-use serde_json::{json, Value};
-
-const CAISSE: &str = "rouen-elbeuf-dieppe";
-
-async fn run(stack: &TestStack) -> Value {
-    let (status, body) = stack
-        .post("/dev/run/partner-lifecycle", None, json!({}))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["report"].clone()
-}
-
-/// Moves a date of an account back in time, as if it had been set `days` ago.
-async fn age(stack: &TestStack, pid: &str, aid: &str, attribute: &str, days: i64) {
-    let when = time::OffsetDateTime::now_utc() - time::Duration::days(days);
-    stack
-        .clients
-        .dynamo
-        .update_item()
-        .table_name(stack.table("PartnersTable"))
-        .key("pk", AttributeValue::S(format!("org#{pid}")))
-        .key("sk", AttributeValue::S(format!("account#{aid}")))
-        .update_expression("SET #a = :t")
-        .expression_attribute_names("#a", attribute)
-        .expression_attribute_values(
-            ":t",
-            AttributeValue::S(c2s_domain::dates::format_instant(when)),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-}
+use crate::helpers::*;
+use serde_json::json;
 
 #[tokio::test]
 async fn accounts_follow_their_conventions_and_age_out() {
     let stack = TestStack::start().await;
-    let (_, admin) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "P1", "name": "Admin", "caisse": CAISSE, "roles": ["admin_partenaires"]}),
-        )
-        .await;
-    let admin = admin["token"].as_str().unwrap_or_default().to_owned();
+    let admin = stack.admin_token("P1", ROUEN).await;
     let (ended, _) = stack
         .onboard_partner(&admin, "CCAS fermé", "alix@ccas-ferme.fr")
         .await;
@@ -60,13 +21,13 @@ async fn accounts_follow_their_conventions_and_age_out() {
     let yesterday = c2s_domain::dates::format_date(today().previous_day().unwrap_or(today()));
     let (status, _) = stack
         .post(
-            &format!("/api/agent/partners/{ended}/conventions/{CAISSE}/terminate"),
+            &format!("/api/agent/partners/{ended}/conventions/{ROUEN}/terminate"),
             Some(&admin),
             json!({"date": yesterday}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let report = run(&stack).await;
+    let report = stack.run_job("partner-lifecycle").await;
     assert_eq!(
         (
             report["organisations"].as_u64(),
@@ -81,7 +42,7 @@ async fn accounts_follow_their_conventions_and_age_out() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "alix@ccas-ferme.fr", "password": "Trois chats sur un toit 2026"}),
+            json!({"email": "alix@ccas-ferme.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -93,7 +54,7 @@ async fn accounts_follow_their_conventions_and_age_out() {
     );
 
     // Twice: nothing more to do.
-    let again = run(&stack).await;
+    let again = stack.run_job("partner-lifecycle").await;
     assert_eq!(
         (
             again["accounts_deactivated"].as_u64(),
@@ -111,10 +72,21 @@ async fn accounts_follow_their_conventions_and_age_out() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    age(&stack, &ended, &aid, "deactivated_at", 170).await;
-    assert_eq!(run(&stack).await["accounts_deleted"], 0, "not yet due");
-    age(&stack, &ended, &aid, "deactivated_at", 184).await;
-    assert_eq!(run(&stack).await["accounts_deleted"], 1);
+    stack
+        .age_account(&ended, &aid, AccountDate::Deactivated, 170)
+        .await;
+    assert_eq!(
+        stack.run_job("partner-lifecycle").await["accounts_deleted"],
+        0,
+        "not yet due"
+    );
+    stack
+        .age_account(&ended, &aid, AccountDate::Deactivated, 184)
+        .await;
+    assert_eq!(
+        stack.run_job("partner-lifecycle").await["accounts_deleted"],
+        1
+    );
     let (_, org) = stack
         .get(&format!("/api/agent/partners/{ended}"), &admin)
         .await;
@@ -128,39 +100,40 @@ async fn accounts_follow_their_conventions_and_age_out() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    age(&stack, &kept, &kept_aid, "password_set_at", 85).await;
-    assert_eq!(run(&stack).await["password_reminders"], 1);
-    assert_eq!(run(&stack).await["password_reminders"], 0);
-    let outbox: Value = stack
-        .http
-        .get(format!("{}/dev/outbox", stack.url))
-        .send()
+    stack
+        .age_account(&kept, &kept_aid, AccountDate::PasswordSet, 85)
+        .await;
+    assert_eq!(
+        stack.run_job("partner-lifecycle").await["password_reminders"],
+        1
+    );
+    assert_eq!(
+        stack.run_job("partner-lifecycle").await["password_reminders"],
+        0
+    );
+    let reminders = stack
+        .outbox_for("alix@ccas-ouvert.fr")
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .json()
-        .await
-        .unwrap_or(Value::Null);
-    let reminders = outbox["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["kind"] == "password_reminder" && m["to"] == "alix@ccas-ouvert.fr")
+        .iter()
+        .filter(|m| m["kind"] == "password_reminder")
         .count();
     assert_eq!(reminders, 1);
 
     // Past 90 days the password must be renewed before anything else.
-    age(&stack, &kept, &kept_aid, "password_set_at", 91).await;
+    stack
+        .age_account(&kept, &kept_aid, AccountDate::PasswordSet, 91)
+        .await;
     let (status, body) = stack.get("/api/partner/requests", &kept_token).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("password_expired"))
     );
-    let change = |new: &str| json!({"current_password": "Trois chats sur un toit 2026", "new_password": new});
+    let change = |new: &str| json!({"current_password": PARTNER_PASSWORD, "new_password": new});
     let (status, _) = stack
         .post(
             "/api/partner/password",
             Some(&kept_token),
-            change("Trois chats sur un toit 2026"),
+            change(PARTNER_PASSWORD),
         )
         .await;
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Supporting documents: what may be announced, what the check does to what arrives.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn draft(stack: &TestStack, name: &str) -> (String, String) {
@@ -8,32 +8,16 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
     stack
         .import(
             name,
-            &[beneficiary(
-                &nir,
-                "1992-02-02",
-                "DOCS2222",
-                "rouen-elbeuf-dieppe",
-                &months_from_today(2),
-            )
-            .to_string()],
+            &[
+                beneficiary(&nir, "1992-02-02", "DOCS2222", ROUEN, &months_from_today(2))
+                    .to_string(),
+            ],
         )
         .await;
     let token = stack.sign_in(&nir, "1992-02-02", "DOCS2222").await;
     let (status, r) = stack.post("/api/renewals", Some(&token), json!({})).await;
     assert_eq!(status, StatusCode::CREATED);
     (token, r["id"].as_str().unwrap_or_default().to_owned())
-}
-
-async fn object_exists(stack: &TestStack, renewal: &str, doc: &str) -> bool {
-    stack
-        .clients
-        .s3
-        .head_object()
-        .bucket(stack.bucket("DocumentsBucket"))
-        .key(format!("renewals/{renewal}/{doc}"))
-        .send()
-        .await
-        .is_ok()
 }
 
 #[tokio::test]
@@ -117,7 +101,7 @@ async fn content_that_is_not_what_was_announced_is_deleted_and_rejected() {
         .as_str()
         .is_some_and(|m| m.contains("PDF")));
     assert!(
-        !object_exists(&stack, &id, &doc).await,
+        !stack.document_exists(&id, &doc).await,
         "a rejected object is deleted"
     );
     // The check left its idempotency record, done: a redelivered event will find it.
@@ -128,7 +112,7 @@ async fn content_that_is_not_what_was_announced_is_deleted_and_rejected() {
         .table_name(stack.table("IdempotencyTable"))
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     let done = records.items.unwrap_or_default().into_iter().filter(|i| {
         let pk = i
             .get("pk")
@@ -174,7 +158,7 @@ async fn the_antivirus_rejects_the_eicar_test_file() {
         ),
         (Some("rejected"), Some("infected"))
     );
-    assert!(!object_exists(&stack, &id, &doc).await);
+    assert!(!stack.document_exists(&id, &doc).await);
     let clean = stack
         .upload(&token, &id, "payslip", "application/pdf", pdf())
         .await;
@@ -182,7 +166,7 @@ async fn the_antivirus_rejects_the_eicar_test_file() {
         stack.checked_document(&token, &id, &clean).await["status"],
         "clean"
     );
-    assert!(object_exists(&stack, &id, &clean).await);
+    assert!(stack.document_exists(&id, &clean).await);
     stack.stop().await;
 }
 
@@ -199,7 +183,7 @@ async fn documents_can_be_removed_only_while_the_renewal_is_editable() {
         .call(reqwest::Method::DELETE, &path, Some(&token), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert!(!object_exists(&stack, &id, &doc).await);
+    assert!(!stack.document_exists(&id, &doc).await);
     let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
     assert_eq!(r["documents"], json!([]));
     // Resent: still 204.

@@ -1,6 +1,6 @@
 //! Sign-in limits and the rules around starting a renewal.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::json;
 
 #[tokio::test]

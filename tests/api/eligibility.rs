@@ -1,8 +1,8 @@
 //! `POST /api/eligibility/estimate` through HTTP, its rate limit, and the renewal's estimate.
 
+use crate::helpers::*;
 use c2s_platform::aws::Clients;
 use c2s_platform::Env;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -124,8 +124,7 @@ async fn estimates_are_limited_per_client() {
     }
     vars.insert("ESTIMATE_LIMIT_PER_MINUTE".to_owned(), "3".to_owned());
     let env = Env::from_map(vars);
-    let app = eligibility::App::from_env(&env, &Clients::new(&stack.sdk, &env))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let app = eligibility::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..7 {
         statuses.push(
@@ -180,19 +179,8 @@ async fn the_renewal_carries_the_engine_estimate_at_level_two_only() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(filled.get("estimate").is_none(), "no amounts at level 1");
-    let (_, up) = stack
-        .post(
-            "/api/auth/beneficiary/step-up",
-            Some(&token),
-            json!({"iban_last4": "4242", "vitale_serial": "123456789"}),
-        )
-        .await;
-    let (_, full) = stack
-        .get(
-            &format!("/api/renewals/{id}"),
-            up["token"].as_str().unwrap_or_default(),
-        )
-        .await;
+    let level_two = stack.step_up(&token).await;
+    let (_, full) = stack.get(&format!("/api/renewals/{id}"), &level_two).await;
     let outcome = full["estimate"]["outcome"].as_str().unwrap_or_default();
     assert!(
         [

@@ -3,51 +3,10 @@
 //! documents, 5 years for the rest), only what is due goes, documents with it, and the
 //! report counts without personal data.
 
+use crate::helpers::*;
 use c2s_domain::dates::add_months;
-use c2s_platform::beneficiaries::BeneficiaryStore;
-use c2s_platform::renewals::RenewalStore;
-use c2s_tests::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use time::OffsetDateTime;
-
-fn store(stack: &TestStack) -> RenewalStore {
-    let b = BeneficiaryStore::new(
-        stack.clients.dynamo.clone(),
-        stack.table("BeneficiariesTable"),
-    );
-    RenewalStore::new(
-        stack.clients.dynamo.clone(),
-        stack.table("RenewalsTable"),
-        &b,
-    )
-}
-
-/// Moves a renewal's last change (and last status change) to `day`, as time would.
-async fn last_touched_on(stack: &TestStack, id: &str, day: time::Date, details_purged: bool) {
-    let store = store(stack);
-    let (mut r, _) = store
-        .load(id)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no renewal"));
-    let at = OffsetDateTime::new_utc(
-        day,
-        time::Time::from_hms(12, 0, 0).unwrap_or(time::Time::MIDNIGHT),
-    );
-    r.updated_at = at;
-    if let Some(h) = r.history.last_mut() {
-        h.at = at;
-    }
-    r.details_purged = details_purged;
-    let expected = r.version;
-    r.version += 1;
-    store
-        .save(&r, expected)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-}
 
 async fn draft(stack: &TestStack, yy: u8) -> (String, String) {
     let nir = fresh_nir(yy, 8);
@@ -55,10 +14,7 @@ async fn draft(stack: &TestStack, yy: u8) -> (String, String) {
     stack
         .import(
             &format!("p{}.jsonl", &nir[5..13]),
-            &[
-                beneficiary(&nir, &birth, "PURGE001", "le-havre", &months_from_today(2))
-                    .to_string(),
-            ],
+            &[beneficiary(&nir, &birth, "PURGE001", HAVRE, &months_from_today(2)).to_string()],
         )
         .await;
     let token = stack.sign_in(&nir, &birth, "PURGE001").await;
@@ -87,18 +43,6 @@ async fn withdrawn_with_document(stack: &TestStack, yy: u8) -> (String, String, 
     (token, id, doc)
 }
 
-async fn object_exists(stack: &TestStack, id: &str, doc: &str) -> bool {
-    stack
-        .clients
-        .s3
-        .head_object()
-        .bucket(stack.bucket("DocumentsBucket"))
-        .key(format!("renewals/{id}/{doc}"))
-        .send()
-        .await
-        .is_ok()
-}
-
 #[tokio::test]
 async fn only_what_is_due_is_deleted_everywhere() {
     let stack = TestStack::start().await;
@@ -110,16 +54,26 @@ async fn only_what_is_due_is_deleted_everywhere() {
     let (_, recent_closed, recent_doc) = withdrawn_with_document(&stack, 44).await;
     let (_, ancient, _) = withdrawn_with_document(&stack, 45).await;
     let (_, almost_ancient, _) = withdrawn_with_document(&stack, 46).await;
-    last_touched_on(&stack, &old_draft, add_months(day, -6) - two, false).await;
-    last_touched_on(&stack, &recent_draft, add_months(day, -6) + two, false).await;
-    last_touched_on(&stack, &old_closed, add_months(day, -36) - two, false).await;
-    last_touched_on(&stack, &recent_closed, add_months(day, -36) + two, false).await;
-    last_touched_on(&stack, &ancient, add_months(day, -60) - two, true).await;
-    last_touched_on(&stack, &almost_ancient, add_months(day, -60) + two, true).await;
+    stack
+        .age_renewal_to(&old_draft, add_months(day, -6) - two, false)
+        .await;
+    stack
+        .age_renewal_to(&recent_draft, add_months(day, -6) + two, false)
+        .await;
+    stack
+        .age_renewal_to(&old_closed, add_months(day, -36) - two, false)
+        .await;
+    stack
+        .age_renewal_to(&recent_closed, add_months(day, -36) + two, false)
+        .await;
+    stack
+        .age_renewal_to(&ancient, add_months(day, -60) - two, true)
+        .await;
+    stack
+        .age_renewal_to(&almost_ancient, add_months(day, -60) + two, true)
+        .await;
 
-    let (status, run) = stack.post("/dev/run/purge", None, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{run}");
-    let report = &run["report"];
+    let report = stack.run_job("purge").await;
     assert_eq!(report["items_read"], 3, "reads only what is due: {report}");
     assert_eq!(
         report["dispatched"],
@@ -127,7 +81,7 @@ async fn only_what_is_due_is_deleted_everywhere() {
     );
 
     // The workers delete, through the queue.
-    let store = store(&stack);
+    let store = stack.renewal_store();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let gone = store.load(&old_draft).await.ok().flatten().is_none()
@@ -153,7 +107,7 @@ async fn only_what_is_due_is_deleted_everywhere() {
         .unwrap_or_else(|| panic!("kept"));
     assert!(r.form.resources.is_none() && r.form.household.is_none());
     assert_eq!(r.applicant.last_name.as_str(), "Martin");
-    assert!(!object_exists(&stack, &old_closed, &old_doc).await);
+    assert!(!stack.document_exists(&old_closed, &old_doc).await);
     // Nothing not yet due was touched.
     for id in [&recent_draft, &recent_closed, &almost_ancient] {
         assert!(
@@ -168,7 +122,7 @@ async fn only_what_is_due_is_deleted_everywhere() {
         .flatten()
         .unwrap_or_else(|| panic!("kept"));
     assert!(!r.details_purged && r.form.resources.is_some() && docs.len() == 1);
-    assert!(object_exists(&stack, &recent_closed, &recent_doc).await);
+    assert!(stack.document_exists(&recent_closed, &recent_doc).await);
     // The abandoned draft freed the slot: its beneficiary may start again.
     let (status, _) = stack
         .post("/api/renewals", Some(&old_draft_token), json!({}))
@@ -176,17 +130,14 @@ async fn only_what_is_due_is_deleted_everywhere() {
     assert_eq!(status, StatusCode::CREATED);
 
     // The report in the exchange bucket: counts, no personal data; a second run finds nothing.
-    let key = run["report"]["report"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let key = report["report"].as_str().unwrap_or_default().to_owned();
     let text = stack
         .wait_for_object(&stack.bucket("ExchangeBucket"), &key)
         .await;
     let file: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     assert_eq!(file["items_read"], 3);
     assert!(!text.contains(&old_draft) && !text.contains("Martin"));
-    let (_, again) = stack.post("/dev/run/purge", None, json!({})).await;
-    assert_eq!(again["report"]["items_read"], 0);
+    let again = stack.run_job("purge").await;
+    assert_eq!(again["items_read"], 0);
     stack.stop().await;
 }

@@ -2,21 +2,12 @@
 //! size rule, activation links through the outbox, passwords, conditions of use, techniciens,
 //! lockout, deactivation rules, the habilitation table, and organisation A against B.
 
-use c2s_tests::*;
+use crate::helpers::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-const CAISSE: &str = "rouen-elbeuf-dieppe";
-const GOOD_PASSWORD: &str = "Trois chats sur un toit 2026";
-
-async fn admin(stack: &TestStack) -> String {
-    let (_, body) = stack.post("/dev/token", None, json!({"sub": "P100", "name": "Admin Partenaires", "caisse": CAISSE, "roles": ["admin_partenaires"]})).await;
-    body["token"].as_str().unwrap_or_default().to_owned()
-}
 
 async fn organisation(stack: &TestStack, admin: &str, name: &str, members: u32) -> String {
     let (status, org) = stack
-        .post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "ccas", "members": members, "caisses": [CAISSE], "convention": {"caisse": CAISSE, "start": "2025-01-01", "end": "2025-12-31"}}))
+        .post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "ccas", "members": members, "caisses": [ROUEN], "convention": {"caisse": ROUEN, "start": "2025-01-01", "end": "2025-12-31"}}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{org}");
     org["partner_id"].as_str().unwrap_or_default().to_owned()
@@ -26,65 +17,10 @@ fn person(email: &str, last: &str) -> Value {
     json!({"email": email, "last_name": last, "first_name": "Camille", "function": "Conseillère", "phone": "02 35 00 00 00"})
 }
 
-/// The activation token of the last message sent to `email`.
-async fn activation_token(stack: &TestStack, email: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let resp = stack
-            .http
-            .get(format!("{}/dev/outbox", stack.url))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let outbox: Value = resp.json().await.unwrap_or(Value::Null);
-        let token = outbox["messages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .rev()
-            .find(|m| m["to"] == email && m["kind"] == "partner_activation")
-            .and_then(|m| m["body"].as_str())
-            .and_then(|b| b.split('#').nth(1))
-            .map(|t| t.split_whitespace().next().unwrap_or("").to_owned());
-        if let Some(t) = token {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "no activation email for {email}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Activates, signs in and accepts the conditions of use; returns the token.
-async fn ready(stack: &TestStack, email: &str) -> String {
-    let token = activation_token(stack, email).await;
-    let (status, body) = stack
-        .post(
-            "/api/partner/activate",
-            None,
-            json!({"token": token, "password": GOOD_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, signed) = stack
-        .post(
-            "/api/auth/partner",
-            None,
-            json!({"email": email, "password": GOOD_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{signed}");
-    let t = signed["token"].as_str().unwrap_or_default().to_owned();
-    let (status, _) = stack
-        .post("/api/partner/cgu", Some(&t), json!({"version": "2026-11"}))
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    t
-}
-
 #[tokio::test]
 async fn accounts_follow_the_partner_convention() {
     let stack = TestStack::start().await;
-    let admin = admin(&stack).await;
+    let admin = stack.admin_token("P100", ROUEN).await;
     let pid = organisation(&stack, &admin, "CCAS de Rouen", 8).await;
     let managers = format!("/api/agent/partners/{pid}/managers");
 
@@ -147,7 +83,7 @@ async fn accounts_follow_the_partner_convention() {
     );
 
     // Activation: the link from the email, a password that follows the policy, once.
-    let link = activation_token(&stack, "c.martin@ccas-rouen.fr").await;
+    let link = stack.activation_token("c.martin@ccas-rouen.fr").await;
     for weak in ["court", "motdepasse123", "Camille Martin 2026"] {
         let (status, body) = stack
             .post(
@@ -162,7 +98,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/partner/activate",
             None,
-            json!({"token": link, "password": GOOD_PASSWORD}),
+            json!({"token": link, "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(
@@ -174,7 +110,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/partner/activate",
             None,
-            json!({"token": link, "password": GOOD_PASSWORD}),
+            json!({"token": link, "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(
@@ -199,7 +135,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "C.Martin@ccas-rouen.fr", "password": GOOD_PASSWORD}),
+            json!({"email": "C.Martin@ccas-rouen.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(
@@ -252,7 +188,7 @@ async fn accounts_follow_the_partner_convention() {
         (status, tech["role"].as_str()),
         (StatusCode::CREATED, Some("technicien"))
     );
-    let technicien = ready(&stack, "t.durand@ccas-rouen.fr").await;
+    let technicien = stack.activate_partner("t.durand@ccas-rouen.fr").await;
     let (status, _) = stack
         .post(
             "/api/partner/technicians",
@@ -277,7 +213,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "t.durand@ccas-rouen.fr", "password": GOOD_PASSWORD}),
+            json!({"email": "t.durand@ccas-rouen.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(
@@ -297,7 +233,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "t.durand@ccas-rouen.fr", "password": GOOD_PASSWORD}),
+            json!({"email": "t.durand@ccas-rouen.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -329,7 +265,7 @@ async fn accounts_follow_the_partner_convention() {
 
     // With a second active gestionnaire, the CPAM deactivates the first: effective at once
     // for its token, while the technicien it created keeps working.
-    let second = ready(&stack, "l.petit@ccas-rouen.fr").await;
+    let second = stack.activate_partner("l.petit@ccas-rouen.fr").await;
     let (status, _) = stack
         .post(
             &format!("/api/agent/partners/{pid}/accounts/{manager_id}/deactivate"),
@@ -347,7 +283,7 @@ async fn accounts_follow_the_partner_convention() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "t.durand@ccas-rouen.fr", "password": GOOD_PASSWORD}),
+            json!({"email": "t.durand@ccas-rouen.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(
@@ -375,7 +311,7 @@ async fn accounts_follow_the_partner_convention() {
         .bearer_auth(&second)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap();
     assert_eq!(
         resp.headers()
             .get("content-type")
@@ -401,7 +337,7 @@ async fn accounts_follow_the_partner_convention() {
 #[tokio::test]
 async fn organisation_a_cannot_touch_organisation_b_and_fraud_stops_everyone() {
     let stack = TestStack::start().await;
-    let admin = admin(&stack).await;
+    let admin = stack.admin_token("P100", ROUEN).await;
     let a = organisation(&stack, &admin, "UDAF A", 30).await;
     let b = organisation(&stack, &admin, "Mission locale B", 5).await;
     stack
@@ -418,8 +354,8 @@ async fn organisation_a_cannot_touch_organisation_b_and_fraud_stops_everyone() {
             person("g@ml-b.fr", "Beta"),
         )
         .await;
-    let manager_a = ready(&stack, "g@udaf-a.fr").await;
-    let _manager_b = ready(&stack, "g@ml-b.fr").await;
+    let manager_a = stack.activate_partner("g@udaf-a.fr").await;
+    let _manager_b = stack.activate_partner("g@ml-b.fr").await;
     let b_account = gb["account_id"].as_str().unwrap_or_default();
     for path in [
         format!("/api/partner/accounts/{b_account}/deactivate"),
@@ -439,27 +375,13 @@ async fn organisation_a_cannot_touch_organisation_b_and_fraud_stops_everyone() {
         "{list}"
     );
     // An admin of another caisse does not see the organisation.
-    let (_, other) = stack.post("/dev/token", None, json!({"sub": "P9", "name": "Autre", "caisse": "le-havre", "roles": ["admin_partenaires"]})).await;
-    let (status, _) = stack
-        .get(
-            &format!("/api/agent/partners/{a}"),
-            other["token"].as_str().unwrap_or_default(),
-        )
-        .await;
+    let other = stack.admin_token("P9", HAVRE).await;
+    let (status, _) = stack.get(&format!("/api/agent/partners/{a}"), &other).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Without the role: 403.
-    let (_, instructeur) = stack
-        .post(
-            "/dev/token",
-            None,
-            json!({"sub": "I1", "name": "Instr", "caisse": CAISSE, "roles": ["instructeur"]}),
-        )
-        .await;
+    let instructeur = stack.agent_token("I1", ROUEN, &["instructeur"]).await;
     let (status, _) = stack
-        .get(
-            &format!("/api/agent/partners/{a}"),
-            instructeur["token"].as_str().unwrap_or_default(),
-        )
+        .get(&format!("/api/agent/partners/{a}"), &instructeur)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Fraud: the whole organisation at once, tokens already issued included.
@@ -480,7 +402,7 @@ async fn organisation_a_cannot_touch_organisation_b_and_fraud_stops_everyone() {
         .post(
             "/api/auth/partner",
             None,
-            json!({"email": "g@udaf-a.fr", "password": GOOD_PASSWORD}),
+            json!({"email": "g@udaf-a.fr", "password": PARTNER_PASSWORD}),
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -1,0 +1,749 @@
+//! The harness: each test starts its own stack (own resource prefix, own port) on the
+//! emulator, talks to it over HTTP and the queues, and stops it. Every log line of the run is
+//! captured, so `stop` can prove no NIR was logged. Named helpers stand for what the tests
+//! do again and again: agent tokens, the outbox, the scheduled jobs, a claim and a decision,
+//! and making records older than they are (`age_*`, the one place that rewrites stored dates).
+
+use c2s_platform::audit::AuditStore;
+use c2s_platform::aws::Clients;
+use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::renewals::RenewalStore;
+use c2s_platform::Env;
+use devserver::Running;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+pub use c2s_tests::{beneficiary, nir, root};
+pub use reqwest::StatusCode;
+
+/// The two caisses of the tests' world.
+pub const ROUEN: &str = "rouen-elbeuf-dieppe";
+pub const HAVRE: &str = "le-havre";
+/// A password the partner policy accepts.
+pub const PARTNER_PASSWORD: &str = "Trois chats sur un toit 2026";
+
+/// Every log line written during this test binary's run.
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let filter = tracing_subscriber::EnvFilter::new("info");
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(move || Capture(writer.clone()))
+            .try_init();
+        buffer
+    })
+}
+
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn captured_logs() -> String {
+    log_buffer()
+        .lock()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// A unique, valid NIR for a person born in `year`-`month` (2 digits each).
+pub fn fresh_nir(yy: u8, mm: u8) -> String {
+    let n = uuid::Uuid::new_v4().as_u128() % 1_000_000;
+    nir(&format!("2{yy:02}{mm:02}76{n:06}"))
+}
+
+pub fn today() -> time::Date {
+    c2s_platform::auth::today()
+}
+
+pub fn months_from_today(months: i32) -> String {
+    c2s_domain::dates::format_date(c2s_domain::dates::add_months(today(), months))
+}
+
+/// A small but real PDF.
+pub fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj 3 0 obj<</Type/Page/MediaBox[0 0 595 842]/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec()
+}
+
+pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+pub struct TestStack {
+    pub running: Running,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub clients: Clients,
+    pub sdk: aws_config::SdkConfig,
+    pub antivirus: bool,
+    nirs: Mutex<Vec<String>>,
+}
+
+impl TestStack {
+    pub async fn start() -> TestStack {
+        Self::start_with(true).await
+    }
+
+    /// `pollers: false` leaves the queues alone: the test hands events to the handlers.
+    pub async fn start_with(pollers: bool) -> TestStack {
+        log_buffer();
+        let sdk = c2s_tests::sdk_config().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let clamd = std::env::var("CLAMD_ADDRESS")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let running = devserver::start(devserver::Options {
+            prefix,
+            template: root().join("template.yaml"),
+            web_root: root().join("web"),
+            listener,
+            sdk: sdk.clone(),
+            clamd: clamd.clone(),
+            demo: false,
+            pollers,
+        })
+        .await
+        .unwrap_or_else(|e| panic!("the local stack did not start (is the emulator running? ./infra/test starts it): {e}"));
+        let local = Env::from_map(HashMap::from([(
+            "S3_FORCE_PATH_STYLE".to_owned(),
+            "true".to_owned(),
+        )]));
+        TestStack {
+            url: running.url(),
+            running,
+            http: reqwest::Client::new(),
+            clients: Clients::new(&sdk, &local),
+            sdk,
+            antivirus: clamd.is_some(),
+            nirs: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn bucket(&self, logical_id: &str) -> String {
+        self.running
+            .stack
+            .buckets
+            .get(logical_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn table(&self, logical_id: &str) -> String {
+        self.running
+            .stack
+            .tables
+            .get(logical_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn queue(&self, logical_id: &str) -> String {
+        self.running
+            .stack
+            .queues
+            .get(logical_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The configuration the stack gave a function, to build its handler in a test.
+    pub fn env_of(&self, function: &str) -> Env {
+        self.running.envs.get(function).cloned().unwrap_or_default()
+    }
+
+    /// NIRs this test uses: `stop` checks that none was logged.
+    pub fn remember_nirs(&self, nirs: impl IntoIterator<Item = String>) {
+        if let Ok(mut known) = self.nirs.lock() {
+            known.extend(nirs);
+        }
+    }
+
+    /// Drops a file in `inbound/beneficiaries/` and waits for sync-in to finish it (its
+    /// rejects file appears last). Returns the rejects as JSON values.
+    pub async fn import(&self, name: &str, lines: &[String]) -> Vec<Value> {
+        for l in lines {
+            if let Some(n) = serde_json::from_str::<Value>(l)
+                .ok()
+                .and_then(|v| v["nir"].as_str().map(str::to_owned))
+            {
+                if let Ok(mut nirs) = self.nirs.lock() {
+                    nirs.push(n);
+                }
+            }
+        }
+        let bucket = self.bucket("ExchangeBucket");
+        let body = lines.join("\n") + "\n";
+        self.clients
+            .s3
+            .put_object()
+            .bucket(&bucket)
+            .key(format!("inbound/beneficiaries/{name}"))
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put: {e}"));
+        let text = self
+            .wait_for_object(&bucket, &format!("inbound/rejects/{name}"))
+            .await;
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    pub async fn wait_for_object(&self, bucket: &str, key: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(out) = self
+                .clients
+                .s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+            {
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map(|b| b.into_bytes().to_vec())
+                    .unwrap_or_default();
+                return String::from_utf8_lossy(&bytes).into_owned();
+            }
+            assert!(Instant::now() < deadline, "{key} never appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("request: {e}"));
+        let status = resp.status();
+        let cache = resp
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = resp.text().await.unwrap_or_default();
+        if path.starts_with("/api/") {
+            assert_eq!(cache, "no-store", "{path} must not be cached");
+        }
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn sign_in(&self, nir: &str, birth_date: &str, code: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/auth/beneficiary",
+                None,
+                json!({"nir": nir, "birth_date": birth_date, "renewal_code": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in: {body}");
+        token_of(&body)
+    }
+
+    /// Announces `bytes` as a document, sends them to the presigned URL with its headers,
+    /// and returns the document id.
+    pub async fn upload(
+        &self,
+        token: &str,
+        renewal_id: &str,
+        kind: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> String {
+        let (status, body) = self
+            .post(&format!("/api/renewals/{renewal_id}/documents"), Some(token), json!({"kind": kind, "filename": "piece.pdf", "content_type": content_type, "size": bytes.len()}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "announce: {body}");
+        let upload = &body["upload"];
+        assert_eq!(upload["method"], "PUT");
+        let mut req = self.http.put(upload["url"].as_str().unwrap_or_default());
+        for (k, v) in upload["headers"].as_object().into_iter().flatten() {
+            req = req.header(k.as_str(), v.as_str().unwrap_or_default());
+        }
+        let resp = req
+            .body(bytes)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("upload: {e}"));
+        assert!(
+            resp.status().is_success(),
+            "upload to the presigned URL: {}",
+            resp.status()
+        );
+        body["document_id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the document has left `awaiting_upload`; returns its view.
+    pub async fn checked_document(
+        &self,
+        token: &str,
+        renewal_id: &str,
+        document_id: &str,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, r) = self
+                .get(&format!("/api/renewals/{renewal_id}"), token)
+                .await;
+            let doc = r["documents"]
+                .as_array()
+                .and_then(|d| d.iter().find(|d| d["document_id"] == document_id).cloned());
+            match doc {
+                Some(d) if d["status"] != "awaiting_upload" => return d,
+                None if Instant::now() > deadline => panic!("document vanished"),
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "document never checked");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A beneficiary of `caisse` (born in 19`yy`) with a submitted renewal that needs no
+    /// document (no income). Returns (beneficiary token, renewal id, nir).
+    pub async fn submitted_renewal(&self, caisse: &str, yy: u8) -> (String, String, String) {
+        let nir = fresh_nir(yy, 3);
+        let birth = format!("19{yy:02}-03-10");
+        self.import(
+            &format!("f{}.jsonl", &nir[5..13]),
+            &[beneficiary(&nir, &birth, "AGENTS01", caisse, &months_from_today(2)).to_string()],
+        )
+        .await;
+        let token = self.sign_in(&nir, &birth, "AGENTS01").await;
+        let (_, r) = self.post("/api/renewals", Some(&token), json!({})).await;
+        let id = r["id"].as_str().unwrap_or_default().to_owned();
+        let form = json!({"version": 1, "household": r["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
+        let (status, _) = self.put(&format!("/api/renewals/{id}"), &token, form).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, body) = self
+            .post(
+                &format!("/api/renewals/{id}/submit"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (token, id, nir)
+    }
+
+    /// An organisation conventioned with Rouen (by `admin`, an admin_partenaires of that
+    /// caisse), with one gestionnaire activated through the outbox, signed in and past the
+    /// conditions of use. Returns (partner id, partner token).
+    pub async fn onboard_partner(&self, admin: &str, name: &str, email: &str) -> (String, String) {
+        let (_, org) = self.post("/api/agent/partners", Some(admin), json!({"name": name, "kind": "udaf", "members": 12, "caisses": [ROUEN], "convention": {"caisse": ROUEN, "start": "2025-01-01", "end": "2025-12-31"}})).await;
+        let pid = org["partner_id"].as_str().unwrap_or_default().to_owned();
+        let (status, _) = self.post(&format!("/api/agent/partners/{pid}/managers"), Some(admin), json!({"email": email, "last_name": "Robert", "first_name": "Alix", "function": "Mandataire"})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        (pid, self.activate_partner(email).await)
+    }
+
+    /// Activates `email`'s account from its latest activation email with
+    /// `PARTNER_PASSWORD`, signs in and accepts the conditions of use; returns the token.
+    pub async fn activate_partner(&self, email: &str) -> String {
+        let token = self.activation_token(email).await;
+        let (status, body) = self
+            .post(
+                "/api/partner/activate",
+                None,
+                json!({"token": token, "password": PARTNER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "activation of {email}: {body}");
+        let (status, signed) = self
+            .post(
+                "/api/auth/partner",
+                None,
+                json!({"email": email, "password": PARTNER_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {email}: {signed}");
+        let t = token_of(&signed);
+        let (status, body) = self
+            .post("/api/partner/cgu", Some(&t), json!({"version": "2026-11"}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "conditions of use for {email}: {body}"
+        );
+        t
+    }
+
+    // Tokens -----------------------------------------------------------------------------
+
+    /// A token of the dev identity provider (the caisses' SSO locally) for agent `sub`
+    /// ("Agent {sub}") of `caisse`, with `roles`.
+    pub async fn agent_token(&self, sub: &str, caisse: &str, roles: &[&str]) -> String {
+        let (status, body) = self
+            .post(
+                "/dev/token",
+                None,
+                json!({"sub": sub, "name": format!("Agent {sub}"), "caisse": caisse, "roles": roles}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "dev token for {sub}: {body}");
+        token_of(&body)
+    }
+
+    /// An admin_partenaires of `caisse`.
+    pub async fn admin_token(&self, sub: &str, caisse: &str) -> String {
+        self.agent_token(sub, caisse, &["admin_partenaires"]).await
+    }
+
+    /// The level-2 token of a signed-in beneficiary (the answers of `beneficiary`'s line).
+    pub async fn step_up(&self, token: &str) -> String {
+        let (status, up) = self
+            .post(
+                "/api/auth/beneficiary/step-up",
+                Some(token),
+                json!({"iban_last4": "4242", "vitale_serial": "123456789"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "step-up: {up}");
+        token_of(&up)
+    }
+
+    // The outbox (no sender runs locally: the dev server keeps what was sent) -------------
+
+    /// Every message sent so far, oldest first.
+    pub async fn outbox(&self) -> Vec<Value> {
+        let resp = self
+            .http
+            .get(format!("{}/dev/outbox", self.url))
+            .send()
+            .await
+            .expect("GET /dev/outbox");
+        let outbox: Value = resp.json().await.expect("the outbox is JSON");
+        outbox["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The messages sent so far to `address`, oldest first.
+    pub async fn outbox_for(&self, address: &str) -> Vec<Value> {
+        let mut messages = self.outbox().await;
+        messages.retain(|m| m["to"] == address);
+        messages
+    }
+
+    /// Waits (30 s at most) for a message of `kind` to `address`; returns the latest one.
+    pub async fn wait_for_message(&self, address: &str, kind: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self
+                .outbox_for(address)
+                .await
+                .into_iter()
+                .rev()
+                .find(|m| m["kind"] == kind);
+            if let Some(m) = found {
+                return m;
+            }
+            assert!(Instant::now() < deadline, "no {kind} message for {address}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The activation token of the latest activation email to `email` (after `#` in its link).
+    pub async fn activation_token(&self, email: &str) -> String {
+        let message = self.wait_for_message(email, "partner_activation").await;
+        message["body"]
+            .as_str()
+            .and_then(|b| b.split('#').nth(1))
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no activation link in {message}"))
+            .to_owned()
+    }
+
+    // Scheduled jobs ---------------------------------------------------------------------
+
+    /// Runs a scheduled function now (`POST /dev/run/{job}`: deadlines, reminders, purge,
+    /// partner-lifecycle, sync-out) and returns its report.
+    pub async fn run_job(&self, job: &str) -> Value {
+        let (status, body) = self.post(&format!("/dev/run/{job}"), None, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{job}: {body}");
+        body["report"].clone()
+    }
+
+    // The agents' side -------------------------------------------------------------------
+
+    /// Reads the file (as an agent would before acting) and claims it at that version.
+    pub async fn claim(&self, agent: &str, id: &str) -> (StatusCode, Value) {
+        let (_, file) = self.get(&format!("/api/agent/renewals/{id}"), agent).await;
+        self.post(
+            &format!("/api/agent/renewals/{id}/claim"),
+            Some(agent),
+            json!({"version": file["version"]}),
+        )
+        .await
+    }
+
+    /// Claims the file and records `decision` (its version added); the decision must pass.
+    pub async fn decide(&self, agent: &str, id: &str, decision: Value) {
+        let (_, claimed) = self.claim(agent, id).await;
+        let mut body = decision;
+        body["version"] = claimed["version"].clone();
+        let (status, d) = self
+            .post(
+                &format!("/api/agent/renewals/{id}/decision"),
+                Some(agent),
+                body,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+    }
+
+    // The stores, read directly ----------------------------------------------------------
+
+    pub fn renewal_store(&self) -> RenewalStore {
+        let beneficiaries = BeneficiaryStore::new(
+            self.clients.dynamo.clone(),
+            self.table("BeneficiariesTable"),
+        );
+        RenewalStore::new(
+            self.clients.dynamo.clone(),
+            self.table("RenewalsTable"),
+            &beneficiaries,
+        )
+    }
+
+    pub fn audit_store(&self) -> AuditStore {
+        AuditStore::new(self.clients.dynamo.clone(), self.table("AuditTable"))
+    }
+
+    /// Whether a document's object is still in the documents bucket.
+    pub async fn document_exists(&self, renewal_id: &str, document_id: &str) -> bool {
+        self.clients
+            .s3
+            .head_object()
+            .bucket(self.bucket("DocumentsBucket"))
+            .key(format!("renewals/{renewal_id}/{document_id}"))
+            .send()
+            .await
+            .is_ok()
+    }
+
+    // Ageing ----------------------------------------------------------------------------
+    //
+    // The functions read the system clock (`now_utc()`, `auth::today()`): there is no date
+    // override to set. A test that needs a record older than it is rewrites the record's
+    // dates here, and only here: these are the one place that knows which stored attributes
+    // hold them.
+
+    /// Moves a submitted file's decision deadline to `days` from today (and its place in the
+    /// agents' queue), as if it had been submitted long ago.
+    pub async fn move_deadline(&self, id: &str, days: i64) {
+        let deadline = c2s_domain::dates::format_date(today() + time::Duration::days(days));
+        self.update_item(
+            "RenewalsTable",
+            [("pk", id.to_owned()), ("sk", "renewal".to_owned())],
+            "SET deadline = :d, queue_key = :k",
+            [(":d", deadline.clone()), (":k", format!("{deadline}#{id}"))],
+        )
+        .await;
+    }
+
+    /// Makes a renewal look untouched for `days` (its last change, `updated_at`).
+    pub async fn age_renewal(&self, id: &str, days: i64) {
+        let long_ago = c2s_domain::dates::format_instant(
+            time::OffsetDateTime::now_utc() - time::Duration::days(days),
+        );
+        self.update_item(
+            "RenewalsTable",
+            [("pk", id.to_owned()), ("sk", "renewal".to_owned())],
+            "SET updated_at = :t",
+            [(":t", long_ago)],
+        )
+        .await;
+    }
+
+    /// Moves a renewal's last change and last status change to noon on `day`, through the
+    /// store (so what it derives on save follows), marking its details purged or not.
+    pub async fn age_renewal_to(&self, id: &str, day: time::Date, details_purged: bool) {
+        let store = self.renewal_store();
+        let (mut r, _) = store
+            .load(id)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no renewal {id}"));
+        let noon = time::Time::from_hms(12, 0, 0).expect("noon is a time");
+        let at = time::OffsetDateTime::new_utc(day, noon);
+        r.updated_at = at;
+        if let Some(h) = r.history.last_mut() {
+            h.at = at;
+        }
+        r.details_purged = details_purged;
+        let expected = r.version;
+        r.version += 1;
+        store
+            .save(&r, expected)
+            .await
+            .unwrap_or_else(|e| panic!("save {id}: {e}"));
+    }
+
+    /// Moves one date of a partner account back in time, as if it had been set `days` ago.
+    pub async fn age_account(
+        &self,
+        partner_id: &str,
+        account_id: &str,
+        date: AccountDate,
+        days: i64,
+    ) {
+        let when = time::OffsetDateTime::now_utc() - time::Duration::days(days);
+        let attribute = match date {
+            AccountDate::Deactivated => "deactivated_at",
+            AccountDate::PasswordSet => "password_set_at",
+        };
+        self.update_item(
+            "PartnersTable",
+            [
+                ("pk", format!("org#{partner_id}")),
+                ("sk", format!("account#{account_id}")),
+            ],
+            &format!("SET {attribute} = :t"),
+            [(":t", c2s_domain::dates::format_instant(when))],
+        )
+        .await;
+    }
+
+    // Behind the application's back ------------------------------------------------------
+
+    /// Someone edits audit entry `seq` of `caisse` straight in the table.
+    pub async fn tamper_with_audit_entry(&self, caisse: &str, seq: u64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.clients
+            .dynamo
+            .update_item()
+            .table_name(self.table("AuditTable"))
+            .key("caisse", AttributeValue::S(caisse.into()))
+            .key("seq", AttributeValue::N(seq.to_string()))
+            .update_expression("SET agent_name = :n")
+            .expression_attribute_values(":n", AttributeValue::S("Quelqu'un d'autre".into()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("update audit {seq}: {e:?}"));
+    }
+
+    /// Someone deletes audit entry `seq` of `caisse` straight from the table.
+    pub async fn delete_audit_entry(&self, caisse: &str, seq: u64) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.clients
+            .dynamo
+            .delete_item()
+            .table_name(self.table("AuditTable"))
+            .key("caisse", AttributeValue::S(caisse.into()))
+            .key("seq", AttributeValue::N(seq.to_string()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("delete audit {seq}: {e:?}"));
+    }
+
+    /// `UpdateItem` on a table of the stack with string keys and string values.
+    async fn update_item<const K: usize, const V: usize>(
+        &self,
+        table: &str,
+        key: [(&str, String); K],
+        expression: &str,
+        values: [(&str, String); V],
+    ) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut update = self
+            .clients
+            .dynamo
+            .update_item()
+            .table_name(self.table(table))
+            .update_expression(expression);
+        for (name, value) in key {
+            update = update.key(name, AttributeValue::S(value));
+        }
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, AttributeValue::S(value));
+        }
+        update
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{table} {expression}: {e:?}"));
+    }
+
+    /// Stops the stack and checks that no NIR this test imported was ever logged.
+    pub async fn stop(self) {
+        let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();
+        self.running.stop().await;
+        let logs = captured_logs();
+        assert!(!logs.is_empty(), "logs were not captured");
+        for n in nirs {
+            assert!(!logs.contains(&n), "a NIR appeared in the logs");
+        }
+    }
+}
+
+/// The dates of a partner account that the lifecycle job counts from.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountDate {
+    /// `deactivated_at`: deleted 6 months after.
+    Deactivated,
+    /// `password_set_at`: a reminder at 85 days, expired past 90.
+    PasswordSet,
+}
+
+/// The `token` of a sign-in or dev-token answer; a missing one fails the test here.
+fn token_of(body: &Value) -> String {
+    body["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token in {body}"))
+        .to_owned()
+}

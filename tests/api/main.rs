@@ -1,0 +1,24 @@
+//! The end-to-end tests, one binary (`cargo test -p c2s-tests --test api`): each module is
+//! one area of the service, each test starts its own stack on the emulator through
+//! `helpers::TestStack` and stops it with the check that no NIR was ever logged. One module
+//! alone: `cargo test -p c2s-tests --test api agents::`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod agents;
+mod beneficiary_journey;
+mod deadlines;
+mod documents;
+mod eligibility;
+mod events_replay;
+mod partner_filing;
+mod partner_lifecycle;
+mod partner_requests;
+mod partners;
+mod purge;
+mod queues;
+mod reminders;
+mod sign_in;
+mod sync_out;
