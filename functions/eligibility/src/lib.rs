@@ -40,7 +40,7 @@ impl App {
                 .map_err(|_| ConfigError::Invalid("ESTIMATE_LIMIT_PER_MINUTE".into()))?,
         };
         Ok(App {
-            limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
+            limiter: RateLimiter::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
             edge: env.optional("ORIGIN_VERIFY").map(SecretString::new),
             per_minute,

@@ -34,12 +34,9 @@ pub struct App {
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
         Ok(App {
-            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
-            beneficiaries: BeneficiaryStore::new(
-                clients.dynamo.clone(),
-                env.require("BENEFICIARIES_TABLE")?,
-            ),
-            limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
+            partners: PartnerStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            limiter: RateLimiter::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
             issuer: TokenIssuer::from_env(env)?,
             verifier: TokenVerifier::from_env(env)?,

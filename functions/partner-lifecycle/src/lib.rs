@@ -25,8 +25,8 @@ pub struct App {
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
         Ok(App {
-            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
-            outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
+            partners: PartnerStore::from_env(env, clients)?,
+            outbox: Outbox::from_env(env, clients)?,
         })
     }
 }

@@ -64,10 +64,7 @@ pub(crate) async fn partner(app: &App, req: &Request, gate: bool) -> Result<Call
             return Err(ApiError::from(Code::CguNotAccepted).with("cgu_version", CGU_VERSION));
         }
     }
-    Ok(Caller {
-        account,
-        org,
-    })
+    Ok(Caller { account, org })
 }
 
 pub(crate) fn gestionnaire(c: &Caller) -> Result<(), ApiError> {

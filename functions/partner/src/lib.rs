@@ -51,19 +51,13 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
-            limiter: RateLimiter::new(clients.dynamo.clone(), env.require("RATE_LIMITS_TABLE")?),
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            limiter: RateLimiter::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
-            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
-            outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
+            partners: PartnerStore::from_env(env, clients)?,
+            outbox: Outbox::from_env(env, clients)?,
             agents: AgentVerifier::from_env(env)?,
             tokens: TokenVerifier::from_env(env)?,
             public_url: env.require("PUBLIC_URL")?,

@@ -31,16 +31,10 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
+            partners: PartnerStore::from_env(env, clients)?,
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             verifier: TokenVerifier::from_env(env)?,
         })
     }

@@ -41,18 +41,11 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
-            audit: AuditStore::new(clients.dynamo.clone(), env.require("AUDIT_TABLE")?),
-            objects: Objects::new(clients.s3.clone())
-                .with_public_url(env.optional("OBJECTS_PUBLIC_URL")),
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            audit: AuditStore::from_env(env, clients)?,
+            objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: AgentVerifier::from_env(env)?,
             hasher: Hasher::from_env(env)?,

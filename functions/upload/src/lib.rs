@@ -11,7 +11,6 @@ use c2s_domain::document::{
 };
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clock::today;
 use c2s_platform::objects::Objects;
 use c2s_platform::partners::PartnerStore;
@@ -37,17 +36,10 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            partners: PartnerStore::new(clients.dynamo.clone(), env.require("PARTNERS_TABLE")?),
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            objects: Objects::new(clients.s3.clone())
-                .with_public_url(env.optional("OBJECTS_PUBLIC_URL")),
+            partners: PartnerStore::from_env(env, clients)?,
+            renewals: RenewalStore::from_env(env, clients)?,
+            objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: TokenVerifier::from_env(env)?,
         })

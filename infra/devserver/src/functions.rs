@@ -122,10 +122,14 @@ mod tests {
             served.extend(coded);
         }
         let every_table: Routes = tables.iter().flat_map(|(_, r)| set(r)).collect();
-        assert_eq!(served, every_table, "a route table belongs to no function of the template");
+        assert_eq!(
+            served, every_table,
+            "a route table belongs to no function of the template"
+        );
 
-        let openapi: serde_yaml::Value = serde_yaml::from_str(include_str!("../../../openapi.yaml"))
-            .unwrap_or_else(|e| panic!("openapi: {e}"));
+        let openapi: serde_yaml::Value =
+            serde_yaml::from_str(include_str!("../../../openapi.yaml"))
+                .unwrap_or_else(|e| panic!("openapi: {e}"));
         let mut documented = Routes::new();
         if let Some(paths) = openapi.get("paths").and_then(|p| p.as_mapping()) {
             for (path, item) in paths {

@@ -82,6 +82,17 @@ pub struct AuditStore {
 }
 
 impl AuditStore {
+    /// The store of the table named by `AUDIT_TABLE`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.dynamo.clone(),
+            env.require("AUDIT_TABLE")?,
+        ))
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         Self { client, table }
     }

@@ -39,6 +39,12 @@ pub struct Objects {
 }
 
 impl Objects {
+    /// S3 as the functions reach it; `OBJECTS_PUBLIC_URL` (local only) is where presigned
+    /// addresses point instead, so pages keep one origin.
+    pub fn from_env(env: &crate::Env, clients: &crate::aws::Clients) -> Self {
+        Self::new(clients.s3.clone()).with_public_url(env.optional("OBJECTS_PUBLIC_URL"))
+    }
+
     pub fn new(client: aws_sdk_s3::Client) -> Self {
         Self {
             client,

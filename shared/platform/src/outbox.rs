@@ -20,6 +20,17 @@ pub struct Outbox {
 }
 
 impl Outbox {
+    /// The outbox queue named by `OUTBOX_QUEUE_URL`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.sqs.clone(),
+            env.require("OUTBOX_QUEUE_URL")?,
+        ))
+    }
+
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: String) -> Self {
         Self { sqs, queue_url }
     }

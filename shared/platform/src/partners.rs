@@ -112,6 +112,17 @@ fn build(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl PartnerStore {
+    /// The store of the table named by `PARTNERS_TABLE`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.dynamo.clone(),
+            env.require("PARTNERS_TABLE")?,
+        ))
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         Self { client, table }
     }

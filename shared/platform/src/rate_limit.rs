@@ -23,6 +23,17 @@ struct State {
 }
 
 impl RateLimiter {
+    /// The store of the table named by `RATE_LIMITS_TABLE`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.dynamo.clone(),
+            env.require("RATE_LIMITS_TABLE")?,
+        ))
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         Self { client, table }
     }

@@ -377,6 +377,19 @@ pub struct RenewalStore {
 }
 
 impl RenewalStore {
+    /// The renewals table (`RENEWALS_TABLE`); a renewal that closes also writes the
+    /// beneficiaries table (`BENEFICIARIES_TABLE`): its open marker goes, its last one stays.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self {
+            client: clients.dynamo.clone(),
+            table: env.require("RENEWALS_TABLE")?,
+            beneficiaries: env.require("BENEFICIARIES_TABLE")?,
+        })
+    }
+
     pub fn new(
         client: aws_sdk_dynamodb::Client,
         table: String,
