@@ -1,17 +1,17 @@
 //! The organisation's accounts: gestionnaires (by the CPAM) and techniciens (by a
 //! gestionnaire), their activation links, deactivation and unlocking.
 
-use crate::callers::{admin, admin_org, conflict, gestionnaire, partner};
+use crate::callers::{admin, admin_org, gestionnaire, partner, Gate};
 use crate::organisations::account_view;
 use crate::own_account::ACTIVATION_HOURS;
 use crate::App;
+use c2s_api::ResultExt;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::partner::{manager_limit, professional_email, AccountRole, AccountStatus};
 use c2s_domain::text::{Email, Name, Phone};
 use c2s_domain::FieldError;
 use c2s_platform::outbox::OutboxMessage;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
-use c2s_platform::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -147,10 +147,7 @@ pub(crate) async fn open_account(
     app.partners
         .create_account(&account, &activation_hash(&token), expires)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => ApiError::from(Code::EmailTaken),
-            other => ApiError::internal(other),
-        })?;
+        .on_conflict(|| Code::EmailTaken.into())?;
     let link = format!("{}/partenaire/activation#{token}", app.public_url);
     let message = OutboxMessage {
         channel: "email".into(),
@@ -238,10 +235,7 @@ pub(crate) async fn modify_manager(
     (a.last_name, a.first_name, a.function, a.phone) =
         (p.last_name, p.first_name, p.function, p.phone);
     a.version += 1;
-    app.partners
-        .save_account(&a, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_account(&a, expected).await?;
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
 
@@ -251,12 +245,19 @@ pub fn deactivate(a: &mut AccountRecord) {
     a.version += 1;
 }
 
+/// Who acts on an organisation's accounts: only the CPAM touches gestionnaires.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Acting {
+    Cpam,
+    Gestionnaire,
+}
+
 /// Deactivates an account of the organisation, keeping at least one active gestionnaire.
 pub(crate) async fn deactivate_account(
     app: &App,
     org: &OrgRecord,
     aid: &str,
-    may_touch_managers: bool,
+    acting: Acting,
 ) -> Result<Response<Body>, ApiError> {
     let accounts = app.partners.accounts(&org.partner_id).await?;
     let mut a = accounts
@@ -279,16 +280,13 @@ pub(crate) async fn deactivate_account(
         if others == 0 {
             return Err(ApiError::from(Code::LastManager));
         }
-        if !may_touch_managers {
+        if acting != Acting::Cpam {
             return Err(Code::Forbidden.with_message("Seule la CPAM désactive un gestionnaire."));
         }
     }
     let expected = a.version;
     deactivate(&mut a);
-    app.partners
-        .save_account(&a, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_account(&a, expected).await?;
     tracing::info!(outcome = "deactivated", "partner account deactivated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -302,7 +300,7 @@ pub(crate) async fn agent_deactivate(
 ) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let org = admin_org(app, &claims, pid).await?;
-    deactivate_account(app, &org, aid, true).await
+    deactivate_account(app, &org, aid, Acting::Cpam).await
 }
 
 /// Handles `POST /api/partner/accounts/{aid}/deactivate`.
@@ -311,23 +309,23 @@ pub(crate) async fn partner_deactivate(
     req: &Request,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
-    deactivate_account(app, &c.org, aid, false).await
+    deactivate_account(app, &c.org, aid, Acting::Gestionnaire).await
 }
 
 pub(crate) async fn unlock(
     app: &App,
     org: &OrgRecord,
     aid: &str,
-    may_touch_managers: bool,
+    acting: Acting,
 ) -> Result<Response<Body>, ApiError> {
     let mut a = app
         .partners
         .account(&org.partner_id, aid)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    if a.role == AccountRole::Gestionnaire && !may_touch_managers {
+    if a.role == AccountRole::Gestionnaire && acting != Acting::Cpam {
         return Err(ApiError::forbidden());
     }
     if a.status == AccountStatus::Locked {
@@ -335,10 +333,7 @@ pub(crate) async fn unlock(
         a.status = AccountStatus::Active;
         a.failed_sign_ins = 0;
         a.version += 1;
-        app.partners
-            .save_account(&a, expected)
-            .await
-            .map_err(conflict)?;
+        app.partners.save_account(&a, expected).await?;
     }
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -352,7 +347,7 @@ pub(crate) async fn agent_unlock(
 ) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let org = admin_org(app, &claims, pid).await?;
-    unlock(app, &org, aid, true).await
+    unlock(app, &org, aid, Acting::Cpam).await
 }
 
 /// Handles `POST /api/partner/accounts/{aid}/unlock`.
@@ -361,9 +356,9 @@ pub(crate) async fn partner_unlock(
     req: &Request,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
-    unlock(app, &c.org, aid, false).await
+    unlock(app, &c.org, aid, Acting::Gestionnaire).await
 }
 
 /// Handles `POST /api/partner/technicians`.
@@ -371,7 +366,7 @@ pub(crate) async fn create_technician(
     app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
     let p = person(&json_body(req)?, &c.org)?;
     let account = open_account(
@@ -387,7 +382,7 @@ pub(crate) async fn create_technician(
 
 /// Handles `GET /api/partner/accounts`.
 pub(crate) async fn list_accounts(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
     let accounts = app.partners.accounts(&c.org.partner_id).await?;
     Ok(json(

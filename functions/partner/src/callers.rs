@@ -8,7 +8,6 @@ use c2s_api::{ApiError, Code};
 use c2s_domain::partner::{AccountRole, AccountStatus};
 use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::partners::{AccountRecord, OrgRecord};
-use c2s_platform::store::StoreError;
 use lambda_http::Request;
 use time::OffsetDateTime;
 
@@ -37,7 +36,15 @@ pub(crate) struct Caller {
 
 /// The partner behind the token, with an active account in an active organisation. The
 /// conditions of use and an expired password hold back everything but themselves.
-pub(crate) async fn partner(app: &App, req: &Request, gate: bool) -> Result<Caller, ApiError> {
+/// Whether a route is held back by the partner's duties (current conditions of use accepted,
+/// password not expired): every route but those that fulfil them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    Enforce,
+    Skip,
+}
+
+pub(crate) async fn partner(app: &App, req: &Request, gate: Gate) -> Result<Caller, ApiError> {
     let claims = c2s_api::callers::partner(req, &app.tokens)?;
     let pid = claims.partner_id.clone().unwrap_or_default();
     let account = app
@@ -53,7 +60,7 @@ pub(crate) async fn partner(app: &App, req: &Request, gate: bool) -> Result<Call
     if account.status != AccountStatus::Active || !org.active {
         return Err(ApiError::from(Code::AccountInactive));
     }
-    if gate {
+    if gate == Gate::Enforce {
         if account
             .password_set_at
             .is_none_or(|t| (OffsetDateTime::now_utc() - t).whole_days() >= PASSWORD_DAYS)
@@ -78,11 +85,4 @@ pub(crate) fn gestionnaire(c: &Caller) -> Result<(), ApiError> {
 /// One of the caisse's agents who answer partners (instructeur or superviseur).
 pub(crate) async fn caisse_agent(app: &App, req: &Request) -> Result<AgentClaims, ApiError> {
     c2s_api::callers::agent(req, &app.agents, &[Role::Instructeur, Role::Superviseur]).await
-}
-
-pub(crate) fn conflict(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Conflict => ApiError::from(Code::VersionConflict),
-        other => ApiError::internal(other),
-    }
 }

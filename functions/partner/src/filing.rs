@@ -1,7 +1,7 @@
 //! Acting for a beneficiary: opening or taking up their renewal with their consent, and the
 //! organisation's list of what it filed.
 
-use crate::callers::{conflict, partner};
+use crate::callers::{partner, Gate};
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::credentials;
@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 /// renewal, or takes up the one already open, and then fills it through the beneficiary
 /// routes with its own token.
 pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     let body = json_body(req)?;
     if body.get("consent").and_then(Value::as_bool) != Some(true) {
         return Err(ApiError::from(Code::ConsentRequired));
@@ -66,7 +66,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
         r.filed_partner = Some(c.org.partner_id.clone());
         r.version += 1;
         r.updated_at = OffsetDateTime::now_utc();
-        app.renewals.save(&r, expected).await.map_err(conflict)?;
+        app.renewals.save(&r, expected).await?;
         tracing::info!(outcome = "taken_up", "partner files for a beneficiary");
         return Ok(json(StatusCode::OK, &c2s_api::views::view(&r, &docs, vis)));
     }
@@ -98,7 +98,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
 ///
 /// The organisation's requests and their statuses; never an amount.
 pub(crate) async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     let renewals = app.renewals.filed_by(&c.org.partner_id).await?;
     let items: Vec<Value> = renewals
         .iter()

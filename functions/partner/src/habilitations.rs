@@ -1,6 +1,6 @@
 //! The habilitation table: who may act for an organisation, as CSV.
 
-use crate::callers::{admin, admin_org, gestionnaire, partner};
+use crate::callers::{admin, admin_org, gestionnaire, partner, Gate};
 use crate::App;
 use c2s_api::{text, ApiError};
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -64,7 +64,7 @@ pub(crate) async fn partner_habilitations(
     app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
     let accounts = app.partners.accounts(&c.org.partner_id).await?;
     Ok(text(

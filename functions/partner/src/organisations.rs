@@ -1,7 +1,7 @@
 //! Partner organisations and their conventions, administered by the CPAM.
 
 use crate::accounts::deactivate;
-use crate::callers::{admin, admin_org, conflict};
+use crate::callers::{admin, admin_org};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
@@ -201,10 +201,7 @@ pub(crate) async fn terminate(
     };
     c.terminated_on = Some(on);
     org.version += 1;
-    app.partners
-        .save_org(&org, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_org(&org, expected).await?;
     Ok(json(StatusCode::OK, &org_view(&org, &[])))
 }
 
@@ -219,16 +216,13 @@ pub(crate) async fn deactivate_org(
     let expected = org.version;
     org.active = false;
     org.version += 1;
-    app.partners
-        .save_org(&org, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_org(&org, expected).await?;
     let mut count = 0;
     for mut a in app.partners.accounts(&org.partner_id).await? {
         if a.status != AccountStatus::Deactivated {
             deactivate(&mut a);
             let v = a.version - 1;
-            app.partners.save_account(&a, v).await.map_err(conflict)?;
+            app.partners.save_account(&a, v).await?;
             count += 1;
         }
     }

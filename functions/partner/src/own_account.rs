@@ -1,7 +1,7 @@
 //! A partner's own account: activation, conditions of use, password.
 
 use crate::accounts::activation_hash;
-use crate::callers::{conflict, partner};
+use crate::callers::{partner, Gate};
 use crate::organisations::account_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
@@ -87,17 +87,14 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     set_password(&mut a, password, "password")?;
     a.status = AccountStatus::Active;
     a.version += 1;
-    app.partners
-        .save_account(&a, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_account(&a, expected).await?;
     tracing::info!(outcome = "activated", "partner account activated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
 
 /// Handles `POST /api/partner/cgu`.
 pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let mut c = partner(app, req, false).await?;
+    let mut c = partner(app, req, Gate::Skip).await?;
     let body = json_body(req)?;
     if body.get("version").and_then(Value::as_str) != Some(CGU_VERSION)
         || body.get("accepted").and_then(Value::as_bool) == Some(false)
@@ -112,16 +109,13 @@ pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body
     let expected = c.account.version;
     c.account.cgu_version = Some(CGU_VERSION.to_owned());
     c.account.version += 1;
-    app.partners
-        .save_account(&c.account, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_account(&c.account, expected).await?;
     Ok(json(StatusCode::OK, &account_view(&c.account)))
 }
 
 /// Handles `POST /api/partner/password`.
 pub(crate) async fn change_password(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let mut c = partner(app, req, false).await?;
+    let mut c = partner(app, req, Gate::Skip).await?;
     let body = json_body(req)?;
     let current = body
         .get("current_password")
@@ -144,10 +138,7 @@ pub(crate) async fn change_password(app: &App, req: &Request) -> Result<Response
     let expected = c.account.version;
     set_password(&mut c.account, new, "new_password")?;
     c.account.version += 1;
-    app.partners
-        .save_account(&c.account, expected)
-        .await
-        .map_err(conflict)?;
+    app.partners.save_account(&c.account, expected).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"password_changed": true, "next_renewal": c2s_domain::dates::format_date(add_months(today(), 3))}),

@@ -1,6 +1,6 @@
 //! The caisse's agents' side of partners' signalements and requests: the list, the answer.
 
-use crate::callers::{caisse_agent, conflict};
+use crate::callers::caisse_agent;
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
@@ -64,9 +64,6 @@ pub(crate) async fn agent_answer(
     r.answered_by = Some(claims.sub.clone());
     r.status = status.to_owned();
     r.version += 1;
-    app.partners
-        .put_request(&r, Some(expected))
-        .await
-        .map_err(conflict)?;
+    app.partners.put_request(&r, Some(expected)).await?;
     Ok(json(StatusCode::OK, &request_view(&r)))
 }

@@ -1,6 +1,6 @@
 //! Signalements and other requests a partner sends to the caisse.
 
-use crate::callers::partner;
+use crate::callers::{partner, Gate};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
@@ -44,7 +44,7 @@ pub(crate) async fn new_request(
     req: &Request,
     other: Option<()>,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, true).await?;
+    let c = partner(app, req, Gate::Enforce).await?;
     let body = json_body(req)?;
     // Which fields hold something shaped like a NIR (never the value itself).
     let with_nir: Vec<FieldError> = body

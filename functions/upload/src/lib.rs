@@ -4,6 +4,7 @@
 
 use c2s_api::access;
 use c2s_api::callers;
+use c2s_api::ResultExt;
 use c2s_api::{json, json_body, no_content, ApiError, Code};
 use c2s_domain::document::{
     display_filename, ContentType, DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL,
@@ -15,7 +16,6 @@ use c2s_platform::clock::today;
 use c2s_platform::objects::Objects;
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
-use c2s_platform::store::StoreError;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
 use lambda_http::http::StatusCode;
@@ -163,10 +163,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
     app.renewals
         .add_document(&record)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => not_editable(),
-            other => ApiError::internal(other),
-        })?;
+        .on_conflict(not_editable)?;
     let upload = app
         .objects
         .presign_put(
