@@ -8,10 +8,10 @@ use c2s_domain::document::{check_content, DocumentStatus, RejectReason, MAX_DOCU
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clamd::{self, Verdict};
-use c2s_platform::idempotency::{Claim, IdempotencyStore};
+use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::renewals::{parse_object_key, RenewalStore};
-use c2s_platform::s3_events::{for_each_message, ObjectRef};
+use c2s_platform::queue::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use std::collections::HashMap;
@@ -67,9 +67,15 @@ pub enum CheckError {
     Antivirus(#[from] clamd::ScanError),
 }
 
+impl From<InProgress> for CheckError {
+    fn from(_: InProgress) -> Self {
+        CheckError::InProgress
+    }
+}
+
 /// One span per message; failed messages are reported so only they come back.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(event, "document-check", |objects| async move {
+    for_each_message(event, "document-check", |objects: Vec<ObjectRef>| async move {
         for object in objects {
             let outcome = check_once(app, &object).await?;
             tracing::info!(outcome = ?outcome, "document checked");
@@ -88,23 +94,14 @@ pub async fn check_once(app: &App, object: &ObjectRef) -> Result<Outcome, CheckE
         object.key,
         object.etag.as_deref().unwrap_or("-")
     );
-    match app.idempotency.claim(&key, 120).await? {
-        Claim::AlreadyDone => return Ok(Outcome::Skipped),
-        Claim::InProgress => return Err(CheckError::InProgress),
-        Claim::Started => {}
-    }
-    match check(app, object).await {
-        Ok(outcome) => {
-            app.idempotency.complete(&key, HashMap::new()).await?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            if let Err(release) = app.idempotency.release(&key).await {
-                tracing::warn!(error = %release, "could not release the check claim");
-            }
-            Err(e)
-        }
-    }
+    let once = app
+        .idempotency
+        .run_once(&key, 120, || check(app, object), |_| HashMap::new())
+        .await?;
+    Ok(match once {
+        Once::Ran(outcome) => outcome,
+        Once::AlreadyDone => Outcome::Skipped,
+    })
 }
 
 pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {

@@ -15,8 +15,8 @@ use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::idempotency::{Claim, IdempotencyStore};
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::queue::{for_each_message, ObjectRef};
 use c2s_platform::renewals::RenewalStore;
-use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use serde::Serialize;
@@ -95,7 +95,7 @@ struct RejectLine<'a> {
 }
 
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(event, "sync-in", |objects| async move {
+    for_each_message(event, "sync-in", |objects: Vec<ObjectRef>| async move {
         for object in objects
             .iter()
             .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))

@@ -1,5 +1,6 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
-//! documents in S3, tokens, keyed hashes, idempotency and the HTTP error mapping.
+//! documents in S3, tokens, keyed hashes, the queue driver, idempotency and the HTTP error
+//! mapping.
 
 pub mod access;
 pub mod agents;
@@ -17,11 +18,13 @@ pub mod objects;
 pub mod outbox;
 pub mod partners;
 pub mod passwords;
+pub mod queue;
 pub mod rate_limit;
 pub mod renewals;
-pub mod s3_events;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
 
 pub use env::{ConfigError, Env};
+/// The former name of [`queue`], kept for code that still imports `s3_events::ObjectRef`.
+pub use queue as s3_events;
