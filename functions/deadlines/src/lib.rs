@@ -43,10 +43,18 @@ pub struct Report {
     pub accepted_by_silence: u64,
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
-    let report = flag(app).await.map_err(|e| e.to_string())?;
+#[derive(Debug, thiserror::Error)]
+pub enum DeadlinesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] serde_json::Error),
+}
+
+pub async fn run(app: &App) -> Result<Value, DeadlinesError> {
+    let report = flag(app).await?;
     tracing::info!(?report, "deadlines");
-    serde_json::to_value(report).map_err(|e| e.to_string())
+    Ok(serde_json::to_value(report)?)
 }
 
 pub async fn flag(app: &App) -> Result<Report, StoreError> {

@@ -71,17 +71,20 @@ pub enum SyncError {
     Object(#[from] ObjectError),
     #[error("the beneficiary of a decided renewal is gone")]
     MissingBeneficiary,
+    /// Writing a line of the file, or the report.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
-    let report = sync(app, None).await.map_err(|e| e.to_string())?;
+pub async fn run(app: &App) -> Result<Value, SyncError> {
+    let report = sync(app, None).await?;
     tracing::info!(
         exported = report.exported,
         files = report.files.len(),
         resumed = report.resumed,
         "sync out"
     );
-    serde_json::to_value(report).map_err(|e| e.to_string())
+    Ok(serde_json::to_value(report)?)
 }
 
 pub async fn sync(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncError> {
@@ -186,7 +189,7 @@ async fn write_file(app: &App, name: &str, renewals: &[RenewalRecord]) -> Result
             "decided_at": d.map(|d| format_instant(d.decided_at)),
             "agent_id": d.map(|d| d.agent_id.clone()),
         });
-        serde_json::to_writer(&mut body, &line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        serde_json::to_writer(&mut body, &line)?;
         body.push(b'\n');
     }
     let manifest = json!({"count": renewals.len(), "sha256": hex::encode(Sha256::digest(&body)), "created_at": format_instant(OffsetDateTime::now_utc())});
