@@ -10,8 +10,8 @@ use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clamd::{self, Verdict};
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
-use c2s_platform::renewals::{parse_object_key, RenewalStore};
 use c2s_platform::queue::{for_each_message, ObjectRef};
+use c2s_platform::renewals::{parse_object_key, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use std::collections::HashMap;
@@ -75,13 +75,17 @@ impl From<InProgress> for CheckError {
 
 /// One span per message; failed messages are reported so only they come back.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(event, "document-check", |objects: Vec<ObjectRef>| async move {
-        for object in objects {
-            let outcome = check_once(app, &object).await?;
-            tracing::info!(outcome = ?outcome, "document checked");
-        }
-        Ok::<_, CheckError>(())
-    })
+    for_each_message(
+        event,
+        "document-check",
+        |objects: Vec<ObjectRef>| async move {
+            for object in objects {
+                let outcome = check_once(app, &object).await?;
+                tracing::info!(outcome = ?outcome, "document checked");
+            }
+            Ok::<_, CheckError>(())
+        },
+    )
     .await
 }
 
