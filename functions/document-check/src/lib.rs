@@ -58,19 +58,13 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("another delivery is checking this object")]
-    InProgress,
+    InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Object(#[from] ObjectError),
     #[error(transparent)]
     Antivirus(#[from] clamd::ScanError),
-}
-
-impl From<InProgress> for CheckError {
-    fn from(_: InProgress) -> Self {
-        CheckError::InProgress
-    }
 }
 
 /// One span per message; failed messages are reported so only they come back.
@@ -92,12 +86,7 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
 /// Checks an object once per upload (bucket, key, ETag): a redelivered message finds the
 /// record done, a concurrent one finds it in progress and comes back later.
 pub async fn check_once(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {
-    let key = format!(
-        "document-check#{}#{}#{}",
-        object.bucket,
-        object.key,
-        object.etag.as_deref().unwrap_or("-")
-    );
+    let key = object.once_key("document-check");
     let once = app
         .idempotency
         .run_once(&key, 120, || check(app, object), |_| HashMap::new())

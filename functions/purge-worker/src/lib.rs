@@ -65,19 +65,13 @@ pub struct PurgeMessage {
 #[derive(Debug, thiserror::Error)]
 pub enum PurgeError {
     #[error("in progress elsewhere")]
-    InProgress,
+    InProgress(#[from] InProgress),
     #[error("not a purge message")]
     UnknownStage,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Object(#[from] ObjectError),
-}
-
-impl From<InProgress> for PurgeError {
-    fn from(_: InProgress) -> Self {
-        PurgeError::InProgress
-    }
 }
 
 /// One span per message; failed messages are reported so only they come back.

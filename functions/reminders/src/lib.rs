@@ -62,19 +62,13 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 pub enum RemindError {
     #[error("another run is sending this reminder")]
-    InProgress,
+    InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
     Outbox(String),
     #[error(transparent)]
     Report(#[from] serde_json::Error),
-}
-
-impl From<InProgress> for RemindError {
-    fn from(_: InProgress) -> Self {
-        RemindError::InProgress
-    }
 }
 
 pub async fn run(app: &App) -> Result<Value, RemindError> {
@@ -198,7 +192,7 @@ async fn send_once(
         .await
     {
         Ok(Once::Ran(())) => Ok(true),
-        Ok(Once::AlreadyDone) | Err(RemindError::InProgress) => Ok(false),
+        Ok(Once::AlreadyDone) | Err(RemindError::InProgress(_)) => Ok(false),
         Err(e) => Err(e),
     }
 }

@@ -35,12 +35,7 @@ struct AckRejection {
 /// rejected ones go back to the agents (`in_review`, the same agent) with the reason. Only
 /// `exported` renewals move, so a replay changes nothing.
 pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
-    let claim_key = format!(
-        "sync-in-ack#{}#{}#{}",
-        object.bucket,
-        object.key,
-        object.etag.as_deref().unwrap_or("-")
-    );
+    let claim_key = object.once_key("sync-in-ack");
     let once = app
         .idempotency
         .run_once(

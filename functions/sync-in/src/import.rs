@@ -43,12 +43,7 @@ pub fn rejects_key(inbound_key: &str) -> String {
 
 /// Handles `inbound/beneficiaries/<file>.jsonl` (S3 object created): imports it once per ETag.
 pub async fn import(app: &App, object: &ObjectRef) -> Result<ImportReport, ImportError> {
-    let claim_key = format!(
-        "sync-in#{}#{}#{}",
-        object.bucket,
-        object.key,
-        object.etag.as_deref().unwrap_or("-")
-    );
+    let claim_key = object.once_key("sync-in");
     // A failed run gives its claim back so that a redelivery starts again at once; writes so
     // far are harmless to repeat.
     let once = app

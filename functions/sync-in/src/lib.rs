@@ -63,7 +63,7 @@ impl App {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("the file is being imported by another run")]
-    InProgress,
+    InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -72,12 +72,6 @@ pub enum ImportError {
     BadAck,
     #[error("reading the file failed: {0}")]
     Read(#[from] std::io::Error),
-}
-
-impl From<InProgress> for ImportError {
-    fn from(_: InProgress) -> Self {
-        ImportError::InProgress
-    }
 }
 
 /// One span per message; failed messages are reported so only they come back. Each object

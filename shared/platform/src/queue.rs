@@ -113,6 +113,19 @@ pub struct ObjectRef {
     pub etag: Option<String>,
 }
 
+impl ObjectRef {
+    /// The idempotency key of `job`'s work on this upload of the object:
+    /// `<job>#<bucket>#<key>#<ETag>` (`-` without an ETag).
+    pub fn once_key(&self, job: &str) -> String {
+        format!(
+            "{job}#{}#{}#{}",
+            self.bucket,
+            self.key,
+            self.etag.as_deref().unwrap_or("-")
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("the message is not an S3 event")]
 pub struct NotAnS3Event;
@@ -183,6 +196,25 @@ mod tests {
         assert!(objects_in("not json").is_err());
         assert!(objects_in(r#"{"not": "an S3 event"}"#).is_err());
         assert!(objects_in(r#"{"Records": "nope"}"#).is_err());
+    }
+
+    #[test]
+    fn once_keys_name_the_job_and_the_upload() {
+        let mut object = ObjectRef {
+            bucket: "b".to_owned(),
+            key: "inbound/acks/x.json".to_owned(),
+            size: None,
+            etag: Some("e1".to_owned()),
+        };
+        assert_eq!(
+            object.once_key("sync-in-ack"),
+            "sync-in-ack#b#inbound/acks/x.json#e1"
+        );
+        object.etag = None;
+        assert_eq!(
+            object.once_key("sync-in"),
+            "sync-in#b#inbound/acks/x.json#-"
+        );
     }
 
     fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
