@@ -69,7 +69,7 @@ pub fn fresh_nir(yy: u8, mm: u8) -> String {
 }
 
 pub fn today() -> time::Date {
-    c2s_platform::auth::today()
+    c2s_platform::clock::today()
 }
 
 pub fn months_from_today(months: i32) -> String {

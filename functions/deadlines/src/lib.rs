@@ -4,9 +4,8 @@
 //! (they are already first in the queue, which runs oldest deadline first). Reads only what
 //! is due, through the index `by_deadline`; flags make a second run change nothing.
 
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::clock::today;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
@@ -23,14 +22,8 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
+            renewals: RenewalStore::from_env(env, clients)?,
         })
     }
 }
@@ -43,10 +36,18 @@ pub struct Report {
     pub accepted_by_silence: u64,
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
-    let report = flag(app).await.map_err(|e| e.to_string())?;
+#[derive(Debug, thiserror::Error)]
+pub enum DeadlinesError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] serde_json::Error),
+}
+
+pub async fn run(app: &App) -> Result<Value, DeadlinesError> {
+    let report = flag(app).await?;
     tracing::info!(?report, "deadlines");
-    serde_json::to_value(report).map_err(|e| e.to_string())
+    Ok(serde_json::to_value(report)?)
 }
 
 pub async fn flag(app: &App) -> Result<Report, StoreError> {

@@ -6,12 +6,11 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use c2s_domain::document::{check_content, DocumentStatus, RejectReason, MAX_DOCUMENT_BYTES};
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clamd::{self, Verdict};
-use c2s_platform::idempotency::{Claim, IdempotencyStore};
+use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::queue::{for_each_message, ObjectRef};
 use c2s_platform::renewals::{parse_object_key, RenewalStore};
-use c2s_platform::s3_events::{for_each_message, ObjectRef};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use std::collections::HashMap;
@@ -26,20 +25,10 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        // The renewals store needs a beneficiaries table name only for transactions this
-        // function never runs.
-        let beneficiaries = BeneficiaryStore::new(clients.dynamo.clone(), String::new());
         Ok(App {
-            idempotency: IdempotencyStore::new(
-                clients.dynamo.clone(),
-                env.require("IDEMPOTENCY_TABLE")?,
-            ),
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            objects: Objects::new(clients.s3.clone()),
+            idempotency: IdempotencyStore::from_env(env, clients)?,
+            renewals: RenewalStore::from_env(env, clients)?,
+            objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             clamd: env.optional("CLAMD_ADDRESS"),
         })
@@ -58,7 +47,7 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error("another delivery is checking this object")]
-    InProgress,
+    InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -69,42 +58,32 @@ pub enum CheckError {
 
 /// One span per message; failed messages are reported so only they come back.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(event, "document-check", |objects| async move {
-        for object in objects {
-            let outcome = check_once(app, &object).await?;
-            tracing::info!(outcome = ?outcome, "document checked");
-        }
-        Ok::<_, CheckError>(())
-    })
+    for_each_message(
+        event,
+        "document-check",
+        |objects: Vec<ObjectRef>| async move {
+            for object in objects {
+                let outcome = check_once(app, &object).await?;
+                tracing::info!(outcome = ?outcome, "document checked");
+            }
+            Ok::<_, CheckError>(())
+        },
+    )
     .await
 }
 
 /// Checks an object once per upload (bucket, key, ETag): a redelivered message finds the
 /// record done, a concurrent one finds it in progress and comes back later.
 pub async fn check_once(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {
-    let key = format!(
-        "document-check#{}#{}#{}",
-        object.bucket,
-        object.key,
-        object.etag.as_deref().unwrap_or("-")
-    );
-    match app.idempotency.claim(&key, 120).await? {
-        Claim::AlreadyDone => return Ok(Outcome::Skipped),
-        Claim::InProgress => return Err(CheckError::InProgress),
-        Claim::Started => {}
-    }
-    match check(app, object).await {
-        Ok(outcome) => {
-            app.idempotency.complete(&key, HashMap::new()).await?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            if let Err(release) = app.idempotency.release(&key).await {
-                tracing::warn!(error = %release, "could not release the check claim");
-            }
-            Err(e)
-        }
-    }
+    let key = object.once_key("document-check");
+    let once = app
+        .idempotency
+        .run_once(&key, 120, || check(app, object), |_| HashMap::new())
+        .await?;
+    Ok(match once {
+        Once::Ran(outcome) => outcome,
+        Once::AlreadyDone => Outcome::Skipped,
+    })
 }
 
 pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError> {

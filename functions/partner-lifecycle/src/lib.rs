@@ -5,8 +5,8 @@
 //! renewal reminder. Safe to run twice: the second run finds nothing left to do.
 
 use c2s_domain::partner::{active_caisses, AccountStatus};
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
+use c2s_platform::clock::today;
 use c2s_platform::outbox::{Outbox, OutboxMessage};
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::{ConfigError, Env};

@@ -4,15 +4,17 @@
 //! message is claimed once in the idempotency table.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
-use c2s_platform::idempotency::{Claim, IdempotencyStore};
-use c2s_platform::objects::Objects;
+use c2s_platform::clock::today;
+use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
+use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::queue::{for_each_message, Json};
 use c2s_platform::renewals::{PurgeStage, RenewalStore};
+use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
+use serde::Deserialize;
 use std::collections::HashMap;
-use tracing::Instrument;
 
 pub struct App {
     renewals: RenewalStore,
@@ -24,20 +26,11 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
-            idempotency: IdempotencyStore::new(
-                clients.dynamo.clone(),
-                env.require("IDEMPOTENCY_TABLE")?,
-            ),
-            objects: Objects::new(clients.s3.clone()),
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            idempotency: IdempotencyStore::from_env(env, clients)?,
+            objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
         })
     }
@@ -53,61 +46,56 @@ pub enum Outcome {
     Skipped,
 }
 
+/// What `purge` puts on the queue: `{"renewal_id": …, "stage": "draft" | "details" | "all"}`.
+#[derive(Debug, Deserialize)]
+pub struct PurgeMessage {
+    pub renewal_id: String,
+    pub stage: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error("in progress elsewhere")]
+    InProgress(#[from] InProgress),
+    #[error("not a purge message")]
+    UnknownStage,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Object(#[from] ObjectError),
+}
+
+/// One span per message; failed messages are reported so only they come back.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for message in event.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!("message", consumer = "purge-worker", message_id = %id);
-        let result = purge_message(app, message.body.as_deref().unwrap_or(""))
-            .instrument(span)
-            .await;
-        match result {
-            Ok(outcome) => tracing::info!(?outcome, "purge"),
-            Err(e) => {
-                tracing::warn!(message_id = %id, error = %e, "message failed");
-                response.add_failure(id);
-            }
-        }
-    }
-    response
+    for_each_message(
+        event,
+        "purge-worker",
+        |Json(message): Json<PurgeMessage>| async move {
+            let outcome = purge_once(app, &message).await?;
+            tracing::info!(?outcome, "purge");
+            Ok::<_, PurgeError>(())
+        },
+    )
+    .await
 }
 
-async fn purge_message(app: &App, body: &str) -> Result<Outcome, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(body).map_err(|_| "not a purge message".to_owned())?;
-    let (Some(id), Some(stage)) = (
-        v["renewal_id"].as_str(),
-        v["stage"].as_str().and_then(PurgeStage::parse),
-    ) else {
-        return Err("not a purge message".into());
-    };
+/// Purges a renewal's stage once (a redelivered message finds the record done).
+async fn purge_once(app: &App, message: &PurgeMessage) -> Result<Outcome, PurgeError> {
+    let id = message.renewal_id.as_str();
+    let stage = PurgeStage::parse(&message.stage).ok_or(PurgeError::UnknownStage)?;
     let key = format!("purge#{id}#{}", stage.as_str());
-    match app
+    let once = app
         .idempotency
-        .claim(&key, 300)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        Claim::AlreadyDone => return Ok(Outcome::Skipped),
-        Claim::InProgress => return Err("in progress elsewhere".into()),
-        Claim::Started => {}
-    }
-    let result = purge(app, id, stage).await;
-    match &result {
-        Ok(_) => app
-            .idempotency
-            .complete(&key, HashMap::new())
-            .await
-            .map_err(|e| e.to_string())?,
-        Err(_) => {
-            let _ = app.idempotency.release(&key).await;
-        }
-    }
-    result
+        .run_once(&key, 300, || purge(app, id, stage), |_| HashMap::new())
+        .await?;
+    Ok(match once {
+        Once::Ran(outcome) => outcome,
+        Once::AlreadyDone => Outcome::Skipped,
+    })
 }
 
-pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, String> {
-    let Some((mut r, docs)) = app.renewals.load(id).await.map_err(|e| e.to_string())? else {
+pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, PurgeError> {
+    let Some((mut r, docs)) = app.renewals.load(id).await? else {
         return Ok(Outcome::Skipped);
     };
     // Recomputed from the renewal as stored: a message never deletes what is not yet due.
@@ -117,42 +105,30 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, St
     }
     let mut objects = 0;
     for d in &docs {
-        app.objects
-            .delete(&app.bucket, &d.object_key)
-            .await
-            .map_err(|e| e.to_string())?;
+        app.objects.delete(&app.bucket, &d.object_key).await?;
         objects += 1;
     }
     match stage {
         PurgeStage::Draft | PurgeStage::All => {
-            let items = app
-                .renewals
-                .delete_all(&r.id)
-                .await
-                .map_err(|e| e.to_string())?;
+            let items = app.renewals.delete_all(&r.id).await?;
             // An abandoned draft frees the beneficiary's open-renewal slot.
             if app
                 .beneficiaries
                 .open_renewal(&r.nir_hash)
-                .await
-                .map_err(|e| e.to_string())?
+                .await?
                 .as_deref()
                 == Some(r.id.as_str())
             {
                 app.beneficiaries
                     .release_open_renewal(&r.nir_hash, &r.id)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
             }
             Ok(Outcome::Purged { items, objects })
         }
         PurgeStage::Details => {
             let mut items = 0;
             for d in &docs {
-                app.renewals
-                    .delete_document(&r.id, &d.document_id)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                app.renewals.delete_document(&r.id, &d.document_id).await?;
                 items += 1;
             }
             let expected = r.version;
@@ -162,10 +138,7 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, St
             r.suggested_household.truncate(1);
             r.details_purged = true;
             r.version += 1;
-            app.renewals
-                .save(&r, expected)
-                .await
-                .map_err(|e| e.to_string())?;
+            app.renewals.save(&r, expected).await?;
             Ok(Outcome::Purged {
                 items: items + 1,
                 objects,

@@ -4,11 +4,11 @@
 //! bucket under `reports/purge/`. `purge-worker` does the deleting.
 
 use c2s_domain::dates::{format_date, format_instant};
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::BeneficiaryStore;
-use c2s_platform::objects::Objects;
+use c2s_platform::clock::today;
+use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::renewals::RenewalStore;
+use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -24,29 +24,34 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
+            renewals: RenewalStore::from_env(env, clients)?,
             sqs: clients.sqs.clone(),
             queue_url: env.require("PURGE_QUEUE_URL")?,
-            objects: Objects::new(clients.s3.clone()),
+            objects: Objects::from_env(env, clients),
             bucket: env.require("EXCHANGE_BUCKET")?,
         })
     }
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Message(#[from] aws_sdk_sqs::error::BuildError),
+    /// The SDK's error with its context (codes and request ids, no message bodies).
+    #[error("{0}")]
+    Queue(String),
+    #[error("{0} purge messages refused by the queue")]
+    Refused(usize),
+    #[error(transparent)]
+    Report(#[from] ObjectError),
+}
+
+pub async fn run(app: &App) -> Result<Value, PurgeError> {
     let day = today();
-    let due = app
-        .renewals
-        .purge_due(day)
-        .await
-        .map_err(|e| e.to_string())?;
+    let due = app.renewals.purge_due(day).await?;
     let mut per_stage: BTreeMap<&str, u64> = BTreeMap::new();
     for chunk in due.chunks(10) {
         let mut batch = app.sqs.send_message_batch().queue_url(&app.queue_url);
@@ -55,19 +60,14 @@ pub async fn run(app: &App) -> Result<Value, String> {
             let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
                 .message_body(json!({"renewal_id": id, "stage": stage.as_str()}).to_string())
-                .build()
-                .map_err(|e| e.to_string())?;
+                .build()?;
             batch = batch.entries(entry);
         }
-        let out = batch
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
+        let out = batch.send().await.map_err(|e| {
+            PurgeError::Queue(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
+        })?;
         if !out.failed.is_empty() {
-            return Err(format!(
-                "{} purge messages refused by the queue",
-                out.failed.len()
-            ));
+            return Err(PurgeError::Refused(out.failed.len()));
         }
     }
     let now = OffsetDateTime::now_utc();
@@ -83,8 +83,7 @@ pub async fn run(app: &App) -> Result<Value, String> {
             report.to_string().into_bytes(),
             "application/json",
         )
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     tracing::info!(items_read = due.len(), "purge dispatched");
     Ok(json!({"report": key, "items_read": due.len(), "dispatched": report["dispatched"]}))
 }

@@ -6,12 +6,13 @@
 
 use c2s_domain::dates::{add_months, format_date};
 use c2s_domain::renewal::opens_on;
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
-use c2s_platform::idempotency::{Claim, IdempotencyStore};
+use c2s_platform::clock::today;
+use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::outbox::{Outbox, OutboxMessage};
 use c2s_platform::renewals::RenewalStore;
+use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use serde::Serialize;
 use serde_json::Value;
@@ -30,20 +31,11 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
-            idempotency: IdempotencyStore::new(
-                clients.dynamo.clone(),
-                env.require("IDEMPOTENCY_TABLE")?,
-            ),
-            outbox: Outbox::new(clients.sqs.clone(), env.require("OUTBOX_QUEUE_URL")?),
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            idempotency: IdempotencyStore::from_env(env, clients)?,
+            outbox: Outbox::from_env(env, clients)?,
             public_url: env.require("PUBLIC_URL")?,
         })
     }
@@ -56,33 +48,35 @@ pub struct Report {
     pub messages: u64,
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
-    let report = remind(app).await?;
-    tracing::info!(?report, "reminders");
-    serde_json::to_value(report).map_err(|e| e.to_string())
+/// Never a person's contact or name: the store's and the queue's errors carry codes and
+/// request ids.
+#[derive(Debug, thiserror::Error)]
+pub enum RemindError {
+    #[error("another run is sending this reminder")]
+    InProgress(#[from] InProgress),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Outbox(String),
+    #[error(transparent)]
+    Report(#[from] serde_json::Error),
 }
 
-pub async fn remind(app: &App) -> Result<Report, String> {
+pub async fn run(app: &App) -> Result<Value, RemindError> {
+    let report = remind(app).await?;
+    tracing::info!(?report, "reminders");
+    Ok(serde_json::to_value(report)?)
+}
+
+pub async fn remind(app: &App) -> Result<Report, RemindError> {
     let day = today();
     let mut report = Report::default();
     // Rights ending from today to 4 months on: this month and the four after.
     for i in 0..=4 {
         let month = format_date(add_months(day, i))[..7].to_owned();
-        for p in app
-            .beneficiaries
-            .ending_in(&month)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        for p in app.beneficiaries.ending_in(&month).await? {
             let due = p.css_end_date >= day && opens_on(p.css_end_date) <= day;
-            if !due
-                || app
-                    .beneficiaries
-                    .open_renewal(&p.nir_hash)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .is_some()
-            {
+            if !due || app.beneficiaries.open_renewal(&p.nir_hash).await?.is_some() {
                 continue;
             }
             let key = format!(
@@ -115,15 +109,9 @@ pub async fn remind(app: &App) -> Result<Report, String> {
     for r in app
         .renewals
         .drafts_untouched_since(OffsetDateTime::now_utc() - DRAFT_IDLE)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
     {
-        let Some(p) = app
-            .beneficiaries
-            .profile(&r.nir_hash)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+        let Some(p) = app.beneficiaries.profile(&r.nir_hash).await? else {
             continue;
         };
         let key = format!(
@@ -149,7 +137,8 @@ pub async fn remind(app: &App) -> Result<Report, String> {
     Ok(report)
 }
 
-/// Sends by email and SMS (where the person has them) unless this reminder was sent before.
+/// Sends by email and SMS (where the person has them) unless this reminder was sent before
+/// (or is being sent by another run).
 async fn send_once(
     app: &App,
     key: &str,
@@ -158,48 +147,43 @@ async fn send_once(
     text: &str,
     kind: &str,
     report: &mut Report,
-) -> Result<bool, String> {
+) -> Result<bool, RemindError> {
+    let messages = &mut report.messages;
+    let send = || async move {
+        let mut channels = Vec::new();
+        if let Some(email) = &p.email {
+            channels.push(("email", email.clone(), subject.to_owned(), text.to_owned()));
+        }
+        if let Some(phone) = &p.phone {
+            channels.push((
+                "sms",
+                phone.clone(),
+                String::new(),
+                format!("C2S : {subject}. {}", app.public_url),
+            ));
+        }
+        for (channel, to, subject, body) in channels {
+            app.outbox
+                .send(&OutboxMessage {
+                    channel: channel.into(),
+                    to,
+                    subject,
+                    body,
+                    kind: kind.into(),
+                })
+                .await
+                .map_err(RemindError::Outbox)?;
+            *messages += 1;
+        }
+        Ok(())
+    };
     match app
         .idempotency
-        .claim(key, 300)
+        .run_once(key, 300, send, |_| HashMap::new())
         .await
-        .map_err(|e| e.to_string())?
     {
-        Claim::Started => {}
-        Claim::AlreadyDone | Claim::InProgress => return Ok(false),
+        Ok(Once::Ran(())) => Ok(true),
+        Ok(Once::AlreadyDone) | Err(RemindError::InProgress(_)) => Ok(false),
+        Err(e) => Err(e),
     }
-    let mut channels = Vec::new();
-    if let Some(email) = &p.email {
-        channels.push(("email", email.clone(), subject.to_owned(), text.to_owned()));
-    }
-    if let Some(phone) = &p.phone {
-        channels.push((
-            "sms",
-            phone.clone(),
-            String::new(),
-            format!("C2S : {subject}. {}", app.public_url),
-        ));
-    }
-    for (channel, to, subject, body) in channels {
-        if let Err(e) = app
-            .outbox
-            .send(&OutboxMessage {
-                channel: channel.into(),
-                to,
-                subject,
-                body,
-                kind: kind.into(),
-            })
-            .await
-        {
-            let _ = app.idempotency.release(key).await;
-            return Err(e);
-        }
-        report.messages += 1;
-    }
-    app.idempotency
-        .complete(key, HashMap::new())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(true)
 }

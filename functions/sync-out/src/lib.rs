@@ -10,9 +10,9 @@
 
 use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::renewal::{ActorKind, HistoryEntry, Status};
-use c2s_platform::auth::today;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
+use c2s_platform::clock::today;
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::renewals::{RenewalRecord, RenewalStore};
 use c2s_platform::store::StoreError;
@@ -34,16 +34,10 @@ pub struct App {
 
 impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
-        let beneficiaries =
-            BeneficiaryStore::new(clients.dynamo.clone(), env.require("BENEFICIARIES_TABLE")?);
         Ok(App {
-            renewals: RenewalStore::new(
-                clients.dynamo.clone(),
-                env.require("RENEWALS_TABLE")?,
-                &beneficiaries,
-            ),
-            beneficiaries,
-            objects: Objects::new(clients.s3.clone()),
+            renewals: RenewalStore::from_env(env, clients)?,
+            beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            objects: Objects::from_env(env, clients),
             bucket: env.require("EXCHANGE_BUCKET")?,
         })
     }
@@ -71,17 +65,20 @@ pub enum SyncError {
     Object(#[from] ObjectError),
     #[error("the beneficiary of a decided renewal is gone")]
     MissingBeneficiary,
+    /// Writing a line of the file, or the report.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
-pub async fn run(app: &App) -> Result<Value, String> {
-    let report = sync(app, None).await.map_err(|e| e.to_string())?;
+pub async fn run(app: &App) -> Result<Value, SyncError> {
+    let report = sync(app, None).await?;
     tracing::info!(
         exported = report.exported,
         files = report.files.len(),
         resumed = report.resumed,
         "sync out"
     );
-    serde_json::to_value(report).map_err(|e| e.to_string())
+    Ok(serde_json::to_value(report)?)
 }
 
 pub async fn sync(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncError> {
@@ -186,7 +183,7 @@ async fn write_file(app: &App, name: &str, renewals: &[RenewalRecord]) -> Result
             "decided_at": d.map(|d| format_instant(d.decided_at)),
             "agent_id": d.map(|d| d.agent_id.clone()),
         });
-        serde_json::to_writer(&mut body, &line).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        serde_json::to_writer(&mut body, &line)?;
         body.push(b'\n');
     }
     let manifest = json!({"count": renewals.len(), "sha256": hex::encode(Sha256::digest(&body)), "created_at": format_instant(OffsetDateTime::now_utc())});

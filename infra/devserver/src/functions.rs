@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
 pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
 
-/// A scheduled job: runs once, answers its report.
+/// A scheduled job: runs once, answers its report (or its error's text, as Lambda shows it).
 pub type JobHandler =
     Arc<dyn Fn() -> BoxFuture<'static, Result<serde_json::Value, String>> + Send + Sync>;
 
@@ -45,7 +45,7 @@ macro_rules! job {
         let app = Arc::new($krate::App::from_env($env, $clients)?);
         Handler::Job(Arc::new(move || {
             let app = app.clone();
-            Box::pin(async move { $krate::run(&app).await })
+            Box::pin(async move { $krate::run(&app).await.map_err(|e| e.to_string()) })
         }))
     }};
 }

@@ -219,7 +219,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let idp = idp::DevIdp::new(format!("http://{addr}/dev/idp")).map_err(DevError::Other)?;
     let mut demo_accounts = Vec::new();
     if opts.demo {
-        let today = c2s_platform::auth::today();
+        let today = c2s_platform::clock::today();
         let (file, accounts) = demo::file(today);
         let bucket = stack
             .buckets

@@ -248,7 +248,7 @@ async fn new_beneficiary(State(state): State<Arc<DevState>>, body: axum::body::B
         );
     };
     let (line, account) = crate::demo::fresh(
-        c2s_platform::auth::today(),
+        c2s_platform::clock::today(),
         &req.caisse,
         req.months.min(24),
         Value::Array(req.household),

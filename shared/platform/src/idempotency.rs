@@ -1,8 +1,11 @@
 //! Idempotency records for queue consumers: SQS delivers at least once, so each unit of work
 //! is claimed before it runs and marked done after. A claim left by a crashed run expires.
+//! [`IdempotencyStore::run_once`] is the whole protocol; `claim`, `complete` and `release`
+//! are its steps.
 
 use crate::store::{n, s, sdk_error, StoreError};
 use std::collections::HashMap;
+use std::future::Future;
 use time::OffsetDateTime;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -15,6 +18,21 @@ pub enum Claim {
     InProgress,
 }
 
+/// What [`IdempotencyStore::run_once`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Once<T> {
+    /// The work ran now (and is recorded as done).
+    Ran(T),
+    /// Done before: nothing ran.
+    AlreadyDone,
+}
+
+/// Another run holds the claim and it has not expired: try again later. Each caller's error
+/// type says what that means for it (`From<InProgress>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("another run holds this unit of work")]
+pub struct InProgress;
+
 #[derive(Clone, Debug)]
 pub struct IdempotencyStore {
     client: aws_sdk_dynamodb::Client,
@@ -25,8 +43,61 @@ pub struct IdempotencyStore {
 const KEEP_DONE_SECONDS: i64 = 35 * 24 * 3600;
 
 impl IdempotencyStore {
+    /// The store of the table named by `IDEMPOTENCY_TABLE`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.dynamo.clone(),
+            env.require("IDEMPOTENCY_TABLE")?,
+        ))
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         Self { client, table }
+    }
+
+    /// Runs `work` once per `key`: claims the key (for `in_progress_seconds`), runs `work`,
+    /// then records it done with the counts `summary` gives. If `work` fails, the claim is
+    /// given back so that a redelivery can start at once (a failed release is only logged: the
+    /// claim then expires) and `work`'s error is returned. A failed `complete` is an error, and
+    /// the claim stays until it expires.
+    pub async fn run_once<T, E, W, Fut, S>(
+        &self,
+        key: &str,
+        in_progress_seconds: i64,
+        work: W,
+        summary: S,
+    ) -> Result<Once<T>, E>
+    where
+        W: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        S: FnOnce(&T) -> HashMap<String, u64>,
+        E: From<StoreError> + From<InProgress>,
+    {
+        // Each step and the work are boxed: the SDK's futures are deep, and this one more level
+        // of nesting otherwise takes a consumer's future past the compiler's layout depth limit
+        // ("queries overflow the depth limit" when building the Lambda binary).
+        match Box::pin(self.claim(key, in_progress_seconds)).await? {
+            Claim::AlreadyDone => return Ok(Once::AlreadyDone),
+            Claim::InProgress => return Err(InProgress.into()),
+            Claim::Started => {}
+        }
+        match Box::pin(work()).await {
+            Ok(value) => {
+                Box::pin(self.complete(key, summary(&value))).await?;
+                Ok(Once::Ran(value))
+            }
+            Err(e) => {
+                if let Err(release) = Box::pin(self.release(key)).await {
+                    // The kind of work only: the rest of a key may name a person's records.
+                    let unit = key.split('#').next().unwrap_or_default();
+                    tracing::warn!(unit, error = %release, "could not release the claim");
+                }
+                Err(e)
+            }
+        }
     }
 
     pub async fn claim(&self, key: &str, in_progress_seconds: i64) -> Result<Claim, StoreError> {
@@ -114,5 +185,131 @@ impl IdempotencyStore {
                     Err(e)
                 }
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    use std::cell::Cell;
+
+    #[derive(Debug, PartialEq, Eq, thiserror::Error)]
+    enum TestError {
+        #[error("in progress")]
+        InProgress,
+        #[error("store: {0}")]
+        Store(String),
+        #[error("the work failed")]
+        Work,
+    }
+
+    impl From<StoreError> for TestError {
+        fn from(e: StoreError) -> Self {
+            TestError::Store(e.to_string())
+        }
+    }
+
+    impl From<InProgress> for TestError {
+        fn from(_: InProgress) -> Self {
+            TestError::InProgress
+        }
+    }
+
+    /// A fresh table on the emulator (`AWS_ENDPOINT_URL`, as `infra/test` sets it); `None`
+    /// without one.
+    async fn store() -> Option<IdempotencyStore> {
+        if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+            eprintln!("no emulator (AWS_ENDPOINT_URL): run_once is not tested here");
+            return None;
+        }
+        let client = aws_sdk_dynamodb::Client::new(&crate::aws::sdk_config().await);
+        let table = format!("test-idempotency-{}", uuid::Uuid::new_v4());
+        let created = client
+            .create_table()
+            .table_name(&table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .ok()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .ok()?,
+            )
+            .send()
+            .await;
+        created.unwrap_or_else(|e| {
+            panic!(
+                "create table: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e)
+            )
+        });
+        Some(IdempotencyStore::new(client, table))
+    }
+
+    async fn drop_table(store: IdempotencyStore) {
+        let _ = store
+            .client
+            .delete_table()
+            .table_name(&store.table)
+            .send()
+            .await;
+    }
+
+    #[tokio::test]
+    async fn run_once_runs_once_and_a_failure_lets_a_retry_run() {
+        let Some(store) = store().await else { return };
+        let runs = Cell::new(0);
+        let work = || async {
+            runs.set(runs.get() + 1);
+            Ok::<_, TestError>(7)
+        };
+        let counts = |n: &u64| HashMap::from([("n".to_owned(), *n)]);
+        assert_eq!(
+            store.run_once("unit#a", 60, work, counts).await,
+            Ok(Once::Ran(7))
+        );
+        assert_eq!(
+            store.run_once("unit#a", 60, work, counts).await,
+            Ok(Once::AlreadyDone)
+        );
+        assert_eq!(runs.get(), 1, "the second call does not run the work");
+
+        // A failing work gives the claim back: the retry runs at once.
+        let failed = store
+            .run_once(
+                "unit#b",
+                60,
+                || async { Err::<u64, _>(TestError::Work) },
+                counts,
+            )
+            .await;
+        assert_eq!(failed, Err(TestError::Work));
+        assert_eq!(
+            store.run_once("unit#b", 60, work, counts).await,
+            Ok(Once::Ran(7))
+        );
+        assert_eq!(runs.get(), 2);
+
+        // A claim held by another run, not expired: InProgress, through the caller's error.
+        assert!(matches!(
+            store.claim("unit#c", 60).await,
+            Ok(Claim::Started)
+        ));
+        assert_eq!(
+            store.run_once("unit#c", 60, work, counts).await,
+            Err(TestError::InProgress)
+        );
+        assert_eq!(runs.get(), 2);
+        drop_table(store).await;
     }
 }

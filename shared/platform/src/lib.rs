@@ -1,5 +1,6 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
-//! documents in S3, tokens, keyed hashes, idempotency. No HTTP here: that is `c2s-api`.
+//! documents in S3, tokens, keyed hashes, the queue driver, idempotency. No HTTP here: that
+//! is `c2s-api`.
 
 pub mod agents;
 pub mod audit;
@@ -14,16 +15,11 @@ pub mod objects;
 pub mod outbox;
 pub mod partners;
 pub mod passwords;
+pub mod queue;
 pub mod rate_limit;
 pub mod renewals;
-pub mod s3_events;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
 
 pub use env::{ConfigError, Env};
-
-/// The old home of `today()`, kept while the job crates move to `clock`.
-pub mod auth {
-    pub use crate::clock::today;
-}

@@ -6,7 +6,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use c2s_platform::aws::Clients;
-use c2s_platform::s3_events::ObjectRef;
+use c2s_platform::queue::ObjectRef;
 use c2s_tests::{beneficiary, nir, root, sdk_config};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -99,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "lines", "lines/s", "seconds", "peak RSS (MB)"
     );
     let end = c2s_domain::dates::format_date(c2s_domain::dates::add_months(
-        c2s_platform::auth::today(),
+        c2s_platform::clock::today(),
         3,
     ));
     for n in sizes {

@@ -1,0 +1,104 @@
+//! `inbound/acks/`: the national system's answer to an outbound decisions file.
+
+use crate::{App, ImportError, IMPORT_CLAIM_SECONDS};
+use c2s_domain::renewal::{ActorKind, HistoryEntry, Status};
+use c2s_platform::idempotency::Once;
+use c2s_platform::queue::ObjectRef;
+use serde::Serialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AckReport {
+    pub integrated: u64,
+    pub sent_back: u64,
+    /// Not exported (any more): already applied, or unknown.
+    pub skipped: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct Ack {
+    #[serde(default)]
+    integrated: Vec<String>,
+    #[serde(default)]
+    rejected: Vec<AckRejection>,
+}
+
+#[derive(serde::Deserialize)]
+struct AckRejection {
+    renewal_id: String,
+    reason: String,
+}
+
+/// Handles `inbound/acks/<name>.json` (S3 object created): applies the acknowledgement once.
+///
+/// The national system's answer to an outbound file. Integrated renewals become `integrated`;
+/// rejected ones go back to the agents (`in_review`, the same agent) with the reason. Only
+/// `exported` renewals move, so a replay changes nothing.
+pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
+    let claim_key = object.once_key("sync-in-ack");
+    let once = app
+        .idempotency
+        .run_once(
+            &claim_key,
+            IMPORT_CLAIM_SECONDS,
+            || apply_ack(app, object),
+            |r| {
+                HashMap::from([
+                    ("integrated".to_owned(), r.integrated),
+                    ("sent_back".to_owned(), r.sent_back),
+                ])
+            },
+        )
+        .await?;
+    Ok(match once {
+        Once::Ran(report) => report,
+        Once::AlreadyDone => AckReport::default(),
+    })
+}
+
+async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
+    let (_, bytes) = app
+        .objects
+        .read_small(&object.bucket, &object.key, 50 * 1024 * 1024)
+        .await?;
+    let Ok(ack) = serde_json::from_slice::<Ack>(&bytes) else {
+        return Err(ImportError::BadAck);
+    };
+    let mut report = AckReport::default();
+    let moves = ack.integrated.iter().map(|id| (id.as_str(), None)).chain(
+        ack.rejected
+            .iter()
+            .map(|r| (r.renewal_id.as_str(), Some(r.reason.as_str()))),
+    );
+    for (id, rejection) in moves {
+        let Some((mut r, _)) = app.renewals.load(id).await? else {
+            report.skipped += 1;
+            continue;
+        };
+        if r.status != Status::Exported {
+            report.skipped += 1;
+            continue;
+        }
+        let expected = r.version;
+        let next = if rejection.is_some() {
+            Status::InReview
+        } else {
+            Status::Integrated
+        };
+        r.status = next;
+        r.integration_rejection = rejection.map(|s| s.chars().take(500).collect());
+        r.history.push(HistoryEntry {
+            status: next,
+            at: time::OffsetDateTime::now_utc(),
+            actor: ActorKind::System,
+        });
+        r.version += 1;
+        app.renewals.save(&r, expected).await?;
+        if rejection.is_some() {
+            report.sent_back += 1;
+        } else {
+            report.integrated += 1;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,296 @@
+//! SQS consumers: one partial-batch driver for every queue. A message body is decoded as
+//! the consumer asks ([`Decode`]): the S3 object-created notification of a bucket (or S3's
+//! test event when a notification is set up, which carries nothing), or a JSON body of its
+//! own type ([`Json`]).
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use tracing::Instrument;
+
+/// Only the fields used here: emulators leave out some that `aws_lambda_events`' `S3Event`
+/// requires (`userIdentity`, `requestParameters`), and nothing else is needed.
+#[derive(Deserialize)]
+struct Event {
+    #[serde(rename = "Records")]
+    records: Vec<Record>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    event_name: Option<String>,
+    s3: Entity,
+}
+
+#[derive(Deserialize)]
+struct Entity {
+    bucket: Bucket,
+    object: Object,
+}
+
+#[derive(Deserialize)]
+struct Bucket {
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+    key: Option<String>,
+    size: Option<i64>,
+    e_tag: Option<String>,
+}
+
+/// A message body that does not decode as the consumer expects: the message fails (and,
+/// received again and again, ends in the dead-letter queue).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the message is not {0}")]
+pub struct BadMessage(pub &'static str);
+
+/// How a consumer reads its message bodies.
+pub trait Decode: Sized {
+    fn decode(body: &str) -> Result<Self, BadMessage>;
+}
+
+/// The objects of an S3 notification; none for S3's test event.
+impl Decode for Vec<ObjectRef> {
+    fn decode(body: &str) -> Result<Self, BadMessage> {
+        objects_in(body).map_err(|_| BadMessage("an S3 event"))
+    }
+}
+
+/// A JSON body of type `T` (unknown fields are ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned> Decode for Json<T> {
+    fn decode(body: &str) -> Result<Self, BadMessage> {
+        serde_json::from_str(body)
+            .map(Json)
+            .map_err(|_| BadMessage("the expected JSON"))
+    }
+}
+
+/// Decodes each message as `M` and runs `work` on it, in a span per message, one message
+/// after the other; reports the messages that failed (undecodable, or `work` failed) so that
+/// only they come back (partial batch failure). The error is logged with the message id.
+pub async fn for_each_message<M, F, Fut, E>(
+    event: SqsEvent,
+    consumer: &'static str,
+    mut work: F,
+) -> SqsBatchResponse
+where
+    M: Decode,
+    F: FnMut(M) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("message", consumer, message_id = %id);
+        let result = match M::decode(message.body.as_deref().unwrap_or("")) {
+            Ok(decoded) => work(decoded)
+                .instrument(span)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(consumer, message_id = %id, error = %e, "message failed");
+            response.add_failure(id);
+        }
+    }
+    response
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+    pub size: Option<i64>,
+    pub etag: Option<String>,
+}
+
+impl ObjectRef {
+    /// The idempotency key of `job`'s work on this upload of the object:
+    /// `<job>#<bucket>#<key>#<ETag>` (`-` without an ETag).
+    pub fn once_key(&self, job: &str) -> String {
+        format!(
+            "{job}#{}#{}#{}",
+            self.bucket,
+            self.key,
+            self.etag.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the message is not an S3 event")]
+pub struct NotAnS3Event;
+
+pub fn objects_in(body: &str) -> Result<Vec<ObjectRef>, NotAnS3Event> {
+    let value: serde_json::Value = serde_json::from_str(body).map_err(|_| NotAnS3Event)?;
+    if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
+        return Ok(Vec::new());
+    }
+    let event: Event = serde_json::from_value(value).map_err(|_| NotAnS3Event)?;
+    Ok(event
+        .records
+        .into_iter()
+        .filter(|r| {
+            r.event_name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("ObjectCreated"))
+        })
+        .filter_map(|r| {
+            let key = r.s3.object.key?;
+            Some(ObjectRef {
+                bucket: r.s3.bucket.name?,
+                // Keys arrive URL-encoded, with '+' for spaces.
+                key: url_decode(&key.replace('+', " ")),
+                size: r.s3.object.size,
+                etag: r.s3.object.e_tag,
+            })
+        })
+        .collect())
+}
+
+fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_object_created_records() {
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"eu-west-3","eventTime":"2026-11-23T10:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"x","bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"inbound/beneficiaries/demo+file%C3%A9.jsonl","size":12,"eTag":"abc"}}}]}"#;
+        let objects = objects_in(body).map_err(|e| e.to_string());
+        assert_eq!(
+            objects.map(|o| o.into_iter().map(|o| o.key).collect::<Vec<_>>()),
+            Ok(vec!["inbound/beneficiaries/demo fileé.jsonl".to_owned()])
+        );
+        assert_eq!(
+            objects_in(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)
+                .map(|o| o.len())
+                .ok(),
+            Some(0)
+        );
+        assert!(objects_in("not json").is_err());
+        assert!(objects_in(r#"{"not": "an S3 event"}"#).is_err());
+        assert!(objects_in(r#"{"Records": "nope"}"#).is_err());
+    }
+
+    #[test]
+    fn once_keys_name_the_job_and_the_upload() {
+        let mut object = ObjectRef {
+            bucket: "b".to_owned(),
+            key: "inbound/acks/x.json".to_owned(),
+            size: None,
+            etag: Some("e1".to_owned()),
+        };
+        assert_eq!(
+            object.once_key("sync-in-ack"),
+            "sync-in-ack#b#inbound/acks/x.json#e1"
+        );
+        object.etag = None;
+        assert_eq!(
+            object.once_key("sync-in"),
+            "sync-in#b#inbound/acks/x.json#-"
+        );
+    }
+
+    fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = bodies
+            .iter()
+            .map(|(id, body)| {
+                let mut m = aws_lambda_events::event::sqs::SqsMessage::default();
+                m.message_id = Some((*id).to_owned());
+                m.body = Some((*body).to_owned());
+                m
+            })
+            .collect();
+        event
+    }
+
+    fn failed(response: SqsBatchResponse) -> Vec<String> {
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
+    }
+
+    const CREATED: &str = r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"KEY","eTag":"e"}}}]}"#;
+
+    #[tokio::test]
+    async fn the_driver_reports_exactly_the_failed_messages() {
+        let test_event = r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#;
+        let event = batch(&[
+            ("ok-1", &CREATED.replace("KEY", "good")),
+            ("undecodable-2", "not json"),
+            ("test-event-3", test_event),
+            ("work-fails-4", &CREATED.replace("KEY", "bad")),
+            ("ok-5", &CREATED.replace("KEY", "good")),
+        ]);
+        let mut seen = Vec::new();
+        let response = for_each_message(event, "test", |objects: Vec<ObjectRef>| {
+            let keys: Vec<String> = objects.into_iter().map(|o| o.key).collect();
+            seen.push(keys.clone());
+            async move {
+                if keys.iter().any(|k| k == "bad") {
+                    Err(BadMessage("good"))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert_eq!(failed(response), ["undecodable-2", "work-fails-4"]);
+        assert_eq!(
+            seen,
+            [vec!["good"], vec![], vec!["bad"], vec!["good"]],
+            "the test event runs with no objects; an undecodable body never reaches the work"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_driver_decodes_json_bodies() {
+        #[derive(Deserialize)]
+        struct Body {
+            n: u32,
+        }
+        let event = batch(&[
+            ("a", r#"{"n": 1, "extra": true}"#),
+            ("b", r#"{"m": 2}"#),
+            ("c", r#"{"n": 3}"#),
+            ("d", "[]"),
+        ]);
+        let mut sum = 0;
+        let response = for_each_message(event, "test", |Json(body): Json<Body>| {
+            sum += body.n;
+            async { Ok::<_, BadMessage>(()) }
+        })
+        .await;
+        assert_eq!(failed(response), ["b", "d"]);
+        assert_eq!(sum, 4);
+    }
+}
