@@ -1,7 +1,9 @@
 //! What a submission still needs, and the file entering the caisse's queue.
 
 use super::form::Form;
+use super::{decision_deadline, Renewal};
 use crate::document::{DocumentKind, DocumentStatus};
+use time::Date;
 
 /// What a document looks like to the submission rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +61,30 @@ pub fn missing(
     out
 }
 
+impl Renewal {
+    /// The file is complete on `day`: it enters (or goes back to) the caisse's queue with its
+    /// 2-month deadline.
+    pub fn mark_complete(&mut self, day: Date) {
+        self.complete_on = Some(day);
+        self.deadline = Some(decision_deadline(day));
+        self.queue = Some(self.caisse.clone());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::renewal::draft::tests::draft;
+    use time::macros::date;
+
+    #[test]
+    fn a_complete_file_enters_the_queue_with_its_deadline() {
+        let mut r = draft();
+        r.mark_complete(date!(2026 - 12 - 31));
+        assert_eq!(r.complete_on, Some(date!(2026 - 12 - 31)));
+        assert_eq!(r.deadline, Some(date!(2027 - 02 - 28)));
+        assert_eq!(r.queue.as_deref(), Some("le-havre"));
+    }
 
     #[test]
     fn an_empty_form_misses_everything() {

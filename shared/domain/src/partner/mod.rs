@@ -107,7 +107,7 @@ impl PasswordError {
     }
 }
 
-const COMMON: &str = include_str!("../data/common-passwords.txt");
+const COMMON: &str = include_str!("../../data/common-passwords.txt");
 
 /// Length 12 to 128, none of the shipped common passwords or patterns, nothing of the
 /// person's own name or address, and not a single repeated character.
