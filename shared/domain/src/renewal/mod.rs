@@ -4,6 +4,7 @@
 mod decision;
 mod draft;
 mod form;
+mod instruction;
 mod retention;
 mod status;
 mod submission;
@@ -16,6 +17,10 @@ pub use decision::{
 };
 pub use draft::{applicant, new_draft, OnFile};
 pub use form::{parse_manager, situation, Form};
+pub use instruction::{
+    agent_text, required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest,
+    NoteBody,
+};
 pub use retention::{PurgeStage, CLOSED_FILE_KEPT_SECONDS};
 pub use status::{InvalidTransition, Status};
 pub use submission::{missing, DocumentState};
