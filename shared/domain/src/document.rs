@@ -100,6 +100,18 @@ pub enum DocumentStatus {
     Rejected,
 }
 
+impl DocumentStatus {
+    /// The stored and wire name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::AwaitingUpload => "awaiting_upload",
+            DocumentStatus::PendingScan => "pending_scan",
+            DocumentStatus::Clean => "clean",
+            DocumentStatus::Rejected => "rejected",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
@@ -163,6 +175,17 @@ pub fn display_filename(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn document_status_names_are_the_serde_ones() {
+        use DocumentStatus::*;
+        for st in [AwaitingUpload, PendingScan, Clean, Rejected] {
+            assert_eq!(
+                serde_json::to_value(st).ok(),
+                Some(serde_json::Value::from(st.as_str()))
+            );
+        }
+    }
 
     #[test]
     fn sniffs_magic_bytes() {

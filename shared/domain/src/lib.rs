@@ -6,6 +6,7 @@ pub mod dates;
 pub mod document;
 pub mod eligibility;
 pub mod field;
+pub mod household;
 pub mod nir;
 pub mod partner;
 pub mod renewal;

@@ -6,6 +6,7 @@ use crate::store::{from_item, get_as, key, query_all, sdk_error, to_item, Item, 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use c2s_domain::beneficiary::{Address, InboundMember, Territory};
 use c2s_domain::dates;
+use c2s_domain::renewal::OnFile;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -43,6 +44,22 @@ pub struct Profile {
     /// the national file stops sending disappears then; each new import pushes it back.
     #[serde(default)]
     pub expires_at: i64,
+}
+
+impl Profile {
+    /// What a new draft reads of the person.
+    pub fn on_file(&self) -> OnFile<'_> {
+        OnFile {
+            nir_hash: &self.nir_hash,
+            caisse: &self.caisse,
+            first_name: &self.first_name,
+            last_name: &self.last_name,
+            birth_date: self.birth_date,
+            css_end_date: self.css_end_date,
+            territory: self.territory,
+            household: &self.household,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -5,54 +5,11 @@
 use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
-use c2s_domain::partner::{AccountRole, AccountStatus, Convention};
+use c2s_domain::partner::AccountStatus;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OrgRecord {
-    pub partner_id: String,
-    pub name: String,
-    pub kind: String,
-    pub members: u32,
-    pub caisses: Vec<String>,
-    pub email_domains: Vec<String>,
-    pub conventions: Vec<Convention>,
-    pub active: bool,
-    /// Caisses whose convention ended and whose access the lifecycle job has removed.
-    #[serde(default)]
-    pub caisses_removed: Vec<String>,
-    #[serde(with = "dates::instant")]
-    pub created_at: OffsetDateTime,
-    pub version: u64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccountRecord {
-    pub account_id: String,
-    pub partner_id: String,
-    pub email: String,
-    pub role: AccountRole,
-    pub last_name: String,
-    pub first_name: String,
-    pub function: String,
-    pub phone: Option<String>,
-    pub status: AccountStatus,
-    pub password_hash: Option<String>,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub password_set_at: Option<OffsetDateTime>,
-    pub failed_sign_ins: u32,
-    pub cgu_version: Option<String>,
-    pub created_by: String,
-    #[serde(with = "dates::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub deactivated_at: Option<OffsetDateTime>,
-    /// The password a renewal reminder was sent for (its setting time), so one is sent once.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub reminded_for: Option<OffsetDateTime>,
-    pub version: u64,
-}
+pub use c2s_domain::partner::{Account as AccountRecord, Organisation as OrgRecord};
 
 /// Whether a partner may act for a beneficiary of a given caisse.
 #[derive(Debug)]

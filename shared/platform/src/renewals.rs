@@ -1,6 +1,8 @@
 //! The renewals table: per renewal (partition key = its id) one `renewal` item with the form,
-//! status, version and history, and one `doc#<id>` item per supporting document, so that a
-//! single query reads the whole file. Index `by_beneficiary` finds a person's renewals.
+//! status, version and history, one `doc#<id>` item per supporting document and one `note#…`
+//! item per agent's note, so that a single query reads the whole file. Seven indexes
+//! (template.yaml): `by_beneficiary`, `by_caisse_deadline`, `by_deadline`, `by_draft`,
+//! `by_purge`, `by_export`, `by_partner`; `stored` derives the attributes most of them read.
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
@@ -9,15 +11,15 @@ use crate::store::{
 };
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use base64::Engine;
-use c2s_domain::beneficiary::InboundRelation;
-use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates;
 use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
-use c2s_domain::renewal::{ActorKind, Decision, Form, HistoryEntry, Member, Relation, Status};
-use c2s_domain::text::Name;
+use c2s_domain::renewal::{ActorKind, Member, Status, CLOSED_FILE_KEPT_SECONDS};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use stored::indexed;
 use time::{Date, OffsetDateTime};
+
+mod stored;
 
 /// How many index reads one queue page may take to fill itself past filtered-out files.
 const QUEUE_READS: usize = 10;
@@ -28,286 +30,22 @@ pub fn document_sk(document_id: &str) -> String {
     format!("doc#{document_id}")
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Receipt {
-    pub number: String,
-    #[serde(with = "dates::instant")]
-    pub submitted_at: OffsetDateTime,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RenewalRecord {
-    pub id: String,
-    pub nir_hash: String,
-    pub caisse: String,
-    pub status: Status,
-    pub version: u64,
-    #[serde(with = "dates::instant")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "dates::instant")]
-    pub updated_at: OffsetDateTime,
-    /// The day the request was started: it dates the reference period.
-    #[serde(with = "dates::iso")]
-    pub request_day: Date,
-    #[serde(with = "dates::iso")]
-    pub css_end_date: Date,
-    pub form: Form,
-    pub history: Vec<HistoryEntry>,
-    pub receipt: Option<Receipt>,
-    /// Kinds an agent asked for; each needs a clean document before resubmission.
-    #[serde(default)]
-    pub requested_documents: Vec<DocumentKind>,
-    /// The household on file when the renewal started, offered until the form confirms one.
-    pub suggested_household: Vec<Member>,
-    pub applicant: Member,
-    /// The beneficiary's territory when the renewal started, for the eligibility engine.
-    #[serde(default)]
-    pub territory: Option<Territory>,
-    /// The agents' queue (index `by_caisse_deadline`): the caisse, once the file was submitted.
-    /// Absent, not null, until then: an index key cannot be null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue: Option<String>,
-    /// `<deadline>#<id>`: the queue's order, oldest deadline first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queue_key: Option<String>,
-    /// The decision deadline: 2 months after the file became complete.
-    #[serde(
-        default,
-        with = "dates::iso_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub deadline: Option<Date>,
-    /// The day the file was last submitted (complete).
-    #[serde(
-        default,
-        with = "dates::iso_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub complete_on: Option<Date>,
-    #[serde(default)]
-    pub assigned_to: Option<AgentRef>,
-    #[serde(default)]
-    pub decision: Option<Decision>,
-    /// The agent's message with the last request for documents.
-    #[serde(default)]
-    pub requested_message: Option<String>,
-    /// The partner that files for the beneficiary, with their consent.
-    #[serde(default)]
-    pub filed_by: Option<FiledBy>,
-    /// The filing partner's id (index `by_partner`); absent, not null, otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filed_partner: Option<String>,
-    /// `pending` from the decision until the file is exported (index `by_export`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_pending: Option<String>,
-    /// `<decided at>#<id>`: the export's order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_key: Option<String>,
-    /// The outbound file this renewal belongs to, claimed before the file is written, so a
-    /// run that stops half-way is finished by the next one in the same file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_batch: Option<String>,
-    /// Why the national system refused the decision, for the agent who takes it back.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integration_rejection: Option<String>,
-    /// `open` while the 2-month decision clock runs (submitted, in review): index
-    /// `by_deadline`. Derived on every save, never set by hand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deadline_open: Option<String>,
-    /// Flagged for the superviseur: the deadline is within 10 days.
-    #[serde(default)]
-    pub near_deadline: bool,
-    /// The deadline passed without a decision: accepted by silence (CSS L861-5); the agent
-    /// records the rights.
-    #[serde(default)]
-    pub accepted_by_silence: bool,
-    /// `draft` while the renewal is a draft (index `by_draft`, sorted by `updated_at`), for
-    /// the reminders. Derived on every save.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub draft_open: Option<String>,
-    /// The resources, household and documents were deleted (3 years after closing).
-    #[serde(default)]
-    pub details_purged: bool,
-    /// `due` while something of this renewal will have to be deleted (index `by_purge`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purge_index: Option<String>,
-    /// `<due date>#<stage>#<id>`: when and what (`draft`, `details`, `all`). Derived on save.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purge_key: Option<String>,
-}
-
-/// What the retention rules delete of a renewal, and when (DESIGN: 5 years for identification
-/// and administrative data, 3 years for the rest, 6 months for an abandoned draft).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PurgeStage {
-    /// A draft untouched for 6 months: deleted whole.
-    Draft,
-    /// 3 years after closing: resources, household and documents.
-    Details,
-    /// 5 years after closing: everything left.
-    All,
-}
-
-impl PurgeStage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PurgeStage::Draft => "draft",
-            PurgeStage::Details => "details",
-            PurgeStage::All => "all",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PurgeStage> {
-        [PurgeStage::Draft, PurgeStage::Details, PurgeStage::All]
-            .into_iter()
-            .find(|p| p.as_str() == s)
-    }
-}
-
-/// Who files for the beneficiary, and the consent given: who, when, which partner.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FiledBy {
-    pub partner_id: String,
-    pub partner_name: String,
-    pub account_id: String,
-    #[serde(with = "dates::instant")]
-    pub consent_at: OffsetDateTime,
-}
+pub use c2s_domain::renewal::{AgentRef, FiledBy, PurgeStage, Receipt, Renewal as RenewalRecord};
 
 /// The applicant as the national system knows them.
 pub fn applicant(profile: &Profile) -> Option<Member> {
-    Some(Member {
-        id: "applicant".into(),
-        relation: Relation::Applicant,
-        first_name: Name::parse(&profile.first_name)?,
-        last_name: Name::parse(&profile.last_name)?,
-        birth_date: profile.birth_date,
-        alternating_custody: false,
-    })
+    c2s_domain::renewal::applicant(&profile.on_file())
 }
 
-/// A new draft for this beneficiary, with the household on file offered for confirmation.
+/// A new draft for this beneficiary, with a fresh id, started now.
 pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<RenewalRecord> {
-    let applicant = applicant(profile)?;
-    let mut suggested = vec![applicant.clone()];
-    for (i, m) in profile.household.iter().enumerate() {
-        let relation = match m.relation {
-            InboundRelation::Spouse => Relation::Spouse,
-            InboundRelation::Child => Relation::Child,
-            InboundRelation::Other => Relation::Other,
-        };
-        suggested.push(Member {
-            id: format!("m{}", i + 2),
-            relation,
-            first_name: m.first_name.clone(),
-            last_name: m.last_name.clone(),
-            birth_date: m.birth_date,
-            alternating_custody: false,
-        });
-    }
-    let now = OffsetDateTime::now_utc();
-    Some(RenewalRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        nir_hash: profile.nir_hash.clone(),
-        caisse: profile.caisse.clone(),
-        status: Status::Draft,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        request_day: today,
-        css_end_date: profile.css_end_date,
-        form: Form::default(),
-        history: vec![HistoryEntry {
-            status: Status::Draft,
-            at: now,
-            actor,
-        }],
-        receipt: None,
-        requested_documents: Vec::new(),
-        suggested_household: suggested,
-        applicant,
-        territory: Some(profile.territory),
-        queue: None,
-        queue_key: None,
-        deadline: None,
-        complete_on: None,
-        assigned_to: None,
-        decision: None,
-        requested_message: None,
-        filed_by: None,
-        filed_partner: None,
-        export_pending: None,
-        export_key: None,
-        export_batch: None,
-        integration_rejection: None,
-        deadline_open: None,
-        near_deadline: false,
-        accepted_by_silence: false,
-        draft_open: None,
-        details_purged: false,
-        purge_index: None,
-        purge_key: None,
-    })
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct AgentRef {
-    pub agent_id: String,
-    pub name: String,
-}
-
-impl RenewalRecord {
-    /// The record as stored: index attributes derived from its state.
-    fn indexed(&self) -> RenewalRecord {
-        let mut r = self.clone();
-        let running =
-            matches!(r.status, Status::Submitted | Status::InReview) && r.deadline.is_some();
-        r.deadline_open = running.then(|| "open".to_owned());
-        r.draft_open = (r.status == Status::Draft).then(|| "draft".to_owned());
-        let next = r.next_purge();
-        r.purge_index = next.map(|_| "due".to_owned());
-        r.purge_key = next
-            .map(|(due, stage)| format!("{}#{}#{}", dates::format_date(due), stage.as_str(), r.id));
-        r
-    }
-
-    /// The day the file closed: withdrawn, integrated by the national system, or rejected.
-    pub fn closed_on(&self) -> Option<Date> {
-        let closed = matches!(
-            self.status,
-            Status::Withdrawn | Status::Integrated | Status::Rejected
-        );
-        closed.then(|| {
-            self.history
-                .last()
-                .map(|h| h.at.date())
-                .unwrap_or(self.updated_at.date())
-        })
-    }
-
-    /// The next deletion the retention rules call for, and its due day.
-    pub fn next_purge(&self) -> Option<(Date, PurgeStage)> {
-        use c2s_domain::dates::add_months;
-        if self.status == Status::Draft {
-            return Some((add_months(self.updated_at.date(), 6), PurgeStage::Draft));
-        }
-        let closed = self.closed_on()?;
-        if self.details_purged {
-            Some((add_months(closed, 60), PurgeStage::All))
-        } else {
-            Some((add_months(closed, 36), PurgeStage::Details))
-        }
-    }
-
-    /// The file is complete on `day`: it enters (or goes back to) the caisse's queue with its
-    /// 2-month deadline.
-    pub fn mark_complete(&mut self, day: Date) {
-        let deadline = c2s_domain::renewal::decision_deadline(day);
-        self.complete_on = Some(day);
-        self.deadline = Some(deadline);
-        self.queue = Some(self.caisse.clone());
-        self.queue_key = Some(format!("{}#{}", dates::format_date(deadline), self.id));
-    }
+    c2s_domain::renewal::new_draft(
+        &profile.on_file(),
+        uuid::Uuid::new_v4().to_string(),
+        OffsetDateTime::now_utc(),
+        today,
+        actor,
+    )
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -407,7 +145,7 @@ impl RenewalStore {
     /// Creates the renewal and the beneficiary's `open_renewal` marker in one transaction,
     /// so two concurrent starts cannot both succeed.
     pub async fn create(&self, r: &RenewalRecord) -> Result<(), CreateError> {
-        let item = to_item(&r.indexed(), &[("pk", &r.id), ("sk", RENEWAL)])?;
+        let item = to_item(&indexed(r), &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -505,7 +243,7 @@ impl RenewalStore {
         expected_version: u64,
         extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
-        let item = to_item(&r.indexed(), &[("pk", &r.id), ("sk", RENEWAL)])?;
+        let item = to_item(&indexed(r), &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -526,13 +264,12 @@ impl RenewalStore {
                 .build()
                 .map_err(build_error)?;
             tx = tx.transact_items(TransactWriteItem::builder().delete(release).build());
-            let five_years = 5 * 366 * 24 * 3600;
             let last = Put::builder()
                 .table_name(&self.beneficiaries)
                 .set_item(Some(BeneficiaryStore::last_renewal_item(
                     &r.nir_hash,
                     &r.id,
-                    r.updated_at.unix_timestamp() + five_years,
+                    r.updated_at.unix_timestamp() + CLOSED_FILE_KEPT_SECONDS,
                 )))
                 .build()
                 .map_err(build_error)?;
@@ -907,7 +644,7 @@ impl RenewalStore {
             .set_item(Some(item))
             .condition_expression("#st = :from")
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":from", s(status_str(from)))
+            .expression_attribute_values(":from", s(from.as_str()))
             .send()
             .await
             .map_err(sdk_error)?;
@@ -927,15 +664,6 @@ impl RenewalStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
-    }
-}
-
-fn status_str(s: DocumentStatus) -> &'static str {
-    match s {
-        DocumentStatus::AwaitingUpload => "awaiting_upload",
-        DocumentStatus::PendingScan => "pending_scan",
-        DocumentStatus::Clean => "clean",
-        DocumentStatus::Rejected => "rejected",
     }
 }
 

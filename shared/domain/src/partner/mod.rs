@@ -1,5 +1,16 @@
 //! Partner organisations and their accounts: the rules of the partner convention that need
-//! no storage (size rule, conventions, password policy, professional email).
+//! no storage (size rule, conventions, password policy, professional email), and the typed
+//! bodies of the partner routes.
+
+pub mod account;
+pub mod organisation;
+pub mod person;
+pub mod request;
+
+pub use account::{Account, CGU_VERSION, LOCK_AFTER, PASSWORD_DAYS};
+pub use organisation::{NewOrganisation, Organisation};
+pub use person::NewPerson;
+pub use request::{NewRequest, RequestKind, RequestRefusal, MOTIVES};
 
 use crate::dates;
 use crate::text::{is_slug, Email};
@@ -107,7 +118,7 @@ impl PasswordError {
     }
 }
 
-const COMMON: &str = include_str!("../data/common-passwords.txt");
+const COMMON: &str = include_str!("../../data/common-passwords.txt");
 
 /// Length 12 to 128, none of the shipped common passwords or patterns, nothing of the
 /// person's own name or address, and not a single repeated character.

@@ -5,12 +5,13 @@
 
 use crate::beneficiary::Territory;
 use crate::dates::{self, age_on, Period};
-use crate::renewal::{HousingStatus, Relation};
+use crate::household::{HousingStatus, Relation};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use time::{Date, Month};
 
-const PARAMETERS: &str = include_str!("../parameters/c2s.toml");
+mod parameters;
+
+pub use parameters::Parameters;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
@@ -74,204 +75,6 @@ pub enum EstimateError {
     Spouses,
     #[error("les ressources ne peuvent pas être négatives")]
     NegativeResources,
-}
-
-// ------------------------------------------------------------------ parameters
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    plafonds: Vec<CeilingRow>,
-    rsa: Vec<RsaRow>,
-    forfait_logement: ForfaitRow,
-    participation: ParticipationRow,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CeilingRow {
-    territoire: Territory,
-    du: String,
-    au: String,
-    gratuite: [Euros; 4],
-    gratuite_par_personne_en_plus: Euros,
-    participation: [Euros; 4],
-    participation_par_personne_en_plus: Euros,
-    #[allow(dead_code)]
-    source: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RsaRow {
-    du: String,
-    au: String,
-    montant: Euros,
-    #[allow(dead_code)]
-    source: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ForfaitRow {
-    proprietaire_ou_heberge: [i64; 3],
-    aide_au_logement: [i64; 3],
-    majoration_rsa: [i64; 3],
-    #[allow(dead_code)]
-    source: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ParticipationRow {
-    ages: [i32; 4],
-    montants: [Euros; 5],
-    #[allow(dead_code)]
-    source: String,
-}
-
-/// An amount in euros as written in the file (`10166` or `"646.52"`), held in cents.
-#[derive(Debug, Clone, Copy)]
-struct Euros(i64);
-
-impl<'de> Deserialize<'de> for Euros {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(i64),
-            Text(String),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Int(n) => Ok(Euros(n * 100)),
-            Raw::Text(s) => parse_euros(&s)
-                .map(Euros)
-                .ok_or_else(|| serde::de::Error::custom(format!("montant illisible : {s}"))),
-        }
-    }
-}
-
-fn parse_euros(s: &str) -> Option<i64> {
-    let (units, cents) = s.trim().split_once('.').unwrap_or((s.trim(), "0"));
-    let cents = match cents.len() {
-        1 => cents.parse::<i64>().ok()? * 10,
-        2 => cents.parse::<i64>().ok()?,
-        _ => return None,
-    };
-    Some(units.parse::<i64>().ok()? * 100 + cents)
-}
-
-#[derive(Debug, Clone)]
-struct Ceilings {
-    territory: Territory,
-    from: Date,
-    until: Date,
-    free: [i64; 4],
-    free_extra: i64,
-    participation: [i64; 4],
-    participation_extra: i64,
-}
-
-/// The legal amounts, checked once when read.
-#[derive(Debug, Clone)]
-pub struct Parameters {
-    ceilings: Vec<Ceilings>,
-    rsa: Vec<(Date, Date, i64)>,
-    forfait_owner: [i64; 3],
-    forfait_aid: [i64; 3],
-    rsa_majoration: [i64; 3],
-    participation_ages: [i32; 4],
-    participation_cents: [i64; 5],
-}
-
-impl Parameters {
-    /// The parameters shipped with this build.
-    pub fn builtin() -> Result<&'static Parameters, String> {
-        static BUILTIN: OnceLock<Result<Parameters, String>> = OnceLock::new();
-        BUILTIN
-            .get_or_init(|| Parameters::parse(PARAMETERS))
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-
-    pub fn parse(text: &str) -> Result<Parameters, String> {
-        let file: File = toml::from_str(text).map_err(|e| format!("parameters: {e}"))?;
-        let date =
-            |s: &str| dates::parse_date(s).map_err(|_| format!("parameters: date illisible {s}"));
-        let mut ceilings = Vec::new();
-        for r in file.plafonds {
-            let (from, until) = (date(&r.du)?, date(&r.au)?);
-            if until < from {
-                return Err(format!("parameters: période inversée {} {}", r.du, r.au));
-            }
-            let c = Ceilings {
-                territory: r.territoire,
-                from,
-                until,
-                free: r.gratuite.map(|e| e.0),
-                free_extra: r.gratuite_par_personne_en_plus.0,
-                participation: r.participation.map(|e| e.0),
-                participation_extra: r.participation_par_personne_en_plus.0,
-            };
-            let rising = |t: &[i64; 4]| t.windows(2).all(|w| w[0] < w[1]);
-            if !rising(&c.free)
-                || !rising(&c.participation)
-                || c.free.iter().zip(&c.participation).any(|(f, p)| f >= p)
-                || c.free_extra <= 0
-                || c.participation_extra <= 0
-            {
-                return Err(format!(
-                    "parameters: plafonds incohérents pour la période du {}",
-                    r.du
-                ));
-            }
-            if ceilings.iter().any(|o: &Ceilings| {
-                o.territory == c.territory && o.from <= c.until && c.from <= o.until
-            }) {
-                return Err(format!(
-                    "parameters: périodes qui se chevauchent ({})",
-                    r.du
-                ));
-            }
-            ceilings.push(c);
-        }
-        let mut rsa = Vec::new();
-        for r in file.rsa {
-            rsa.push((date(&r.du)?, date(&r.au)?, r.montant.0));
-        }
-        Ok(Parameters {
-            ceilings,
-            rsa,
-            forfait_owner: file.forfait_logement.proprietaire_ou_heberge,
-            forfait_aid: file.forfait_logement.aide_au_logement,
-            rsa_majoration: file.forfait_logement.majoration_rsa,
-            participation_ages: file.participation.ages,
-            participation_cents: file.participation.montants.map(|e| e.0),
-        })
-    }
-
-    fn ceilings(&self, territory: Territory, on: Date) -> Option<&Ceilings> {
-        self.ceilings
-            .iter()
-            .find(|c| c.territory == territory && c.from <= on && on <= c.until)
-    }
-
-    fn rsa_base(&self, on: Date) -> Option<i64> {
-        self.rsa
-            .iter()
-            .find(|(from, until, _)| *from <= on && on <= *until)
-            .map(|r| r.2)
-    }
-
-    /// Monthly participation for a person of this age on 1 January.
-    pub fn participation_for_age(&self, age: i32) -> i64 {
-        let bracket = self
-            .participation_ages
-            .iter()
-            .take_while(|limit| age >= **limit)
-            .count();
-        self.participation_cents[bracket]
-    }
 }
 
 // ------------------------------------------------------------------ the rules
@@ -433,6 +236,7 @@ pub fn estimate(params: &Parameters, s: &Situation) -> Result<Estimate, Estimate
 
 #[cfg(test)]
 mod tests {
+    use super::parameters::PARAMETERS;
     use super::*;
     use proptest::prelude::*;
     use time::macros::date;
