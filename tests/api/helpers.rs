@@ -627,10 +627,8 @@ impl TestStack {
             h.at = at;
         }
         r.details_purged = details_purged;
-        let expected = r.version;
-        r.version += 1;
         store
-            .save(&r, expected)
+            .save(&mut r)
             .await
             .unwrap_or_else(|e| panic!("save {id}: {e}"));
     }

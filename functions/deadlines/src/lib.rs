@@ -61,7 +61,6 @@ pub async fn flag(app: &App) -> Result<Report, StoreError> {
         if !(silent || near) {
             continue;
         }
-        let expected = r.version;
         if silent {
             r.accepted_by_silence = true;
             report.accepted_by_silence += 1;
@@ -70,8 +69,7 @@ pub async fn flag(app: &App) -> Result<Report, StoreError> {
             r.near_deadline = true;
             report.flagged_near += 1;
         }
-        r.version += 1;
-        match app.renewals.save(&r, expected).await {
+        match app.renewals.save(&mut r).await {
             // An agent acted meanwhile: tomorrow's run sees the new state.
             Ok(()) | Err(StoreError::Conflict) => {}
             Err(e) => return Err(e),

@@ -61,12 +61,10 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
             .load(&open)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        let expected = r.version;
         r.filed_by = Some(filed_by);
         r.filed_partner = Some(c.org.partner_id.clone());
-        r.version += 1;
         r.updated_at = OffsetDateTime::now_utc();
-        app.renewals.save(&r, expected).await?;
+        app.renewals.save(&mut r).await?;
         tracing::info!(outcome = "taken_up", "partner files for a beneficiary");
         return Ok(json(StatusCode::OK, &c2s_api::views::view(&r, &docs, vis)));
     }

@@ -131,14 +131,12 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
                 app.renewals.delete_document(&r.id, &d.document_id).await?;
                 items += 1;
             }
-            let expected = r.version;
             r.form.resources = None;
             r.form.household = None;
             r.form.housing = None;
             r.suggested_household.truncate(1);
             r.details_purged = true;
-            r.version += 1;
-            app.renewals.save(&r, expected).await?;
+            app.renewals.save(&mut r).await?;
             Ok(Outcome::Purged {
                 items: items + 1,
                 objects,

@@ -8,7 +8,7 @@ use c2s_api::callers;
 use c2s_api::views::{document_states, view, Visibility};
 use c2s_api::{json, json_body, ApiError, Code, ResultExt};
 use c2s_domain::dates::format_date;
-use c2s_domain::renewal::{self, missing, opens_on, ActorKind, HistoryEntry, Status, Update};
+use c2s_domain::renewal::{self, missing, opens_on, ActorKind, Status, Update};
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::clock::today;
@@ -151,12 +151,10 @@ async fn update(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
     if update.version != r.version {
         return Err(version_conflict());
     }
-    let expected = r.version;
     update.apply(&mut r.form);
-    r.version += 1;
     r.updated_at = OffsetDateTime::now_utc();
     app.renewals
-        .save(&r, expected)
+        .save(&mut r)
         .await
         .on_conflict(version_conflict)?;
     tracing::info!(outcome = "updated", "renewal updated");
@@ -177,23 +175,15 @@ async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
             &view(&r, &docs, visibility(app, &r, &viewer).await?),
         ));
     }
-    if !r.status.can_become(Status::Submitted) {
-        return Err(ApiError::from(Code::InvalidTransition));
-    }
+    let now = OffsetDateTime::now_utc();
+    // The state first, then what is missing: a file that cannot be sent is not "incomplete".
+    r.transition(Status::Submitted, viewer.actor(), now)
+        .map_err(|_| ApiError::from(Code::InvalidTransition))?;
     let still_missing = missing(&r.form, &document_states(&docs), &r.requested_documents);
     if !still_missing.is_empty() {
         return Err(ApiError::from(Code::Incomplete).with("missing", still_missing));
     }
-    let now = OffsetDateTime::now_utc();
-    let expected = r.version;
-    r.status = Status::Submitted;
-    r.version += 1;
     r.updated_at = now;
-    r.history.push(HistoryEntry {
-        status: Status::Submitted,
-        at: now,
-        actor: viewer.actor(),
-    });
     let number = r
         .receipt
         .as_ref()
@@ -207,7 +197,7 @@ async fn submit(app: &App, req: &Request, id: &str) -> Result<Response<Body>, Ap
     r.requested_message = None;
     r.mark_complete(today());
     app.renewals
-        .save(&r, expected)
+        .save(&mut r)
         .await
         .on_conflict(version_conflict)?;
     tracing::info!(outcome = "submitted", "renewal submitted");
@@ -227,21 +217,12 @@ async fn withdraw(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
             &view(&r, &docs, visibility(app, &r, &viewer).await?),
         ));
     }
-    if !r.status.can_become(Status::Withdrawn) {
-        return Err(ApiError::from(Code::AlreadyDecided));
-    }
     let now = OffsetDateTime::now_utc();
-    let expected = r.version;
-    r.status = Status::Withdrawn;
-    r.version += 1;
+    r.transition(Status::Withdrawn, viewer.actor(), now)
+        .map_err(|_| ApiError::from(Code::AlreadyDecided))?;
     r.updated_at = now;
-    r.history.push(HistoryEntry {
-        status: Status::Withdrawn,
-        at: now,
-        actor: viewer.actor(),
-    });
     app.renewals
-        .save(&r, expected)
+        .save(&mut r)
         .await
         .on_conflict(version_conflict)?;
     tracing::info!(outcome = "withdrawn", "renewal withdrawn");

@@ -3,12 +3,10 @@
 
 use crate::App;
 use c2s_api::{ApiError, Code};
-use c2s_domain::FieldError;
 use c2s_platform::agents::AgentClaims;
 use c2s_platform::audit::{Action, AuditStore};
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use c2s_platform::store::StoreError;
-use serde_json::Value;
 use time::OffsetDateTime;
 
 /// A file of the agent's caisse that reached the agents (submitted at least once); anything
@@ -49,12 +47,6 @@ pub(crate) fn version_conflict() -> ApiError {
         .with_message("Ce dossier a été modifié entre-temps. Rechargez-le avant de continuer.")
 }
 
-pub(crate) fn required_version(body: &Value) -> Result<u64, ApiError> {
-    body.get("version")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| ApiError::invalid(vec![FieldError::required("version")]))
-}
-
 /// What a change made of the file it was shown.
 pub(crate) enum Change {
     /// Write the file as changed, with the action's audit entry.
@@ -78,16 +70,14 @@ where
 {
     for _ in 0..5 {
         let (mut r, docs) = own_file(app, claims, id).await?;
-        let expected = r.version;
         if let Change::Unchanged = change(&mut r)? {
             return Ok((r, docs));
         }
-        r.version = expected + 1;
         r.updated_at = OffsetDateTime::now_utc();
         let head = app.audit.head(&claims.caisse).await?;
         let entry = AuditStore::next(&head, &action(claims, name, &r.id, Some(&r)), r.updated_at);
         let audit = app.audit.put(&entry)?;
-        match app.renewals.save_with(&r, expected, vec![audit]).await {
+        match app.renewals.save_with(&mut r, vec![audit]).await {
             Ok(()) => {
                 tracing::info!(action = name, "agent action");
                 return Ok((r, docs));

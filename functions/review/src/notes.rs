@@ -1,34 +1,33 @@
 //! Agents' private notes on a file.
 
 use crate::audited::{action, own_file, version_conflict};
-use crate::instruction::free_text;
+use crate::instruction::refusal;
 use crate::{agent, App};
 use c2s_api::{json, json_body, ApiError};
+use c2s_domain::renewal::NoteBody;
 use c2s_platform::agents::Role;
 use c2s_platform::audit::{AuditEntry, AuditStore};
 use c2s_platform::renewals::NoteRecord;
 use c2s_platform::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 use time::OffsetDateTime;
 
 /// Handles `POST /api/agent/renewals/{id}/notes`.
 pub(crate) async fn note(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur]).await?;
     let body = json_body(req)?;
-    let text = body
-        .get("text")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
-    let warnings = free_text("text", &text, 2000)?;
+    let NoteBody {
+        text,
+        health_terms: warnings,
+    } = NoteBody::parse(&body).map_err(refusal)?;
     for _ in 0..5 {
         let (r, _) = own_file(app, &claims, id).await?;
         let note = NoteRecord {
             renewal_id: r.id.clone(),
             note_id: uuid::Uuid::new_v4().to_string(),
-            text: text.trim().to_owned(),
+            text: text.clone(),
             agent_id: claims.sub.clone(),
             agent_name: claims.name.clone(),
             at: OffsetDateTime::now_utc(),

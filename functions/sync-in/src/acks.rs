@@ -1,7 +1,7 @@
 //! `inbound/acks/`: the national system's answer to an outbound decisions file.
 
 use crate::{App, ImportError, IMPORT_CLAIM_SECONDS};
-use c2s_domain::renewal::{ActorKind, HistoryEntry, Status};
+use c2s_domain::renewal::{ActorKind, Status};
 use c2s_platform::idempotency::Once;
 use c2s_platform::queue::ObjectRef;
 use serde::Serialize;
@@ -79,21 +79,14 @@ async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportErr
             report.skipped += 1;
             continue;
         }
-        let expected = r.version;
         let next = if rejection.is_some() {
             Status::InReview
         } else {
             Status::Integrated
         };
-        r.status = next;
+        r.transition(next, ActorKind::System, time::OffsetDateTime::now_utc())?;
         r.integration_rejection = rejection.map(|s| s.chars().take(500).collect());
-        r.history.push(HistoryEntry {
-            status: next,
-            at: time::OffsetDateTime::now_utc(),
-            actor: ActorKind::System,
-        });
-        r.version += 1;
-        app.renewals.save(&r, expected).await?;
+        app.renewals.save(&mut r).await?;
         if rejection.is_some() {
             report.sent_back += 1;
         } else {

@@ -63,6 +63,8 @@ pub enum ImportError {
     BadAck,
     #[error("reading the file failed: {0}")]
     Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Transition(#[from] c2s_domain::renewal::InvalidTransition),
 }
 
 /// One span per message; failed messages are reported so only they come back. Each object

@@ -9,7 +9,7 @@
 //! a renewal in two files.
 
 use c2s_domain::dates::{format_date, format_instant};
-use c2s_domain::renewal::{ActorKind, HistoryEntry, Status};
+use c2s_domain::renewal::{ActorKind, Status};
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clock::today;
@@ -68,6 +68,8 @@ pub enum SyncError {
     /// Writing a line of the file, or the report.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Transition(#[from] c2s_domain::renewal::InvalidTransition),
 }
 
 pub async fn run(app: &App) -> Result<Value, SyncError> {
@@ -99,10 +101,8 @@ pub async fn sync(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncErro
         let name = next_name(app).await?;
         let mut claimed = Vec::new();
         for mut r in fresh {
-            let expected = r.version;
             r.export_batch = Some(name.clone());
-            r.version += 1;
-            match app.renewals.save(&r, expected).await {
+            match app.renewals.save(&mut r).await {
                 Ok(()) => claimed.push(r),
                 // Changed meanwhile: the next run takes it.
                 Err(StoreError::Conflict) => {}
@@ -120,17 +120,14 @@ pub async fn sync(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncErro
             continue;
         }
         for mut r in renewals {
-            let expected = r.version;
-            r.status = Status::Exported;
-            r.history.push(HistoryEntry {
-                status: Status::Exported,
-                at: OffsetDateTime::now_utc(),
-                actor: ActorKind::System,
-            });
+            r.transition(
+                Status::Exported,
+                ActorKind::System,
+                OffsetDateTime::now_utc(),
+            )?;
             r.export_pending = None;
             r.export_key = None;
-            r.version += 1;
-            app.renewals.save(&r, expected).await?;
+            app.renewals.save(&mut r).await?;
             report.exported += 1;
         }
     }

@@ -6,23 +6,19 @@
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
-use crate::store::{
-    from_item, get_as, key, n, query_all, query_as, s, sdk_error, to_item, StoreError,
-};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
-use base64::Engine;
+use crate::store::{from_item, key, n, query_all, query_as, s, sdk_error, to_item, StoreError};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use c2s_domain::dates;
-use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
-use c2s_domain::renewal::{ActorKind, Member, Status, CLOSED_FILE_KEPT_SECONDS};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use c2s_domain::renewal::{ActorKind, Member, CLOSED_FILE_KEPT_SECONDS};
 use stored::indexed;
 use time::{Date, OffsetDateTime};
 
+mod documents;
+mod queue;
 mod stored;
 
-/// How many index reads one queue page may take to fill itself past filtered-out files.
-const QUEUE_READS: usize = 10;
+pub use documents::{object_key, parse_object_key, DocumentRecord, NoteRecord};
+pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
 
@@ -46,57 +42,6 @@ pub fn new_draft(profile: &Profile, today: Date, actor: ActorKind) -> Option<Ren
         today,
         actor,
     )
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DocumentRecord {
-    pub renewal_id: String,
-    pub document_id: String,
-    pub kind: DocumentKind,
-    pub filename: String,
-    pub content_type: ContentType,
-    pub size: u64,
-    pub status: DocumentStatus,
-    pub reject_reason: Option<RejectReason>,
-    /// Server-made: `renewals/<renewal id>/<document id>`.
-    pub object_key: String,
-    #[serde(with = "dates::instant")]
-    pub created_at: OffsetDateTime,
-}
-
-pub fn object_key(renewal_id: &str, document_id: &str) -> String {
-    format!("renewals/{renewal_id}/{document_id}")
-}
-
-/// `renewals/<renewal id>/<document id>` back to its two ids.
-pub fn parse_object_key(key: &str) -> Option<(String, String)> {
-    let mut parts = key.split('/');
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("renewals"), Some(r), Some(d), None) if !r.is_empty() && !d.is_empty() => {
-            Some((r.to_owned(), d.to_owned()))
-        }
-        _ => None,
-    }
-}
-
-/// An agent's private note on a file: never shown to the beneficiary or a partner.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NoteRecord {
-    pub renewal_id: String,
-    pub note_id: String,
-    pub text: String,
-    pub agent_id: String,
-    pub agent_name: String,
-    #[serde(with = "dates::instant")]
-    pub at: OffsetDateTime,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    #[error("cursor not recognised")]
-    BadCursor,
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -179,37 +124,26 @@ impl RenewalStore {
         &self,
         id: &str,
     ) -> Result<Option<(RenewalRecord, Vec<DocumentRecord>)>, StoreError> {
-        let mut renewal = None;
-        let mut documents = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
+        let items = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(id))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                match item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                {
-                    Some(RENEWAL) => renewal = Some(from_item::<RenewalRecord>(item)?),
-                    Some(sk) if sk.starts_with("doc#") => {
-                        documents.push(from_item::<DocumentRecord>(item)?)
-                    }
-                    _ => {}
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
+                .consistent_read(true),
+        )
+        .await?;
+        let mut renewal = None;
+        let mut documents: Vec<DocumentRecord> = Vec::new();
+        for item in items {
+            match item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(RENEWAL) => renewal = Some(from_item::<RenewalRecord>(item)?),
+                Some(sk) if sk.starts_with("doc#") => documents.push(from_item(item)?),
+                _ => {}
             }
         }
         documents.sort_by_key(|d| d.created_at);
@@ -229,15 +163,30 @@ impl RenewalStore {
         Ok(self.load(id).await?.filter(|(r, _)| r.nir_hash == nir_hash))
     }
 
-    /// Saves `r` if the stored version is still `expected_version` (optimistic locking).
+    /// Saves `r` if nobody saved it since it was read (optimistic locking): the stored
+    /// version must still be `r.version`, and becomes `r.version + 1`, in `r` too once written.
     /// A renewal that is no longer open releases the beneficiary's `open_renewal` marker in
-    /// the same transaction.
-    pub async fn save(&self, r: &RenewalRecord, expected_version: u64) -> Result<(), StoreError> {
-        self.save_with(r, expected_version, Vec::new()).await
+    /// the same transaction, and records it as their last one.
+    pub async fn save(&self, r: &mut RenewalRecord) -> Result<(), StoreError> {
+        self.save_with(r, Vec::new()).await
     }
 
     /// `save`, with other writes (an audit entry, a note) in the same transaction: all or none.
     pub async fn save_with(
+        &self,
+        r: &mut RenewalRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let expected = r.version;
+        r.version = expected + 1;
+        let written = self.write(r, expected, extra).await;
+        if written.is_err() {
+            r.version = expected;
+        }
+        written
+    }
+
+    async fn write(
         &self,
         r: &RenewalRecord,
         expected_version: u64,
@@ -293,106 +242,10 @@ impl RenewalStore {
         Ok(())
     }
 
-    /// A page of the caisse's queue, oldest deadline first, through the index (never a scan).
-    /// The cursor is opaque to callers; one that is not ours is refused.
-    pub async fn queue(
-        &self,
-        caisse: &str,
-        status: Option<Status>,
-        cursor: Option<&str>,
-        limit: i32,
-    ) -> Result<(Vec<RenewalRecord>, Option<String>), QueueError> {
-        let start = match cursor {
-            None => None,
-            Some(c) => {
-                let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(c)
-                    .map_err(|_| QueueError::BadCursor)?;
-                let keys: std::collections::BTreeMap<String, String> =
-                    serde_json::from_slice(&bytes).map_err(|_| QueueError::BadCursor)?;
-                let expected = ["pk", "queue", "queue_key", "sk"];
-                if keys.keys().map(String::as_str).ne(expected)
-                    || keys.get("queue").map(String::as_str) != Some(caisse)
-                {
-                    return Err(QueueError::BadCursor);
-                }
-                Some(keys.into_iter().map(|(k, v)| (k, s(v))).collect())
-            }
-        };
-        // A page holds up to `limit` files of the status asked for: DynamoDB applies its limit
-        // before the status filter, so short pages are read again from where they stopped
-        // (at most QUEUE_READS times, so one request stays bounded).
-        let query = |start: Option<HashMap<String, AttributeValue>>| {
-            let q = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_caisse_deadline")
-                .key_condition_expression("#q = :caisse")
-                .expression_attribute_names("#q", "queue")
-                .expression_attribute_values(":caisse", s(caisse))
-                .set_exclusive_start_key(start)
-                .limit(limit);
-            // Without a status, the work still to do: files waiting for an agent or a document.
-            match status {
-                Some(st) => q
-                    .filter_expression("#st = :st")
-                    .expression_attribute_names("#st", "status")
-                    .expression_attribute_values(":st", s(st.as_str())),
-                None => q
-                    .filter_expression("#st IN (:a, :b, :c)")
-                    .expression_attribute_names("#st", "status")
-                    .expression_attribute_values(":a", s(Status::Submitted.as_str()))
-                    .expression_attribute_values(":b", s(Status::InReview.as_str()))
-                    .expression_attribute_values(":c", s(Status::AwaitingDocuments.as_str())),
-            }
-        };
-        let wanted = usize::try_from(limit).unwrap_or(0).max(1);
-        let mut raw = Vec::new();
-        let mut from = start;
-        for _ in 0..QUEUE_READS {
-            let out = query(from)
-                .send()
-                .await
-                .map_err(|e| QueueError::Store(sdk_error(e)))?;
-            raw.extend(out.items.unwrap_or_default());
-            from = out.last_evaluated_key;
-            if raw.len() >= wanted || from.is_none() {
-                break;
-            }
-        }
-        // A full page goes on after its last file; a short one after what was read.
-        let resume = if raw.len() >= wanted {
-            raw.truncate(wanted);
-            raw.last().map(|item| {
-                item.iter()
-                    .filter(|(k, _)| matches!(k.as_str(), "pk" | "sk" | "queue" | "queue_key"))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<HashMap<_, _>>()
-            })
-        } else {
-            from
-        };
-        let items = raw
-            .into_iter()
-            .map(from_item::<RenewalRecord>)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = resume.map(|k| {
-            let plain: std::collections::BTreeMap<String, String> = k
-                .into_iter()
-                .filter_map(|(k, v)| v.as_s().ok().map(|v| (k, v.clone())))
-                .collect();
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(serde_json::to_vec(&plain).unwrap_or_default())
-        });
-        Ok((items, next))
-    }
-
     /// Files whose decision clock runs and whose deadline is on or before `until`, oldest
     /// first (index `by_deadline`): what the deadlines job reads grows with what is due.
     pub async fn due_by(&self, until: Date) -> Result<Vec<RenewalRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in query_all(
+        query_as(
             self.client
                 .query()
                 .table_name(&self.table)
@@ -404,21 +257,14 @@ impl RenewalStore {
                     s(format!("{}#\u{10ffff}", dates::format_date(until))),
                 ),
         )
-        .await?
-        {
-            out.push(from_item::<RenewalRecord>(item)?);
-        }
-        Ok(out)
+        .await
     }
 
     /// What the retention rules make due on or before `day` (index `by_purge`): (id, stage).
     /// Reads only what is due.
     pub async fn purge_due(&self, day: Date) -> Result<Vec<(String, PurgeStage)>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        let items = query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .index_name("by_purge")
@@ -428,32 +274,19 @@ impl RenewalStore {
                     ":until",
                     s(format!("{}#\u{10ffff}", dates::format_date(day))),
                 )
-                .projection_expression("purge_key")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items.unwrap_or_default() {
-                let k = item
-                    .get("purge_key")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
+                .projection_expression("purge_key"),
+        )
+        .await?;
+        // `purge_key` is `<day>#<stage>#<id>` (see `stored`).
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                let k = item.get("purge_key")?.as_s().ok()?;
                 let mut parts = k.splitn(3, '#');
-                if let (Some(_), Some(stage), Some(id)) = (
-                    parts.next(),
-                    parts.next().and_then(PurgeStage::parse),
-                    parts.next(),
-                ) {
-                    out.push((id.to_owned(), stage));
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(out)
+                let (_, stage, id) = (parts.next()?, parts.next()?, parts.next()?);
+                Some((id.to_owned(), PurgeStage::parse(stage)?))
+            })
+            .collect())
     }
 
     /// Deletes every item of a renewal (the renewal, its documents, its notes).
@@ -491,8 +324,7 @@ impl RenewalStore {
         &self,
         before: OffsetDateTime,
     ) -> Result<Vec<RenewalRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in query_all(
+        query_as(
             self.client
                 .query()
                 .table_name(&self.table)
@@ -501,17 +333,12 @@ impl RenewalStore {
                 .expression_attribute_values(":d", s("draft"))
                 .expression_attribute_values(":t", s(dates::format_instant(before))),
         )
-        .await?
-        {
-            out.push(from_item::<RenewalRecord>(item)?);
-        }
-        Ok(out)
+        .await
     }
 
     /// Decided renewals not yet exported, in decision order (index `by_export`).
     pub async fn pending_exports(&self) -> Result<Vec<RenewalRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in query_all(
+        query_as(
             self.client
                 .query()
                 .table_name(&self.table)
@@ -519,11 +346,7 @@ impl RenewalStore {
                 .key_condition_expression("export_pending = :p")
                 .expression_attribute_values(":p", s("pending")),
         )
-        .await?
-        {
-            out.push(from_item::<RenewalRecord>(item)?);
-        }
-        Ok(out)
+        .await
     }
 
     /// The renewals a partner filed, newest first (index `by_partner`).
@@ -555,115 +378,6 @@ impl RenewalStore {
             .into_iter()
             .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
             .collect())
-    }
-
-    pub fn note_item(&self, note: &NoteRecord) -> Result<TransactWriteItem, StoreError> {
-        let sk = format!("note#{}#{}", dates::format_instant(note.at), note.note_id);
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(
-                note,
-                &[("pk", &note.renewal_id), ("sk", &sk)],
-            )?))
-            .build()
-            .map_err(build_error)?;
-        Ok(TransactWriteItem::builder().put(put).build())
-    }
-
-    pub async fn notes(&self, renewal_id: &str) -> Result<Vec<NoteRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :note)")
-                .expression_attribute_values(":pk", s(renewal_id))
-                .expression_attribute_values(":note", s("note#"))
-                .consistent_read(true),
-        )
-        .await
-    }
-
-    /// Adds a document while the renewal still accepts documents.
-    pub async fn add_document(&self, d: &DocumentRecord) -> Result<(), StoreError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&d.renewal_id, RENEWAL)))
-            .condition_expression("#st IN (:draft, :awaiting)")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":draft", s(Status::Draft.as_str()))
-            .expression_attribute_values(":awaiting", s(Status::AwaitingDocuments.as_str()))
-            .build()
-            .map_err(build_error)?;
-        let item = to_item(
-            d,
-            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
-        )?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
-        self.client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
-    }
-
-    pub async fn document(
-        &self,
-        renewal_id: &str,
-        document_id: &str,
-    ) -> Result<Option<DocumentRecord>, StoreError> {
-        get_as(
-            &self.client,
-            &self.table,
-            key(renewal_id, &document_sk(document_id)),
-        )
-        .await
-    }
-
-    /// Records the outcome of a check, only if the document is still in `from`: a redelivered
-    /// message finds it already checked and changes nothing.
-    pub async fn set_document_status(
-        &self,
-        d: &DocumentRecord,
-        from: DocumentStatus,
-    ) -> Result<(), StoreError> {
-        let item = to_item(
-            d,
-            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
-        )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("#st = :from")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":from", s(from.as_str()))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
-    }
-
-    pub async fn delete_document(
-        &self,
-        renewal_id: &str,
-        document_id: &str,
-    ) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(renewal_id, &document_sk(document_id))))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
     }
 }
 

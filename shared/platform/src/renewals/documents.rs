@@ -1,0 +1,165 @@
+//! A renewal's supporting documents (`doc#<id>`) and agents' notes (`note#<time>#<id>`),
+//! kept under the renewal's partition so one query reads the whole file.
+
+use super::{build_error, document_sk, RenewalStore, RENEWAL};
+use crate::store::{get_as, key, query_as, s, sdk_error, to_item, StoreError};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use c2s_domain::dates;
+use c2s_domain::document::{ContentType, DocumentKind, DocumentStatus, RejectReason};
+use c2s_domain::renewal::Status;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub renewal_id: String,
+    pub document_id: String,
+    pub kind: DocumentKind,
+    pub filename: String,
+    pub content_type: ContentType,
+    pub size: u64,
+    pub status: DocumentStatus,
+    pub reject_reason: Option<RejectReason>,
+    /// Server-made: `renewals/<renewal id>/<document id>`.
+    pub object_key: String,
+    #[serde(with = "dates::instant")]
+    pub created_at: OffsetDateTime,
+}
+
+pub fn object_key(renewal_id: &str, document_id: &str) -> String {
+    format!("renewals/{renewal_id}/{document_id}")
+}
+
+/// `renewals/<renewal id>/<document id>` back to its two ids.
+pub fn parse_object_key(key: &str) -> Option<(String, String)> {
+    let mut parts = key.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("renewals"), Some(r), Some(d), None) if !r.is_empty() && !d.is_empty() => {
+            Some((r.to_owned(), d.to_owned()))
+        }
+        _ => None,
+    }
+}
+
+/// An agent's private note on a file: never shown to the beneficiary or a partner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoteRecord {
+    pub renewal_id: String,
+    pub note_id: String,
+    pub text: String,
+    pub agent_id: String,
+    pub agent_name: String,
+    #[serde(with = "dates::instant")]
+    pub at: OffsetDateTime,
+}
+
+impl RenewalStore {
+    pub fn note_item(&self, note: &NoteRecord) -> Result<TransactWriteItem, StoreError> {
+        let sk = format!("note#{}#{}", dates::format_instant(note.at), note.note_id);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(
+                note,
+                &[("pk", &note.renewal_id), ("sk", &sk)],
+            )?))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    pub async fn notes(&self, renewal_id: &str) -> Result<Vec<NoteRecord>, StoreError> {
+        query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :note)")
+                .expression_attribute_values(":pk", s(renewal_id))
+                .expression_attribute_values(":note", s("note#"))
+                .consistent_read(true),
+        )
+        .await
+    }
+
+    /// Adds a document while the renewal still accepts documents.
+    pub async fn add_document(&self, d: &DocumentRecord) -> Result<(), StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&d.renewal_id, RENEWAL)))
+            .condition_expression("#st IN (:draft, :awaiting)")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":draft", s(Status::Draft.as_str()))
+            .expression_attribute_values(":awaiting", s(Status::AwaitingDocuments.as_str()))
+            .build()
+            .map_err(build_error)?;
+        let item = to_item(
+            d,
+            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
+        )?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        self.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn document(
+        &self,
+        renewal_id: &str,
+        document_id: &str,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        get_as(
+            &self.client,
+            &self.table,
+            key(renewal_id, &document_sk(document_id)),
+        )
+        .await
+    }
+
+    /// Records the outcome of a check, only if the document is still in `from`: a redelivered
+    /// message finds it already checked and changes nothing.
+    pub async fn set_document_status(
+        &self,
+        d: &DocumentRecord,
+        from: DocumentStatus,
+    ) -> Result<(), StoreError> {
+        let item = to_item(
+            d,
+            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("#st = :from")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":from", s(from.as_str()))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    pub async fn delete_document(
+        &self,
+        renewal_id: &str,
+        document_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(renewal_id, &document_sk(document_id))))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+}
