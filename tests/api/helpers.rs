@@ -6,7 +6,6 @@
 
 use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::Env;
 use devserver::Running;
@@ -549,14 +548,10 @@ impl TestStack {
     // The stores, read directly ----------------------------------------------------------
 
     pub fn renewal_store(&self) -> RenewalStore {
-        let beneficiaries = BeneficiaryStore::new(
-            self.clients.dynamo.clone(),
-            self.table("BeneficiariesTable"),
-        );
         RenewalStore::new(
             self.clients.dynamo.clone(),
             self.table("RenewalsTable"),
-            &beneficiaries,
+            self.table("BeneficiariesTable"),
         )
     }
 

@@ -16,9 +16,6 @@ pub(crate) async fn own_file(
     claims: &AgentClaims,
     id: &str,
 ) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
-    if id.len() > 64 {
-        return Err(ApiError::not_found());
-    }
     match app.renewals.load(id).await? {
         Some((r, docs)) if r.caisse == claims.caisse && r.queue.is_some() => Ok((r, docs)),
         _ => Err(ApiError::not_found()),

@@ -202,11 +202,6 @@ fn profile(hasher: &Hasher, b: Beneficiary) -> Profile {
         vitale_serial_hash: hasher.hash(Purpose::VitaleSerial, b.vitale_serial.expose()),
         household: b.household,
         guardian_partner_id: b.guardian_partner_id,
-        rights_end_month: c2s_domain::dates::format_date(b.css_end_date)[..7].to_owned(),
-        expires_at: c2s_domain::dates::add_months(b.css_end_date, 60)
-            .midnight()
-            .assume_utc()
-            .unix_timestamp(),
     }
 }
 

@@ -51,9 +51,6 @@ pub async fn renewal_for(
             },
         ));
     };
-    if id.len() > 64 {
-        return Err(ApiError::not_found());
-    }
     let (r, docs) = renewals
         .load(id)
         .await?

@@ -37,13 +37,34 @@ pub struct Profile {
     pub vitale_serial_hash: String,
     pub household: Vec<InboundMember>,
     pub guardian_partner_id: Option<String>,
+}
+
+/// A profile as stored: the store derives what its index and its TTL read.
+#[derive(Serialize)]
+struct StoredProfile<'a> {
+    #[serde(flatten)]
+    profile: &'a Profile,
     /// `YYYY-MM` of `css_end_date` (index `by_rights_end`, for the reminders).
-    #[serde(default)]
-    pub rights_end_month: String,
+    rights_end_month: String,
     /// Identification data is kept 5 years after the rights end (TTL, in seconds): a person
     /// the national file stops sending disappears then; each new import pushes it back.
-    #[serde(default)]
-    pub expires_at: i64,
+    expires_at: i64,
+}
+
+/// Identification data outlives the rights by this many months (5 years).
+const KEPT_AFTER_RIGHTS_MONTHS: i32 = 60;
+
+impl<'a> StoredProfile<'a> {
+    fn of(profile: &'a Profile) -> Self {
+        StoredProfile {
+            profile,
+            rights_end_month: dates::format_date(profile.css_end_date)[..7].to_owned(),
+            expires_at: dates::add_months(profile.css_end_date, KEPT_AFTER_RIGHTS_MONTHS)
+                .midnight()
+                .assume_utc()
+                .unix_timestamp(),
+        }
+    }
 }
 
 impl Profile {
@@ -131,7 +152,10 @@ impl BeneficiaryStore {
         let mut requests = profiles
             .iter()
             .map(|p| {
-                let item = to_item(p, &[("pk", &p.nir_hash), ("sk", PROFILE)])?;
+                let item = to_item(
+                    &StoredProfile::of(p),
+                    &[("pk", &p.nir_hash), ("sk", PROFILE)],
+                )?;
                 PutRequest::builder()
                     .set_item(Some(item))
                     .build()

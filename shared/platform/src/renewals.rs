@@ -22,6 +22,9 @@ pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
 
+/// Renewal ids are UUIDs; anything longer is refused before it reaches DynamoDB.
+const MAX_ID_LEN: usize = 64;
+
 pub fn document_sk(document_id: &str) -> String {
     format!("doc#{document_id}")
 }
@@ -75,15 +78,12 @@ impl RenewalStore {
         })
     }
 
-    pub fn new(
-        client: aws_sdk_dynamodb::Client,
-        table: String,
-        beneficiaries: &BeneficiaryStore,
-    ) -> Self {
+    /// The store of these two tables (see `from_env`).
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String, beneficiaries: String) -> Self {
         Self {
             client,
             table,
-            beneficiaries: beneficiaries.table().to_owned(),
+            beneficiaries,
         }
     }
 
@@ -119,11 +119,15 @@ impl RenewalStore {
         Ok(())
     }
 
-    /// The renewal and its documents, read consistently.
+    /// The renewal and its documents, read consistently. An id longer than any we make is
+    /// not looked up: it cannot exist, whoever sent it.
     pub async fn load(
         &self,
         id: &str,
     ) -> Result<Option<(RenewalRecord, Vec<DocumentRecord>)>, StoreError> {
+        if id.len() > MAX_ID_LEN {
+            return Ok(None);
+        }
         let items = query_all(
             self.client
                 .query()
@@ -157,9 +161,6 @@ impl RenewalStore {
         id: &str,
         nir_hash: &str,
     ) -> Result<Option<(RenewalRecord, Vec<DocumentRecord>)>, StoreError> {
-        if id.len() > 64 {
-            return Ok(None);
-        }
         Ok(self.load(id).await?.filter(|(r, _)| r.nir_hash == nir_hash))
     }
 
