@@ -193,13 +193,11 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
     let usable = account.status == AccountStatus::Active && org.as_ref().is_some_and(|o| o.active);
     if !password_ok || !usable {
         if usable {
-            let expected = account.version;
             account.failed_sign_ins += 1;
             if account.failed_sign_ins >= PARTNER_LOCK_AFTER {
                 account.status = AccountStatus::Locked;
             }
-            account.version += 1;
-            app.partners.save_account(&account, expected).await?;
+            app.partners.save_account(&mut account).await?;
             tracing::info!(
                 outcome = "invalid_credentials",
                 locked = account.status == AccountStatus::Locked,
@@ -209,10 +207,8 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
         return Err(invalid_credentials());
     }
     if account.failed_sign_ins > 0 {
-        let expected = account.version;
         account.failed_sign_ins = 0;
-        account.version += 1;
-        app.partners.save_account(&account, expected).await?;
+        app.partners.save_account(&mut account).await?;
     }
     let role = match account.role {
         c2s_domain::partner::AccountRole::Gestionnaire => "gestionnaire",

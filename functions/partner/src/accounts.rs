@@ -7,7 +7,7 @@ use crate::own_account::ACTIVATION_HOURS;
 use crate::App;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, ApiError, Code};
-use c2s_domain::partner::{manager_limit, professional_email, AccountRole, AccountStatus};
+use c2s_domain::partner::{account, manager_limit, professional_email, AccountRole, AccountStatus};
 use c2s_domain::text::{Email, Name, Phone};
 use c2s_domain::FieldError;
 use c2s_platform::outbox::OutboxMessage;
@@ -231,18 +231,10 @@ pub(crate) async fn modify_manager(
     if p.email.as_str() != a.email {
         return Err(ApiError::from(Code::EmailChangeUnsupported));
     }
-    let expected = a.version;
     (a.last_name, a.first_name, a.function, a.phone) =
         (p.last_name, p.first_name, p.function, p.phone);
-    a.version += 1;
-    app.partners.save_account(&a, expected).await?;
+    app.partners.save_account(&mut a).await?;
     Ok(json(StatusCode::OK, &account_view(&a)))
-}
-
-pub fn deactivate(a: &mut AccountRecord) {
-    a.status = AccountStatus::Deactivated;
-    a.deactivated_at = Some(OffsetDateTime::now_utc());
-    a.version += 1;
 }
 
 /// Who acts on an organisation's accounts: only the CPAM touches gestionnaires.
@@ -284,9 +276,8 @@ pub(crate) async fn deactivate_account(
             return Err(Code::Forbidden.with_message("Seule la CPAM désactive un gestionnaire."));
         }
     }
-    let expected = a.version;
-    deactivate(&mut a);
-    app.partners.save_account(&a, expected).await?;
+    account::deactivate(&mut a, OffsetDateTime::now_utc());
+    app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "deactivated", "partner account deactivated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -329,11 +320,9 @@ pub(crate) async fn unlock(
         return Err(ApiError::forbidden());
     }
     if a.status == AccountStatus::Locked {
-        let expected = a.version;
         a.status = AccountStatus::Active;
         a.failed_sign_ins = 0;
-        a.version += 1;
-        app.partners.save_account(&a, expected).await?;
+        app.partners.save_account(&mut a).await?;
     }
     Ok(json(StatusCode::OK, &account_view(&a)))
 }

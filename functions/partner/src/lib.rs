@@ -5,7 +5,7 @@
 //! A partner's token is checked against its account and organisation on every request, so a
 //! deactivation takes effect at once for tokens already issued.
 
-pub mod accounts;
+mod accounts;
 mod callers;
 mod filing;
 mod habilitations;

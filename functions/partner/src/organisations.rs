@@ -1,11 +1,10 @@
 //! Partner organisations and their conventions, administered by the CPAM.
 
-use crate::accounts::deactivate;
 use crate::callers::{admin, admin_org};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
-use c2s_domain::partner::{manager_limit, valid_caisse, AccountStatus, Convention, KINDS};
+use c2s_domain::partner::{account, manager_limit, valid_caisse, AccountStatus, Convention, KINDS};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -195,13 +194,11 @@ pub(crate) async fn terminate(
             )])
         })?,
     };
-    let expected = org.version;
     let Some(c) = org.conventions.iter_mut().find(|c| c.caisse == caisse) else {
         return Err(ApiError::not_found());
     };
     c.terminated_on = Some(on);
-    org.version += 1;
-    app.partners.save_org(&org, expected).await?;
+    app.partners.save_org(&mut org).await?;
     Ok(json(StatusCode::OK, &org_view(&org, &[])))
 }
 
@@ -213,16 +210,14 @@ pub(crate) async fn deactivate_org(
 ) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let mut org = admin_org(app, &claims, pid).await?;
-    let expected = org.version;
     org.active = false;
-    org.version += 1;
-    app.partners.save_org(&org, expected).await?;
+    app.partners.save_org(&mut org).await?;
+    let now = OffsetDateTime::now_utc();
     let mut count = 0;
     for mut a in app.partners.accounts(&org.partner_id).await? {
         if a.status != AccountStatus::Deactivated {
-            deactivate(&mut a);
-            let v = a.version - 1;
-            app.partners.save_account(&a, v).await?;
+            account::deactivate(&mut a, now);
+            app.partners.save_account(&mut a).await?;
             count += 1;
         }
     }

@@ -83,11 +83,9 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     if app.partners.consume_activation(&hash).await?.is_none() {
         return Err(invalid_link());
     }
-    let expected = a.version;
     set_password(&mut a, password, "password")?;
     a.status = AccountStatus::Active;
-    a.version += 1;
-    app.partners.save_account(&a, expected).await?;
+    app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "activated", "partner account activated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -106,10 +104,8 @@ pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body
         )])
         .with("cgu_version", CGU_VERSION));
     }
-    let expected = c.account.version;
     c.account.cgu_version = Some(CGU_VERSION.to_owned());
-    c.account.version += 1;
-    app.partners.save_account(&c.account, expected).await?;
+    app.partners.save_account(&mut c.account).await?;
     Ok(json(StatusCode::OK, &account_view(&c.account)))
 }
 
@@ -135,10 +131,8 @@ pub(crate) async fn change_password(app: &App, req: &Request) -> Result<Response
             "Choisissez un mot de passe différent de l'actuel.",
         )]));
     }
-    let expected = c.account.version;
     set_password(&mut c.account, new, "new_password")?;
-    c.account.version += 1;
-    app.partners.save_account(&c.account, expected).await?;
+    app.partners.save_account(&mut c.account).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"password_changed": true, "next_renewal": c2s_domain::dates::format_date(add_months(today(), 3))}),

@@ -206,7 +206,7 @@ pub(crate) async fn new_request(
         created_at: OffsetDateTime::now_utc(),
         version: 1,
     };
-    app.partners.put_request(&record, None).await?;
+    app.partners.create_request(&record).await?;
     tracing::info!(kind = %record.kind, "partner demand recorded");
     let mut v = request_view(&record);
     if record.kind == "document" {
