@@ -35,8 +35,6 @@ use c2s_platform::renewals::RenewalStore;
 use c2s_platform::tokens::TokenVerifier;
 use c2s_platform::{ConfigError, Env};
 
-pub use own_account::CGU_VERSION;
-
 pub struct App {
     partners: PartnerStore,
     beneficiaries: BeneficiaryStore,

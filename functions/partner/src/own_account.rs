@@ -6,7 +6,7 @@ use crate::organisations::account_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::add_months;
-use c2s_domain::partner::{check_password, AccountStatus};
+use c2s_domain::partner::{check_password, AccountStatus, CGU_VERSION};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
 use c2s_platform::partners::AccountRecord;
@@ -15,10 +15,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-/// The version of the conditions of use a partner accepts at first sign-in.
-pub const CGU_VERSION: &str = "2026-11";
 pub(crate) const ACTIVATION_HOURS: i64 = 48;
-pub(crate) const PASSWORD_DAYS: i64 = 90;
 
 /// The password rules' refusal, on the field of the body that carried the password.
 pub(crate) fn policy_error(field: &'static str, e: c2s_domain::partner::PasswordError) -> ApiError {
