@@ -7,7 +7,7 @@ use c2s_api::callers;
 use c2s_api::credentials::{self, fail, invalid_credentials, limiter_key, too_many};
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::format_date;
-use c2s_domain::partner::AccountStatus;
+use c2s_domain::partner::{AccountStatus, LOCK_AFTER};
 use c2s_domain::renewal::opens_on;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::{FieldError, Nir};
@@ -164,11 +164,6 @@ async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     ))
 }
 
-/// Failed sign-ins that lock a partner account until a gestionnaire or the CPAM unlocks it.
-const PARTNER_LOCK_AFTER: u32 = 5;
-/// Passwords are renewed at this interval.
-pub const PASSWORD_DAYS: i64 = 90;
-
 fn account_locked() -> ApiError {
     ApiError::from(Code::AccountLocked)
 }
@@ -193,13 +188,11 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
     let usable = account.status == AccountStatus::Active && org.as_ref().is_some_and(|o| o.active);
     if !password_ok || !usable {
         if usable {
-            let expected = account.version;
             account.failed_sign_ins += 1;
-            if account.failed_sign_ins >= PARTNER_LOCK_AFTER {
+            if account.failed_sign_ins >= LOCK_AFTER {
                 account.status = AccountStatus::Locked;
             }
-            account.version += 1;
-            app.partners.save_account(&account, expected).await?;
+            app.partners.save_account(&mut account).await?;
             tracing::info!(
                 outcome = "invalid_credentials",
                 locked = account.status == AccountStatus::Locked,
@@ -209,10 +202,8 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
         return Err(invalid_credentials());
     }
     if account.failed_sign_ins > 0 {
-        let expected = account.version;
         account.failed_sign_ins = 0;
-        account.version += 1;
-        app.partners.save_account(&account, expected).await?;
+        app.partners.save_account(&mut account).await?;
     }
     let role = match account.role {
         c2s_domain::partner::AccountRole::Gestionnaire => "gestionnaire",
@@ -227,9 +218,7 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
             now_seconds(),
         )
         .map_err(ApiError::internal)?;
-    let password_expired = account
-        .password_set_at
-        .is_none_or(|t| (time::OffsetDateTime::now_utc() - t).whole_days() >= PASSWORD_DAYS);
+    let password_expired = account.password_expired(time::OffsetDateTime::now_utc());
     tracing::info!(outcome = "signed_in", "partner sign-in");
     Ok(json(
         StatusCode::OK,

@@ -4,7 +4,7 @@
 //! accounts deactivated 6 months ago are deleted; passwords older than 80 days get one
 //! renewal reminder. Safe to run twice: the second run finds nothing left to do.
 
-use c2s_domain::partner::{active_caisses, AccountStatus};
+use c2s_domain::partner::{account, active_caisses, AccountStatus};
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
 use c2s_platform::outbox::{Outbox, OutboxMessage};
@@ -63,16 +63,14 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
             .collect();
         let everything_ended = active.is_empty();
         if !ended.is_empty() || (everything_ended && org.active) {
-            let expected = org.version;
             report.caisses_removed += ended.len() as u64;
             org.caisses_removed.extend(ended);
             if everything_ended && org.active {
                 org.active = false;
                 report.organisations_deactivated += 1;
             }
-            org.version += 1;
             app.partners
-                .save_org(&org, expected)
+                .save_org(&mut org)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -83,10 +81,9 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
             .map_err(|e| e.to_string())?
         {
             if everything_ended && a.status != AccountStatus::Deactivated {
-                let expected = a.version;
-                partner::accounts::deactivate(&mut a);
+                account::deactivate(&mut a, now);
                 app.partners
-                    .save_account(&a, expected)
+                    .save_account(&mut a)
                     .await
                     .map_err(|e| e.to_string())?;
                 report.accounts_deactivated += 1;
@@ -114,11 +111,9 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
                     kind: "password_reminder".into(),
                 };
                 app.outbox.send(&message).await?;
-                let expected = a.version;
                 a.reminded_for = a.password_set_at;
-                a.version += 1;
                 app.partners
-                    .save_account(&a, expected)
+                    .save_account(&mut a)
                     .await
                     .map_err(|e| e.to_string())?;
                 report.password_reminders += 1;

@@ -7,108 +7,14 @@ use crate::own_account::ACTIVATION_HOURS;
 use crate::App;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, ApiError, Code};
-use c2s_domain::partner::{manager_limit, professional_email, AccountRole, AccountStatus};
-use c2s_domain::text::{Email, Name, Phone};
-use c2s_domain::FieldError;
+use c2s_domain::partner::{account, AccountRole, AccountStatus, NewPerson};
 use c2s_platform::outbox::OutboxMessage;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-
-pub(crate) struct NewPerson {
-    email: Email,
-    last_name: String,
-    first_name: String,
-    function: String,
-    phone: Option<String>,
-}
-
-pub(crate) fn person(body: &Value, org: &OrgRecord) -> Result<NewPerson, ApiError> {
-    let mut errors = Vec::new();
-    let email = body
-        .get("email")
-        .and_then(Value::as_str)
-        .and_then(Email::parse);
-    match &email {
-        None => errors.push(FieldError::new(
-            "email",
-            "invalid_email",
-            "L'adresse électronique est mal formée.",
-        )),
-        Some(e) if !professional_email(e, &org.email_domains) => errors.push(FieldError::new(
-            "email",
-            "not_professional",
-            "Seule une adresse professionnelle de l'organisme est acceptée.",
-        )),
-        _ => {}
-    }
-    let last = body
-        .get("last_name")
-        .and_then(Value::as_str)
-        .and_then(Name::parse);
-    let first = body
-        .get("first_name")
-        .and_then(Value::as_str)
-        .and_then(Name::parse);
-    if last.is_none() {
-        errors.push(FieldError::new(
-            "last_name",
-            "invalid_name",
-            "Indiquez un nom, en lettres.",
-        ));
-    }
-    if first.is_none() {
-        errors.push(FieldError::new(
-            "first_name",
-            "invalid_name",
-            "Indiquez un prénom, en lettres.",
-        ));
-    }
-    let function = body
-        .get("function")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .unwrap_or("")
-        .to_owned();
-    if function.chars().count() > 100 || function.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "function",
-            "invalid_function",
-            "La fonction est trop longue.",
-        ));
-    }
-    let phone = match body
-        .get("phone")
-        .and_then(Value::as_str)
-        .filter(|p| !p.trim().is_empty())
-    {
-        None => None,
-        Some(p) => match Phone::parse(p) {
-            Some(p) => Some(p.as_str().to_owned()),
-            None => {
-                errors.push(FieldError::new(
-                    "phone",
-                    "invalid_phone",
-                    "Le numéro de téléphone est mal formé.",
-                ));
-                None
-            }
-        },
-    };
-    match (email, last, first) {
-        (Some(email), Some(last), Some(first)) if errors.is_empty() => Ok(NewPerson {
-            email,
-            last_name: last.as_str().to_owned(),
-            first_name: first.as_str().to_owned(),
-            function,
-            phone,
-        }),
-        _ => Err(ApiError::invalid(errors)),
-    }
-}
 
 /// Creates a pending account and sends its one-time activation link (48 hours).
 pub(crate) async fn open_account(
@@ -168,19 +74,6 @@ pub(crate) fn activation_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub(crate) fn active_managers(accounts: &[AccountRecord]) -> usize {
-    accounts
-        .iter()
-        .filter(|a| {
-            a.role == AccountRole::Gestionnaire
-                && matches!(
-                    a.status,
-                    AccountStatus::Active | AccountStatus::Pending | AccountStatus::Locked
-                )
-        })
-        .count()
-}
-
 /// Handles `POST /api/agent/partners/{pid}/managers`.
 pub(crate) async fn create_manager(
     app: &App,
@@ -189,10 +82,9 @@ pub(crate) async fn create_manager(
 ) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let org = admin_org(app, &claims, pid).await?;
-    let p = person(&json_body(req)?, &org)?;
+    let p = NewPerson::parse(&json_body(req)?, &org.email_domains).map_err(ApiError::invalid)?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
-    let limit = manager_limit(org.members);
-    if active_managers(&accounts) >= limit {
+    if let Some(limit) = account::manager_limit_reached(org.members, &accounts) {
         return Err(ApiError::from(Code::ManagerLimit).with("limit", limit));
     }
     let account = open_account(
@@ -227,22 +119,14 @@ pub(crate) async fn modify_manager(
             merged[k] = v.clone();
         }
     }
-    let p = person(&merged, &org)?;
+    let p = NewPerson::parse(&merged, &org.email_domains).map_err(ApiError::invalid)?;
     if p.email.as_str() != a.email {
         return Err(ApiError::from(Code::EmailChangeUnsupported));
     }
-    let expected = a.version;
     (a.last_name, a.first_name, a.function, a.phone) =
         (p.last_name, p.first_name, p.function, p.phone);
-    a.version += 1;
-    app.partners.save_account(&a, expected).await?;
+    app.partners.save_account(&mut a).await?;
     Ok(json(StatusCode::OK, &account_view(&a)))
-}
-
-pub fn deactivate(a: &mut AccountRecord) {
-    a.status = AccountStatus::Deactivated;
-    a.deactivated_at = Some(OffsetDateTime::now_utc());
-    a.version += 1;
 }
 
 /// Who acts on an organisation's accounts: only the CPAM touches gestionnaires.
@@ -268,25 +152,14 @@ pub(crate) async fn deactivate_account(
     if a.status == AccountStatus::Deactivated {
         return Ok(json(StatusCode::OK, &account_view(&a)));
     }
-    if a.role == AccountRole::Gestionnaire {
-        let others = accounts
-            .iter()
-            .filter(|o| {
-                o.account_id != a.account_id
-                    && o.role == AccountRole::Gestionnaire
-                    && o.status == AccountStatus::Active
-            })
-            .count();
-        if others == 0 {
-            return Err(ApiError::from(Code::LastManager));
-        }
-        if acting != Acting::Cpam {
-            return Err(Code::Forbidden.with_message("Seule la CPAM désactive un gestionnaire."));
-        }
+    if account::is_last_active_manager(&accounts, &a.account_id) {
+        return Err(ApiError::from(Code::LastManager));
     }
-    let expected = a.version;
-    deactivate(&mut a);
-    app.partners.save_account(&a, expected).await?;
+    if a.role == AccountRole::Gestionnaire && acting != Acting::Cpam {
+        return Err(Code::Forbidden.with_message("Seule la CPAM désactive un gestionnaire."));
+    }
+    account::deactivate(&mut a, OffsetDateTime::now_utc());
+    app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "deactivated", "partner account deactivated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -329,11 +202,9 @@ pub(crate) async fn unlock(
         return Err(ApiError::forbidden());
     }
     if a.status == AccountStatus::Locked {
-        let expected = a.version;
         a.status = AccountStatus::Active;
         a.failed_sign_ins = 0;
-        a.version += 1;
-        app.partners.save_account(&a, expected).await?;
+        app.partners.save_account(&mut a).await?;
     }
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -368,7 +239,7 @@ pub(crate) async fn create_technician(
 ) -> Result<Response<Body>, ApiError> {
     let c = partner(app, req, Gate::Enforce).await?;
     gestionnaire(&c)?;
-    let p = person(&json_body(req)?, &c.org)?;
+    let p = NewPerson::parse(&json_body(req)?, &c.org.email_domains).map_err(ApiError::invalid)?;
     let account = open_account(
         app,
         &c.org,

@@ -1,11 +1,9 @@
 //! Who is calling: a CPAM agent (admin partenaires or the caisse's agents) or a partner
 //! with an active account, and what each may reach.
 
-use crate::own_account::CGU_VERSION;
-use crate::own_account::PASSWORD_DAYS;
 use crate::App;
 use c2s_api::{ApiError, Code};
-use c2s_domain::partner::{AccountRole, AccountStatus};
+use c2s_domain::partner::{AccountRole, AccountStatus, CGU_VERSION};
 use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::partners::{AccountRecord, OrgRecord};
 use lambda_http::Request;
@@ -61,10 +59,7 @@ pub(crate) async fn partner(app: &App, req: &Request, gate: Gate) -> Result<Call
         return Err(ApiError::from(Code::AccountInactive));
     }
     if gate == Gate::Enforce {
-        if account
-            .password_set_at
-            .is_none_or(|t| (OffsetDateTime::now_utc() - t).whole_days() >= PASSWORD_DAYS)
-        {
+        if account.password_expired(OffsetDateTime::now_utc()) {
             return Err(ApiError::from(Code::PasswordExpired));
         }
         if account.cgu_version.is_none() {

@@ -5,7 +5,7 @@
 //! A partner's token is checked against its account and organisation on every request, so a
 //! deactivation takes effect at once for tokens already issued.
 
-pub mod accounts;
+mod accounts;
 mod callers;
 mod filing;
 mod habilitations;
@@ -24,6 +24,7 @@ use crate::organisations::{create_org, deactivate_org, read_org, terminate};
 use crate::own_account::{accept_cgu, activate, change_password};
 use crate::reports::{agent_answer, agent_reports};
 use crate::requests::new_request;
+use c2s_domain::partner::RequestKind;
 use c2s_platform::agents::AgentVerifier;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
@@ -34,8 +35,6 @@ use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::tokens::TokenVerifier;
 use c2s_platform::{ConfigError, Env};
-
-pub use own_account::CGU_VERSION;
 
 pub struct App {
     partners: PartnerStore,
@@ -78,8 +77,8 @@ c2s_api::routes! {
     GET ["api", "agent", "partners", pid, "habilitations.csv"] => agent_habilitations(app, &req, pid),
     POST ["api", "partner", "renewals"] => file_for(app, &req),
     GET ["api", "partner", "requests"] => requests(app, &req),
-    POST ["api", "partner", "reports"] => new_request(app, &req, None),
-    POST ["api", "partner", "requests"] => new_request(app, &req, Some(())),
+    POST ["api", "partner", "reports"] => new_request(app, &req, RequestKind::Signalement),
+    POST ["api", "partner", "requests"] => new_request(app, &req, RequestKind::Other),
     GET ["api", "agent", "reports"] => agent_reports(app, &req),
     POST ["api", "agent", "reports", rid, "answer"] => agent_answer(app, &req, rid),
     POST ["api", "partner", "activate"] => activate(app, &req),

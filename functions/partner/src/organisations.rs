@@ -1,11 +1,10 @@
 //! Partner organisations and their conventions, administered by the CPAM.
 
-use crate::accounts::deactivate;
 use crate::callers::{admin, admin_org};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
-use c2s_domain::partner::{manager_limit, valid_caisse, AccountStatus, Convention, KINDS};
+use c2s_domain::partner::{account, manager_limit, AccountStatus, NewOrganisation};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -18,123 +17,14 @@ use time::OffsetDateTime;
 pub(crate) async fn create_org(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let body = json_body(req)?;
-    let mut errors = Vec::new();
-    let name = body
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|n| (2..=200).contains(&n.chars().count()));
-    if name.is_none() {
-        errors.push(FieldError::new(
-            "name",
-            "invalid_name",
-            "Indiquez le nom de l'organisme.",
-        ));
-    }
-    let kind = body
-        .get("kind")
-        .and_then(Value::as_str)
-        .map(|k| k.trim().to_lowercase())
-        .filter(|k| KINDS.contains(&k.as_str()));
-    if kind.is_none() {
-        errors.push(FieldError::new(
-            "kind",
-            "invalid_enum",
-            "Le type d'organisme n'est pas dans la liste.",
-        ));
-    }
-    let members = body
-        .get("members")
-        .and_then(Value::as_u64)
-        .filter(|m| (1..=1_000_000).contains(m));
-    if members.is_none() {
-        errors.push(FieldError::new(
-            "members",
-            "invalid_members",
-            "Indiquez le nombre de membres (au moins 1).",
-        ));
-    }
-    let caisses: Option<Vec<String>> = body
-        .get("caisses")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty() && a.len() <= 101)
-        .and_then(|a| {
-            a.iter()
-                .map(|c| c.as_str().filter(|c| valid_caisse(c)).map(str::to_owned))
-                .collect()
-        });
-    if caisses.is_none() {
-        errors.push(FieldError::new(
-            "caisses",
-            "invalid_caisses",
-            "Indiquez les caisses concernées.",
-        ));
-    }
-    let convention = body.get("convention");
-    let c_start = convention
-        .and_then(|c| c.get("start"))
-        .and_then(Value::as_str)
-        .and_then(|d| parse_date(d).ok());
-    let c_end = convention
-        .and_then(|c| c.get("end"))
-        .and_then(Value::as_str)
-        .and_then(|d| parse_date(d).ok());
-    let c_caisse = convention
-        .and_then(|c| c.get("caisse"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    if c_start.is_none()
-        || c_end.is_none()
-        || c_start > c_end
-        || c_caisse
-            .as_ref()
-            .is_some_and(|c| !caisses.as_ref().is_some_and(|l| l.contains(c)))
-    {
-        errors.push(FieldError::new("convention", "invalid_convention", "La convention doit indiquer une caisse de la liste, une date de début et une date de fin."));
-    }
-    let domains: Vec<String> = body
-        .get("email_domains")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| d.as_str().map(|d| d.trim().to_lowercase()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let (Some(name), Some(kind), Some(members), Some(caisses), Some(start), Some(end)) =
-        (name, kind, members, caisses, c_start, c_end)
-    else {
-        return Err(ApiError::invalid(errors));
-    };
-    if !caisses.contains(&claims.caisse) {
+    let new = NewOrganisation::parse(&body).map_err(ApiError::invalid)?;
+    if !new.caisses.contains(&claims.caisse) {
         return Err(
             Code::Forbidden.with_message("Vous ne pouvez conventionner qu'au nom de votre caisse.")
         );
     }
-    // One convention per caisse, on the dates given.
-    let conventions = caisses
-        .iter()
-        .map(|c| Convention {
-            caisse: c.clone(),
-            start,
-            end,
-            tacit_renewal: true,
-            terminated_on: None,
-        })
-        .collect();
-    let org = OrgRecord {
-        partner_id: format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
-        name: name.to_owned(),
-        kind,
-        members: members as u32,
-        caisses,
-        email_domains: domains,
-        conventions,
-        active: true,
-        caisses_removed: Vec::new(),
-        created_at: OffsetDateTime::now_utc(),
-        version: 1,
-    };
+    let id = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let org = new.into_organisation(id, OffsetDateTime::now_utc());
     app.partners.create_org(&org).await?;
     tracing::info!(outcome = "created", "partner organisation created");
     Ok(json(StatusCode::CREATED, &org_view(&org, &[])))
@@ -195,13 +85,11 @@ pub(crate) async fn terminate(
             )])
         })?,
     };
-    let expected = org.version;
     let Some(c) = org.conventions.iter_mut().find(|c| c.caisse == caisse) else {
         return Err(ApiError::not_found());
     };
     c.terminated_on = Some(on);
-    org.version += 1;
-    app.partners.save_org(&org, expected).await?;
+    app.partners.save_org(&mut org).await?;
     Ok(json(StatusCode::OK, &org_view(&org, &[])))
 }
 
@@ -213,16 +101,14 @@ pub(crate) async fn deactivate_org(
 ) -> Result<Response<Body>, ApiError> {
     let claims = admin(app, req).await?;
     let mut org = admin_org(app, &claims, pid).await?;
-    let expected = org.version;
     org.active = false;
-    org.version += 1;
-    app.partners.save_org(&org, expected).await?;
+    app.partners.save_org(&mut org).await?;
+    let now = OffsetDateTime::now_utc();
     let mut count = 0;
     for mut a in app.partners.accounts(&org.partner_id).await? {
         if a.status != AccountStatus::Deactivated {
-            deactivate(&mut a);
-            let v = a.version - 1;
-            app.partners.save_account(&a, v).await?;
+            account::deactivate(&mut a, now);
+            app.partners.save_account(&mut a).await?;
             count += 1;
         }
     }

@@ -6,7 +6,7 @@ use crate::organisations::account_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::add_months;
-use c2s_domain::partner::{check_password, AccountStatus};
+use c2s_domain::partner::{check_password, AccountStatus, CGU_VERSION};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
 use c2s_platform::partners::AccountRecord;
@@ -15,10 +15,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-/// The version of the conditions of use a partner accepts at first sign-in.
-pub const CGU_VERSION: &str = "2026-11";
 pub(crate) const ACTIVATION_HOURS: i64 = 48;
-pub(crate) const PASSWORD_DAYS: i64 = 90;
 
 /// The password rules' refusal, on the field of the body that carried the password.
 pub(crate) fn policy_error(field: &'static str, e: c2s_domain::partner::PasswordError) -> ApiError {
@@ -83,11 +80,9 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     if app.partners.consume_activation(&hash).await?.is_none() {
         return Err(invalid_link());
     }
-    let expected = a.version;
     set_password(&mut a, password, "password")?;
     a.status = AccountStatus::Active;
-    a.version += 1;
-    app.partners.save_account(&a, expected).await?;
+    app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "activated", "partner account activated");
     Ok(json(StatusCode::OK, &account_view(&a)))
 }
@@ -106,10 +101,8 @@ pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body
         )])
         .with("cgu_version", CGU_VERSION));
     }
-    let expected = c.account.version;
     c.account.cgu_version = Some(CGU_VERSION.to_owned());
-    c.account.version += 1;
-    app.partners.save_account(&c.account, expected).await?;
+    app.partners.save_account(&mut c.account).await?;
     Ok(json(StatusCode::OK, &account_view(&c.account)))
 }
 
@@ -135,10 +128,8 @@ pub(crate) async fn change_password(app: &App, req: &Request) -> Result<Response
             "Choisissez un mot de passe différent de l'actuel.",
         )]));
     }
-    let expected = c.account.version;
     set_password(&mut c.account, new, "new_password")?;
-    c.account.version += 1;
-    app.partners.save_account(&c.account, expected).await?;
+    app.partners.save_account(&mut c.account).await?;
     Ok(json(
         StatusCode::OK,
         &json!({"password_changed": true, "next_renewal": c2s_domain::dates::format_date(add_months(today(), 3))}),

@@ -59,11 +59,9 @@ pub(crate) async fn agent_answer(
             )]))
         }
     };
-    let expected = r.version;
     r.answer = Some(answer);
     r.answered_by = Some(claims.sub.clone());
     r.status = status.to_owned();
-    r.version += 1;
-    app.partners.put_request(&r, Some(expected)).await?;
+    app.partners.save_request(&mut r).await?;
     Ok(json(StatusCode::OK, &request_view(&r)))
 }

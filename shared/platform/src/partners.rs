@@ -2,7 +2,7 @@
 //! accounts (`account#<id>`); an `email#<address>` item makes addresses unique and finds the
 //! account at sign-in; `activation#<hash>` items hold one-time activation links (48 h).
 
-use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, StoreError};
+use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
 use c2s_domain::partner::AccountStatus;
@@ -104,17 +104,28 @@ impl PartnerStore {
         get_as(&self.client, &self.table, key(&org_pk(partner_id), "org")).await
     }
 
-    pub async fn save_org(&self, org: &OrgRecord, expected_version: u64) -> Result<(), StoreError> {
-        let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+    /// Writes `org` as its next version (see `put_next`).
+    pub async fn save_org(&self, org: &mut OrgRecord) -> Result<(), StoreError> {
+        let item = to_item(&*org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        self.put_next(item, &mut org.version).await
+    }
+
+    /// Optimistic locking, kept here so no caller counts versions: puts `item` as version
+    /// `version + 1` if the stored one is still `version`, and only then moves the caller's
+    /// copy on, so a refused write leaves it as read. `Conflict` when someone wrote first.
+    async fn put_next(&self, mut item: Item, version: &mut u64) -> Result<(), StoreError> {
+        let next = *version + 1;
+        item.insert("version".into(), n(next));
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected_version))
+            .expression_attribute_values(":v", n(*version))
             .send()
             .await
             .map_err(sdk_error)?;
+        *version = next;
         Ok(())
     }
 
@@ -214,55 +225,45 @@ impl PartnerStore {
         Ok(())
     }
 
-    pub async fn save_account(
-        &self,
-        a: &AccountRecord,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
+    /// Writes `a` as its next version (see `put_next`).
+    pub async fn save_account(&self, a: &mut AccountRecord) -> Result<(), StoreError> {
         let item = to_item(
-            a,
+            &*a,
             &[
                 ("pk", &org_pk(&a.partner_id)),
                 ("sk", &format!("account#{}", a.account_id)),
             ],
         )?;
+        self.put_next(item, &mut a.version).await
+    }
+
+    fn request_item(r: &RequestRecord) -> Result<Item, StoreError> {
+        to_item(
+            r,
+            &[
+                ("pk", &org_pk(&r.partner_id)),
+                ("sk", &format!("request#{}", r.request_id)),
+            ],
+        )
+    }
+
+    /// Records a new request. `Conflict` if its id is already taken.
+    pub async fn create_request(&self, r: &RequestRecord) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(expected_version))
+            .set_item(Some(Self::request_item(r)?))
+            .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
             .map_err(sdk_error)?;
         Ok(())
     }
 
-    pub async fn put_request(
-        &self,
-        r: &RequestRecord,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        let item = to_item(
-            r,
-            &[
-                ("pk", &org_pk(&r.partner_id)),
-                ("sk", &format!("request#{}", r.request_id)),
-            ],
-        )?;
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item));
-        put = match expected_version {
-            None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => put
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", n(v)),
-        };
-        put.send().await.map_err(sdk_error)?;
-        Ok(())
+    /// Writes `r` as its next version (see `put_next`).
+    pub async fn save_request(&self, r: &mut RequestRecord) -> Result<(), StoreError> {
+        let item = Self::request_item(r)?;
+        self.put_next(item, &mut r.version).await
     }
 
     pub async fn request(&self, request_id: &str) -> Result<Option<RequestRecord>, StoreError> {
