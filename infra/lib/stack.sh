@@ -9,7 +9,8 @@
 #   stack_root     echo the repo root.
 #   ensure_venv    create infra/.venv and install infra/requirements.txt
 #                  (no-op when the stamp .installed-<sha256> exists).
-#   start_moto     reuse or start moto_server on 127.0.0.1:4566.
+#   start_moto     reuse or start moto_server on 127.0.0.1:4566 (infra/lib/moto_server.py:
+#                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
 #   stop_moto      stop moto_server only if we started it.
 #   ensure_clamd   best effort clamd on 127.0.0.1:3310 with a local EICAR-only
@@ -192,7 +193,7 @@ start_moto() {
     run="$(_stack_run_dir)"
     _stack_log "démarrage / starting moto_server on $STACK_MOTO_HOST:$STACK_MOTO_PORT"
     if ! _stack_spawn "$run/moto.pid" "$run/moto.log" \
-            "$_STACK_ROOT/infra/.venv/bin/moto_server" \
+            "$_STACK_ROOT/infra/.venv/bin/python" "$_STACK_ROOT/infra/lib/moto_server.py" \
             -H "$STACK_MOTO_HOST" -p "$STACK_MOTO_PORT"; then
         _stack_log "moto_server n'a pas démarré / did not start (log: infra/.run/moto.log)"
         return 1

@@ -81,22 +81,9 @@ pub struct AuditStore {
     table: String,
 }
 
+crate::store::table_store!(AuditStore, "AUDIT_TABLE");
+
 impl AuditStore {
-    /// The store of the table named by `AUDIT_TABLE`.
-    pub fn from_env(
-        env: &crate::Env,
-        clients: &crate::aws::Clients,
-    ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.dynamo.clone(),
-            env.require("AUDIT_TABLE")?,
-        ))
-    }
-
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
-    }
-
     /// The last entry of the caisse's chain: (seq, hash).
     pub async fn head(&self, caisse: &str) -> Result<(u64, String), StoreError> {
         let out = self

@@ -89,22 +89,9 @@ pub struct BeneficiaryStore {
     table: String,
 }
 
+crate::store::table_store!(BeneficiaryStore, "BENEFICIARIES_TABLE");
+
 impl BeneficiaryStore {
-    /// The store of the table named by `BENEFICIARIES_TABLE`.
-    pub fn from_env(
-        env: &crate::Env,
-        clients: &crate::aws::Clients,
-    ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.dynamo.clone(),
-            env.require("BENEFICIARIES_TABLE")?,
-        ))
-    }
-
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
-    }
-
     pub fn table(&self) -> &str {
         &self.table
     }

@@ -39,25 +39,12 @@ pub struct IdempotencyStore {
     table: String,
 }
 
+crate::store::table_store!(IdempotencyStore, "IDEMPOTENCY_TABLE");
+
 /// How long a finished record is kept (then TTL removes it).
 const KEEP_DONE_SECONDS: i64 = 35 * 24 * 3600;
 
 impl IdempotencyStore {
-    /// The store of the table named by `IDEMPOTENCY_TABLE`.
-    pub fn from_env(
-        env: &crate::Env,
-        clients: &crate::aws::Clients,
-    ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.dynamo.clone(),
-            env.require("IDEMPOTENCY_TABLE")?,
-        ))
-    }
-
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
-    }
-
     /// Runs `work` once per `key`: claims the key (for `in_progress_seconds`), runs `work`,
     /// then records it done with the counts `summary` gives. If `work` fails, the claim is
     /// given back so that a redelivery can start at once (a failed release is only logged: the

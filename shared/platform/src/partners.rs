@@ -64,26 +64,13 @@ pub struct PartnerStore {
     table: String,
 }
 
+crate::store::table_store!(PartnerStore, "PARTNERS_TABLE");
+
 fn build(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
 impl PartnerStore {
-    /// The store of the table named by `PARTNERS_TABLE`.
-    pub fn from_env(
-        env: &crate::Env,
-        clients: &crate::aws::Clients,
-    ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.dynamo.clone(),
-            env.require("PARTNERS_TABLE")?,
-        ))
-    }
-
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
-    }
-
     pub async fn create_org(&self, org: &OrgRecord) -> Result<(), StoreError> {
         let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
         self.client

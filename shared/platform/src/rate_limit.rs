@@ -14,6 +14,8 @@ pub struct RateLimiter {
     table: String,
 }
 
+crate::store::table_store!(RateLimiter, "RATE_LIMITS_TABLE");
+
 #[derive(Debug, Default, Clone, Copy)]
 struct State {
     window_start: i64,
@@ -23,21 +25,6 @@ struct State {
 }
 
 impl RateLimiter {
-    /// The store of the table named by `RATE_LIMITS_TABLE`.
-    pub fn from_env(
-        env: &crate::Env,
-        clients: &crate::aws::Clients,
-    ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.dynamo.clone(),
-            env.require("RATE_LIMITS_TABLE")?,
-        ))
-    }
-
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
-    }
-
     /// Seconds left before the key may try again, if it is locked.
     pub async fn locked_for(&self, key: &str) -> Result<Option<i64>, StoreError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();

@@ -7,6 +7,27 @@ use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// `new` and `from_env` for a store of one table (`client`, `table`), its name read from
+/// the variable the template gives the function.
+macro_rules! table_store {
+    ($store:ident, $variable:literal) => {
+        impl $store {
+            pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+                Self { client, table }
+            }
+
+            #[doc = concat!("The store of the table named by `", $variable, "`.")]
+            pub fn from_env(
+                env: &crate::Env,
+                clients: &crate::aws::Clients,
+            ) -> Result<Self, crate::ConfigError> {
+                Ok(Self::new(clients.dynamo.clone(), env.require($variable)?))
+            }
+        }
+    };
+}
+pub(crate) use table_store;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A condition did not hold: someone else changed the item first.
