@@ -119,7 +119,7 @@ async fn estimates_are_limited_per_client() {
     let stack = TestStack::start().await;
     let mut vars: HashMap<String, String> = HashMap::new();
     let env = stack.env_of("EligibilityFunction");
-    for name in ["RATE_LIMITS_TABLE", "HASH_KEY"] {
+    for name in ["RATE_LIMITS_TABLE", "ADDRESS_KEY"] {
         vars.insert(name.to_owned(), env.require(name).unwrap_or_default());
     }
     vars.insert("ESTIMATE_LIMIT_PER_MINUTE".to_owned(), "3".to_owned());

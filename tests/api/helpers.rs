@@ -12,6 +12,7 @@ use devserver::Running;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -90,6 +91,8 @@ pub struct TestStack {
     pub sdk: aws_config::SdkConfig,
     pub antivirus: bool,
     nirs: Mutex<Vec<String>>,
+    prefix: String,
+    secrets_file: Option<PathBuf>,
 }
 
 impl TestStack {
@@ -99,17 +102,37 @@ impl TestStack {
 
     /// `pollers: false` leaves the queues alone: the test hands events to the handlers.
     pub async fn start_with(pollers: bool) -> TestStack {
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        Self::launch(prefix, None, pollers).await
+    }
+
+    /// A stack that keeps its development secrets in `file`, as `./infra/run` does.
+    pub async fn start_keeping_secrets(file: PathBuf) -> TestStack {
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        Self::launch(prefix, Some(file), true).await
+    }
+
+    /// Stops the server and starts it again on the same resources, which the emulator still
+    /// holds, as a second `./infra/run` would.
+    pub async fn restart(self) -> TestStack {
+        let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();
+        self.running.stop().await;
+        let again = Self::launch(self.prefix, self.secrets_file, true).await;
+        again.remember_nirs(nirs);
+        again
+    }
+
+    async fn launch(prefix: String, secrets_file: Option<PathBuf>, pollers: bool) -> TestStack {
         log_buffer();
         let sdk = c2s_tests::sdk_config().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
-        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let clamd = std::env::var("CLAMD_ADDRESS")
             .ok()
             .filter(|s| !s.is_empty());
         let running = devserver::start(devserver::Options {
-            prefix,
+            prefix: prefix.clone(),
             template: root().join("template.yaml"),
             web_root: root().join("web"),
             listener,
@@ -117,6 +140,7 @@ impl TestStack {
             clamd: clamd.clone(),
             demo: false,
             pollers,
+            secrets_file: secrets_file.clone(),
         })
         .await
         .unwrap_or_else(|e| panic!("the local stack did not start (is the emulator running? ./infra/test starts it): {e}"));
@@ -132,6 +156,8 @@ impl TestStack {
             sdk,
             antivirus: clamd.is_some(),
             nirs: Mutex::new(Vec::new()),
+            prefix,
+            secrets_file,
         }
     }
 

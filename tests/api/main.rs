@@ -20,5 +20,6 @@ mod partners;
 mod purge;
 mod queues;
 mod reminders;
+mod restart;
 mod sign_in;
 mod sync_out;

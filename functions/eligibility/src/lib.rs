@@ -41,7 +41,7 @@ impl App {
         };
         Ok(App {
             limiter: RateLimiter::from_env(env, clients)?,
-            hasher: Hasher::from_env(env)?,
+            hasher: Hasher::for_addresses(env)?,
             edge: env.optional("ORIGIN_VERIFY").map(SecretString::new),
             per_minute,
             parameters: Parameters::builtin().map_err(ConfigError::Invalid)?,

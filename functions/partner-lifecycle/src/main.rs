@@ -1,12 +1,13 @@
-use c2s_platform::{aws, telemetry, Env};
+use c2s_platform::{aws, secrets, telemetry, Env};
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let env = Env::from_process();
-    let clients = aws::Clients::new(&aws::sdk_config().await, &env);
+    let sdk = aws::sdk_config().await;
+    let env = secrets::resolve(Env::from_process(), &sdk).await?;
+    let clients = aws::Clients::new(&sdk, &env);
     let app = partner_lifecycle::App::from_env(&env, &clients)?;
     let app = &app;
     run(service_fn(move |_: LambdaEvent<Value>| async move {

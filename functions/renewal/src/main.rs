@@ -1,11 +1,12 @@
-use c2s_platform::{aws, telemetry, Env};
+use c2s_platform::{aws, secrets, telemetry, Env};
 use lambda_http::{run, service_fn, Error, Request};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let env = Env::from_process();
-    let clients = aws::Clients::new(&aws::sdk_config().await, &env);
+    let sdk = aws::sdk_config().await;
+    let env = secrets::resolve(Env::from_process(), &sdk).await?;
+    let clients = aws::Clients::new(&sdk, &env);
     let app = renewal::App::from_env(&env, &clients)?;
     let app = &app;
     run(service_fn(move |req: Request| async move {

@@ -41,6 +41,12 @@ fn err<E: std::fmt::Debug>(what: &str) -> impl FnOnce(E) -> BootstrapError + '_ 
     }
 }
 
+/// Whether creating failed only because it exists: a second start on an emulator that still
+/// runs finds its tables, queues and buckets, data included, and goes on with them.
+fn exists<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E, codes: &[&str]) -> bool {
+    e.code().is_some_and(|c| codes.contains(&c))
+}
+
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
 }
@@ -144,7 +150,11 @@ pub async fn create(
                     .map_err(err("index"))?,
             );
         }
-        req.send().await.map_err(err(&name))?;
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if exists(&e, &["ResourceInUseException"]) => {}
+            Err(e) => return Err(err(&name)(e)),
+        }
         if let Some(ttl) = p.get("TimeToLiveSpecification") {
             let spec = TimeToLiveSpecification::builder()
                 .attribute_name(str_of(ttl, "AttributeName"))
@@ -187,12 +197,20 @@ pub async fn create(
                 req = req.attributes(attr, names.resolve(v, &template.parameters)?);
             }
         }
-        let url = req
-            .send()
-            .await
-            .map_err(err(&name))?
-            .queue_url
-            .unwrap_or_default();
+        let url = match req.send().await {
+            Ok(out) => out.queue_url.unwrap_or_default(),
+            // Its attributes differ from a fresh one's once its redrive policy is set.
+            Err(e) if exists(&e, &["QueueAlreadyExists", "QueueNameExists"]) => clients
+                .sqs
+                .get_queue_url()
+                .queue_name(&name)
+                .send()
+                .await
+                .map_err(err(&name))?
+                .queue_url
+                .unwrap_or_default(),
+            Err(e) => return Err(err(&name)(e)),
+        };
         names
             .arns
             .insert(id.clone(), format!("arn:aws:sqs:{region}:{account}:{name}"));
@@ -232,7 +250,11 @@ pub async fn create(
                     .build(),
             );
         }
-        req.send().await.map_err(err(&name))?;
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if exists(&e, &["BucketAlreadyOwnedByYou"]) => {}
+            Err(e) => return Err(err(&name)(e)),
+        }
         clients
             .s3
             .put_bucket_versioning()

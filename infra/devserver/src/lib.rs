@@ -46,6 +46,9 @@ pub struct Options {
     pub demo: bool,
     /// Poll the queues (off in tests that hand events to the handlers themselves).
     pub pollers: bool,
+    /// Where the development secrets are kept between runs (`./infra/run`: the demo accounts'
+    /// hashes and sessions survive a restart); `None` makes new ones (tests).
+    pub secrets_file: Option<PathBuf>,
 }
 
 pub struct Running {
@@ -72,39 +75,135 @@ impl Running {
     }
 }
 
-/// Secrets that production reads from Secrets Manager, made up for this run.
+/// Secrets that production reads from Secrets Manager: made up here, then stored in the
+/// emulator's Secrets Manager, from which each function reads them as it does on AWS.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct DevSecrets {
     hash_key: String,
+    address_key: String,
     signing_key: String,
     public_key: String,
+    origin_verify: String,
 }
 
-fn dev_secrets() -> Result<DevSecrets, DevError> {
-    let secret = p256::SecretKey::random(&mut rand_core::OsRng);
-    let signing_key = secret
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| DevError::Other(e.to_string()))?
-        .to_string();
-    let public_key = secret
-        .public_key()
-        .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| DevError::Other(e.to_string()))?;
-    let hash_key = format!(
+fn random_key() -> String {
+    format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
-    );
-    Ok(DevSecrets {
-        hash_key,
-        signing_key,
-        public_key,
-    })
+    )
+}
+
+impl DevSecrets {
+    fn new() -> Result<DevSecrets, DevError> {
+        let secret = p256::SecretKey::random(&mut rand_core::OsRng);
+        let signing_key = secret
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| DevError::Other(e.to_string()))?
+            .to_string();
+        let public_key = secret
+            .public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| DevError::Other(e.to_string()))?;
+        Ok(DevSecrets {
+            hash_key: random_key(),
+            address_key: random_key(),
+            signing_key,
+            public_key,
+            origin_verify: random_key(),
+        })
+    }
+
+    /// The secrets kept in `file`, or new ones written there (readable by this user only).
+    fn kept_in(file: Option<&std::path::Path>) -> Result<DevSecrets, DevError> {
+        let Some(file) = file else {
+            return DevSecrets::new();
+        };
+        if let Ok(text) = std::fs::read_to_string(file) {
+            if let Ok(kept) = serde_json::from_str(&text) {
+                return Ok(kept);
+            }
+            tracing::warn!(file = %file.display(), "unreadable development secrets: new ones");
+        }
+        let made = DevSecrets::new()?;
+        let text = serde_json::to_string(&made).map_err(|e| DevError::Other(e.to_string()))?;
+        write_private(file, &text)
+            .map_err(|e| DevError::Other(format!("{}: {e}", file.display())))?;
+        Ok(made)
+    }
+
+    /// The template's secret parameters, each with its value.
+    fn by_parameter(&self) -> [(&'static str, &str); 4] {
+        [
+            ("HashKeySecret", &self.hash_key),
+            ("AddressKeySecret", &self.address_key),
+            ("TokenSigningKeySecret", &self.signing_key),
+            ("OriginVerifySecret", &self.origin_verify),
+        ]
+    }
+}
+
+fn write_private(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(file)?;
+    f.write_all(text.as_bytes())
+}
+
+/// Puts each secret in the emulator's Secrets Manager under this stack's prefix, and points
+/// the template's parameter at it, so the functions read them the way they do on AWS.
+async fn store_secrets(
+    sdk: &SdkConfig,
+    prefix: &str,
+    secrets: &DevSecrets,
+    parameters: &mut std::collections::BTreeMap<String, String>,
+) -> Result<(), DevError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    for (parameter, value) in secrets.by_parameter() {
+        let default = parameters.get(parameter).cloned().unwrap_or_default();
+        let name = format!("{prefix}/{default}");
+        let created = client
+            .create_secret()
+            .name(&name)
+            .secret_string(value)
+            .send()
+            .await;
+        if let Err(e) = created {
+            // A second start on an emulator that still runs: the secret is there already.
+            use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+            if e.code() != Some("ResourceExistsException") {
+                return Err(DevError::Other(format!(
+                    "secret {name}: {}",
+                    e.code().unwrap_or("?")
+                )));
+            }
+            client
+                .put_secret_value()
+                .secret_id(&name)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(|e| {
+                    DevError::Other(format!("secret {name}: {}", e.code().unwrap_or("?")))
+                })?;
+        }
+        parameters.insert(parameter.to_owned(), name);
+    }
+    Ok(())
 }
 
 pub async fn start(opts: Options) -> Result<Running, DevError> {
     let text = std::fs::read_to_string(&opts.template)
         .map_err(|e| DevError::Other(format!("{}: {e}", opts.template.display())))?;
-    let template = template::Template::parse(&text)?;
+    let mut template = template::Template::parse(&text)?;
     let region = opts
         .sdk
         .region()
@@ -116,7 +215,8 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     )]));
     let admin = Clients::new(&opts.sdk, &local);
     let (stack, names) = bootstrap::create(&template, &admin, &opts.prefix, &region).await?;
-    let secrets = dev_secrets()?;
+    let secrets = DevSecrets::kept_in(opts.secrets_file.as_deref())?;
+    store_secrets(&opts.sdk, &opts.prefix, &secrets, &mut template.parameters).await?;
     let addr = opts
         .listener
         .local_addr()
@@ -132,13 +232,10 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         for (k, v) in &f.env {
             let Some(name) = k.as_str() else { continue };
             let value = match name {
-                "HASH_KEY" => secrets.hash_key.clone(),
-                "TOKEN_SIGNING_KEY" => secrets.signing_key.clone(),
+                // A parameter on AWS, the public half of the signing key here.
                 "TOKEN_PUBLIC_KEY" => secrets.public_key.clone(),
                 "S3_FORCE_PATH_STYLE" => "true".into(),
                 "CLAMD_ADDRESS" => opts.clamd.clone().unwrap_or_default(),
-                // No CloudFront in front locally: no viewer address to believe.
-                "ORIGIN_VERIFY" => String::new(),
                 // The development identity provider of this server stands for the real one.
                 "AGENT_JWKS_URL" => format!("http://{addr}/dev/idp/jwks.json"),
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
@@ -151,7 +248,9 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             };
             vars.insert(name.to_owned(), value);
         }
-        let env = Env::from_map(vars);
+        let env = c2s_platform::secrets::resolve(Env::from_map(vars), &opts.sdk)
+            .await
+            .map_err(|e| DevError::Other(format!("{}: {e}", f.logical_id)))?;
         let clients = Clients::new(&opts.sdk, &env);
         let handler = functions::build(&f.binary, &env, &clients)
             .map_err(|e| DevError::Config(f.logical_id.clone(), e))?;

@@ -48,6 +48,7 @@ async fn main() -> ExitCode {
             .filter(|s| !s.is_empty()),
         demo: true,
         pollers: true,
+        secrets_file: Some(root.join("infra/.run/dev-secrets.json")),
     };
     let running = match devserver::start(options).await {
         Ok(r) => r,

@@ -34,6 +34,20 @@ impl Env {
         self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
     }
 
+    /// The same settings with `name` set to `value`.
+    pub fn with(mut self, name: &str, value: String) -> Env {
+        self.0.insert(name.to_owned(), value);
+        self
+    }
+
+    /// The variables whose names end with `suffix`, with their values.
+    pub fn ending_with<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k.ends_with(suffix))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         matches!(self.optional(name).as_deref(), Some("true" | "1" | "yes"))
     }

@@ -35,10 +35,21 @@ impl Purpose {
 }
 
 impl Hasher {
+    /// The key of the NIR and the letter's secrets (`HASH_KEY`).
     pub fn from_env(env: &Env) -> Result<Hasher, ConfigError> {
-        let key = env.require("HASH_KEY")?;
+        Self::from_variable(env, "HASH_KEY")
+    }
+
+    /// The key of client addresses only (`ADDRESS_KEY`), so that the public estimate holds
+    /// no key that could hash a NIR.
+    pub fn for_addresses(env: &Env) -> Result<Hasher, ConfigError> {
+        Self::from_variable(env, "ADDRESS_KEY")
+    }
+
+    fn from_variable(env: &Env, name: &str) -> Result<Hasher, ConfigError> {
+        let key = env.require(name)?;
         if key.len() < 32 {
-            return Err(ConfigError::Invalid("HASH_KEY".into()));
+            return Err(ConfigError::Invalid(name.into()));
         }
         Ok(Hasher {
             key: SecretString::new(key),

@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod queue;
 pub mod rate_limit;
 pub mod renewals;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

@@ -65,6 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clamd: None,
         demo: false,
         pollers: false,
+        secrets_file: None,
     })
     .await?;
     let local = c2s_platform::Env::from_map(HashMap::from([(
