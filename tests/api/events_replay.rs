@@ -182,6 +182,22 @@ async fn each_sample_event_runs_through_its_handler() {
         .await;
     assert_eq!(status, 200, "a draft not due is kept");
 
+    // notify: the activation email of the event leaves through SES, once however often the
+    // queue delivers it.
+    let (env, clients) = app_env("NotifyFunction");
+    let app = notify::App::from_env(&env, &clients).unwrap();
+    for _ in 0..2 {
+        let response = notify::handle(&app, sqs("notify.json", &[])).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let sent = stack
+        .wait_for_message("c.martin@ccas-rouen.fr", "partner_activation")
+        .await;
+    assert!(sent["body"]
+        .as_str()
+        .is_some_and(|b| b.starts_with("Bonjour Camille,") && b.contains("CCAS de Rouen")));
+    assert_eq!(stack.outbox_for("c.martin@ccas-rouen.fr").await.len(), 1);
+
     // upload: the announced 182-byte PDF, sent to its presigned URL.
     let (env, clients) = app_env("UploadFunction");
     let app = upload::App::from_env(&env, &clients).unwrap();

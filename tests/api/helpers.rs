@@ -483,9 +483,10 @@ impl TestStack {
         token_of(&up)
     }
 
-    // The outbox (no sender runs locally: the dev server keeps what was sent) -------------
+    // The outbox: what the emulator's SES and SNS say notify sent from this stack ----------
 
-    /// Every message sent so far, oldest first.
+    /// Every message sent so far (emails, then SMS, each oldest first); an SMS goes to the
+    /// number in E.164 (`+33612345678`).
     pub async fn outbox(&self) -> Vec<Value> {
         let resp = self
             .http
@@ -502,6 +503,23 @@ impl TestStack {
         let mut messages = self.outbox().await;
         messages.retain(|m| m["to"] == address);
         messages
+    }
+
+    /// Waits (30 s at most) until `count` messages have been sent; returns them all.
+    pub async fn wait_for_messages(&self, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let messages = self.outbox().await;
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} messages sent, not {count}",
+                messages.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits (30 s at most) for a message of `kind` to `address`; returns the latest one.

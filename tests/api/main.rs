@@ -13,6 +13,7 @@ mod deadlines;
 mod documents;
 mod eligibility;
 mod events_replay;
+mod notify;
 mod partner_filing;
 mod partner_lifecycle;
 mod partner_requests;

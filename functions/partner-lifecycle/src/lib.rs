@@ -4,6 +4,7 @@
 //! accounts deactivated 6 months ago are deleted; passwords older than 80 days get one
 //! renewal reminder. Safe to run twice: the second run finds nothing left to do.
 
+use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::partner::{account, active_caisses, AccountStatus};
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
@@ -20,6 +21,8 @@ const REMIND_AFTER: Duration = Duration::days(80);
 pub struct App {
     partners: PartnerStore,
     outbox: Outbox,
+    /// For the link in password reminders.
+    public_url: String,
 }
 
 impl App {
@@ -27,6 +30,7 @@ impl App {
         Ok(App {
             partners: PartnerStore::from_env(env, clients)?,
             outbox: Outbox::from_env(env, clients)?,
+            public_url: env.require("PUBLIC_URL")?,
         })
     }
 }
@@ -103,13 +107,14 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
                 && a.password_set_at.is_some_and(|t| now - t >= REMIND_AFTER)
                 && a.reminded_for != a.password_set_at;
             if due {
-                let message = OutboxMessage {
-                    channel: "email".into(),
-                    to: a.email.clone(),
-                    subject: "Votre mot de passe C2S en ligne arrive à échéance".into(),
-                    body: format!("Bonjour {},\n\nVotre mot de passe partenaire doit être renouvelé tous les 90 jours : changez-le depuis votre espace avant son échéance.", a.first_name),
-                    kind: "password_reminder".into(),
-                };
+                let message = OutboxMessage::new(
+                    Channel::Email,
+                    a.email.clone(),
+                    Notice::PasswordReminder {
+                        first_name: a.first_name.clone(),
+                        link: format!("{}/partenaire/mot-de-passe", app.public_url),
+                    },
+                );
                 app.outbox.send(&message).await?;
                 a.reminded_for = a.password_set_at;
                 app.partners

@@ -7,6 +7,7 @@ use crate::own_account::ACTIVATION_HOURS;
 use crate::App;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::partner::{account, AccountRole, AccountStatus, NewPerson};
 use c2s_platform::outbox::OutboxMessage;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -55,13 +56,15 @@ pub(crate) async fn open_account(
         .await
         .on_conflict(|| Code::EmailTaken.into())?;
     let link = format!("{}/partenaire/activation#{token}", app.public_url);
-    let message = OutboxMessage {
-        channel: "email".into(),
-        to: account.email.clone(),
-        subject: "Activez votre compte partenaire C2S en ligne".into(),
-        body: format!("Bonjour {},\n\nVotre compte partenaire pour {} a été créé. Choisissez votre mot de passe dans les 48 heures : {link}\n\nCe lien ne sert qu'une fois.", account.first_name, org.name),
-        kind: "partner_activation".into(),
-    };
+    let message = OutboxMessage::new(
+        Channel::Email,
+        account.email.clone(),
+        Notice::PartnerActivation {
+            first_name: account.first_name.clone(),
+            organisation: org.name.clone(),
+            link,
+        },
+    );
     app.outbox
         .send(&message)
         .await

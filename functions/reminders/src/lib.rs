@@ -5,6 +5,7 @@
 //! (`by_rights_end`), drafts by last change (`by_draft`).
 
 use c2s_domain::dates::{add_months, format_date};
+use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::renewal::opens_on;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
@@ -84,23 +85,12 @@ pub async fn remind(app: &App) -> Result<Report, RemindError> {
                 p.nir_hash,
                 format_date(p.css_end_date)
             );
-            let text = format!(
-                "Bonjour {},\n\nVos droits à la Complémentaire santé solidaire prennent fin le {}. Renouvelez-les dès maintenant en ligne : {} (munissez-vous du code de renouvellement de votre courrier).",
-                p.first_name,
-                format_date(p.css_end_date),
-                app.public_url
-            );
-            if send_once(
-                app,
-                &key,
-                &p,
-                "Renouvelez votre Complémentaire santé solidaire",
-                &text,
-                "rights_ending",
-                &mut report,
-            )
-            .await?
-            {
+            let notice = Notice::RightsEnding {
+                first_name: p.first_name.clone(),
+                end_date: p.css_end_date,
+                link: app.public_url.clone(),
+            };
+            if send_once(app, &key, &p, &notice, &mut report).await? {
                 report.rights_ending += 1;
             }
         }
@@ -119,18 +109,11 @@ pub async fn remind(app: &App) -> Result<Report, RemindError> {
             r.id,
             c2s_domain::dates::format_instant(r.updated_at)
         );
-        let text = format!("Bonjour {},\n\nVotre demande de renouvellement est commencée mais pas envoyée. Reprenez-la là où vous l'avez laissée : {}", p.first_name, app.public_url);
-        if send_once(
-            app,
-            &key,
-            &p,
-            "Votre demande de renouvellement n'est pas encore envoyée",
-            &text,
-            "draft_idle",
-            &mut report,
-        )
-        .await?
-        {
+        let notice = Notice::DraftIdle {
+            first_name: p.first_name.clone(),
+            link: app.public_url.clone(),
+        };
+        if send_once(app, &key, &p, &notice, &mut report).await? {
             report.drafts_idle += 1;
         }
     }
@@ -143,34 +126,21 @@ async fn send_once(
     app: &App,
     key: &str,
     p: &Profile,
-    subject: &str,
-    text: &str,
-    kind: &str,
+    notice: &Notice,
     report: &mut Report,
 ) -> Result<bool, RemindError> {
     let messages = &mut report.messages;
     let send = || async move {
-        let mut channels = Vec::new();
+        let mut to = Vec::new();
         if let Some(email) = &p.email {
-            channels.push(("email", email.clone(), subject.to_owned(), text.to_owned()));
+            to.push((Channel::Email, email.clone()));
         }
         if let Some(phone) = &p.phone {
-            channels.push((
-                "sms",
-                phone.clone(),
-                String::new(),
-                format!("C2S : {subject}. {}", app.public_url),
-            ));
+            to.push((Channel::Sms, phone.clone()));
         }
-        for (channel, to, subject, body) in channels {
+        for (channel, address) in to {
             app.outbox
-                .send(&OutboxMessage {
-                    channel: channel.into(),
-                    to,
-                    subject,
-                    body,
-                    kind: kind.into(),
-                })
+                .send(&OutboxMessage::new(channel, address, notice.clone()))
                 .await
                 .map_err(RemindError::Outbox)?;
             *messages += 1;

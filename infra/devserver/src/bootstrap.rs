@@ -12,6 +12,7 @@ use aws_sdk_s3::types::{
     CreateBucketConfiguration, Event, FilterRule, FilterRuleName, NotificationConfiguration,
     NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, VersioningConfiguration,
 };
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::QueueAttributeName;
 use c2s_platform::aws::Clients;
 use serde_yaml::Value;
@@ -350,4 +351,60 @@ pub async fn create(
             .map_err(err(bucket))?;
     }
     Ok((info, names))
+}
+
+/// The address and configuration set a stack sends its emails from.
+#[derive(Debug, Clone)]
+pub struct EmailSender {
+    pub address: String,
+    pub configuration_set: String,
+}
+
+/// Verifies this stack's sender in SES and creates its configuration set, from the
+/// template's `SenderEmail` and `SesConfigurationSet`, as a deploying team does once. The
+/// address is made the stack's own (`local+prefix@domain`) so that what it sent can be told
+/// apart on an emulator that many stacks share.
+pub async fn email_sender(
+    template: &Template,
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+) -> Result<EmailSender, BootstrapError> {
+    let param = |name: &str| template.parameters.get(name).cloned().unwrap_or_default();
+    let configured = param("SenderEmail");
+    let (local, domain) = configured
+        .split_once('@')
+        .ok_or_else(|| BootstrapError::Create("SenderEmail".into(), "no @".into()))?;
+    let sender = EmailSender {
+        address: format!("{local}+{prefix}@{domain}"),
+        configuration_set: format!("{prefix}-{}", param("SesConfigurationSet")),
+    };
+    let ses = aws_sdk_sesv2::Client::new(sdk);
+    // Already there from an earlier run of the same prefix: as good as created.
+    let made = |code: Option<&str>| {
+        matches!(
+            code,
+            Some("AlreadyExistsException" | "ConfigurationSetAlreadyExistsException")
+        )
+    };
+    if let Err(e) = ses
+        .create_email_identity()
+        .email_identity(&sender.address)
+        .send()
+        .await
+    {
+        if !made(e.code()) {
+            return Err(err("the sender identity")(e));
+        }
+    }
+    if let Err(e) = ses
+        .create_configuration_set()
+        .configuration_set_name(&sender.configuration_set)
+        .send()
+        .await
+    {
+        if !made(e.code()) {
+            return Err(err("the configuration set")(e));
+        }
+    }
+    Ok(sender)
 }

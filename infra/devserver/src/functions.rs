@@ -67,6 +67,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "reminders" => job!(reminders, env, clients),
         "purge" => job!(purge, env, clients),
         "purge-worker" => queue!(purge_worker, env, clients),
+        "notify" => queue!(notify, env, clients),
         _ => return Ok(None),
     }))
 }
@@ -151,5 +152,46 @@ mod tests {
             undocumented.is_empty() && unserved.is_empty(),
             "served but not in openapi.yaml: {undocumented:?}; in openapi.yaml but not served: {unserved:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod consumers {
+    use crate::template::Template;
+    use std::collections::BTreeSet;
+
+    /// A queue nobody consumes keeps its messages 4 days and drops them: every queue that is
+    /// not a dead-letter queue has a function; the outbox's dead letters raise an alarm.
+    #[test]
+    fn every_queue_has_a_consumer_and_undelivered_messages_an_alarm() {
+        let text = include_str!("../../../template.yaml");
+        let template = Template::parse(text).unwrap_or_else(|e| panic!("template: {e}"));
+        let queues: BTreeSet<String> = template
+            .of_kind("AWS::SQS::Queue")
+            .map(|(id, _)| id.clone())
+            .collect();
+        let dead: BTreeSet<String> = queues
+            .iter()
+            .filter(|q| q.ends_with("DeadLetterQueue"))
+            .cloned()
+            .collect();
+        let consumed: BTreeSet<String> = template
+            .functions()
+            .into_iter()
+            .filter_map(|f| f.queue.map(|(q, _)| q))
+            .collect();
+        let live: BTreeSet<String> = queues.difference(&dead).cloned().collect();
+        assert_eq!(live, consumed, "queues (left) and their consumers (right)");
+        let alarmed: BTreeSet<String> = template
+            .of_kind("AWS::CloudWatch::Alarm")
+            .filter_map(|(_, a)| {
+                let value = a.properties.get("Dimensions")?.get(0)?.get("Value")?;
+                let serde_yaml::Value::Tagged(t) = value else {
+                    return None;
+                };
+                t.value.as_str()?.split('.').next().map(str::to_owned)
+            })
+            .collect();
+        assert!(alarmed.contains("OutboxDeadLetterQueue"), "{alarmed:?}");
     }
 }

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod functions;
 pub mod idp;
 pub mod pollers;
+pub mod sent;
 pub mod server;
 pub mod template;
 
@@ -215,6 +216,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     )]));
     let admin = Clients::new(&opts.sdk, &local);
     let (stack, names) = bootstrap::create(&template, &admin, &opts.prefix, &region).await?;
+    let sender = bootstrap::email_sender(&template, &opts.sdk, &opts.prefix).await?;
     let secrets = DevSecrets::kept_in(opts.secrets_file.as_deref())?;
     store_secrets(&opts.sdk, &opts.prefix, &secrets, &mut template.parameters).await?;
     let addr = opts
@@ -241,6 +243,10 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
                 "AGENT_TOKEN_AUDIENCE" => idp::AGENT_AUDIENCE.to_owned(),
                 "PUBLIC_URL" => format!("http://{addr}"),
+                // This stack's own sender and configuration set, verified and created on the
+                // emulator: the messages it shows at /dev/outbox are those sent from it.
+                "SENDER_EMAIL" => sender.address.clone(),
+                "SES_CONFIGURATION_SET" => sender.configuration_set.clone(),
                 // Presigned addresses go through this server's /s3 relay, as CloudFront's in
                 // production: the pages' only origin.
                 "OBJECTS_PUBLIC_URL" => format!("http://{addr}/s3"),
@@ -305,16 +311,15 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         }
     }
 
-    // No sender runs locally: the dev server drains the outbox and shows it at /dev/outbox.
-    let outbox = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    if let (true, Some(url)) = (opts.pollers, stack.queues.get("OutboxQueue")) {
-        tasks.push(tokio::spawn(server::drain_outbox(
-            admin.sqs.clone(),
-            url.clone(),
-            outbox.clone(),
-            stop_rx.clone(),
-        )));
-    }
+    // What the emulator says was sent from this stack, for /dev/outbox.
+    let sent = sent::SentMessages::new(
+        opts.sdk
+            .endpoint_url()
+            .map(|u| u.trim_end_matches('/').to_owned()),
+        sender.address.clone(),
+        format!("http://{addr}"),
+    )
+    .await;
     let idp = idp::DevIdp::new(format!("http://{addr}/dev/idp")).map_err(DevError::Other)?;
     let mut demo_accounts = Vec::new();
     if opts.demo {
@@ -342,7 +347,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         idp,
         jobs,
         demo: demo_accounts.clone(),
-        outbox,
+        sent,
         storage: opts
             .sdk
             .endpoint_url()

@@ -45,8 +45,8 @@ pub struct DevState {
     /// Scheduled functions, by binary name: `POST /dev/run/<name>` runs one now.
     pub jobs: std::collections::HashMap<String, crate::functions::JobHandler>,
     pub demo: Vec<DemoAccount>,
-    /// The messages people would have received (newest last).
-    pub outbox: Arc<tokio::sync::Mutex<Vec<Value>>>,
+    /// What the emulator's SES and SNS sent from this stack.
+    pub sent: crate::sent::SentMessages,
     /// The emulator's address, behind the `/s3` relay (`AWS_ENDPOINT_URL`).
     pub storage: Option<String>,
     pub relay: reqwest::Client,
@@ -369,48 +369,23 @@ async fn demo(State(state): State<Arc<DevState>>) -> Response {
         .into_response()
 }
 
+/// Serves `GET /dev/outbox`: what the emulator says was sent from this stack (never what the
+/// queue held).
 async fn outbox(State(state): State<Arc<DevState>>) -> Response {
-    let messages = state.outbox.lock().await.clone();
-    (
-        StatusCode::OK,
-        [("cache-control", "no-store")],
-        Json(json!({"messages": messages})),
-    )
-        .into_response()
-}
-
-/// Takes every message off the outbox queue into memory, as the real sender would send it.
-pub async fn drain_outbox(
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-    store: Arc<tokio::sync::Mutex<Vec<Value>>>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        let received = tokio::select! {
-            r = sqs.receive_message().queue_url(&url).max_number_of_messages(10).wait_time_seconds(1).send() => r,
-            _ = stop.changed() => return,
-        };
-        let Ok(out) = received else {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            continue;
-        };
-        for m in out.messages.unwrap_or_default() {
-            if let Some(body) = m
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-            {
-                store.lock().await.push(body);
-            }
-            if let Some(handle) = m.receipt_handle {
-                let _ = sqs
-                    .delete_message()
-                    .queue_url(&url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await;
-            }
+    match state.sent.messages().await {
+        Ok(messages) => (
+            StatusCode::OK,
+            [("cache-control", "no-store")],
+            Json(json!({"messages": messages})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the emulator did not say what was sent");
+            error(
+                StatusCode::BAD_GATEWAY,
+                "emulator",
+                "L'émulateur ne répond pas.",
+            )
         }
     }
 }

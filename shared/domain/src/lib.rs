@@ -8,6 +8,7 @@ pub mod eligibility;
 pub mod field;
 pub mod household;
 pub mod nir;
+pub mod notice;
 pub mod partner;
 pub mod renewal;
 pub mod text;

@@ -9,6 +9,8 @@ pub struct Clients {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub s3: aws_sdk_s3::Client,
     pub sqs: aws_sdk_sqs::Client,
+    /// For the clients only one function needs (email and SMS in `notify`): built there.
+    pub sdk: SdkConfig,
 }
 
 pub async fn sdk_config() -> SdkConfig {
@@ -25,6 +27,7 @@ impl Clients {
             dynamo: aws_sdk_dynamodb::Client::new(config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sqs: aws_sdk_sqs::Client::new(config),
+            sdk: config.clone(),
         }
     }
 }

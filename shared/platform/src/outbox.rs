@@ -1,16 +1,31 @@
-//! Messages to people (email, SMS) leave through the outbox queue; a sender drains it. Locally
-//! the dev server drains it into `GET /dev/outbox`.
+//! Messages to people (email, SMS) leave through the outbox queue, drained by the `notify`
+//! function (SES for email, SNS for SMS). A message names its kind and the few variables of
+//! its template (`c2s_domain::notice`): the text is written by `notify`, never here.
 
+use c2s_domain::notice::{Channel, Notice};
 use serde::{Deserialize, Serialize};
 
+/// `{"id": …, "channel": "email" | "sms", "to": …, "kind": …, "data": {…}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct OutboxMessage {
-    pub channel: String,
+    /// Sent once per id, however often the queue delivers it.
+    pub id: String,
+    pub channel: Channel,
+    /// The address or the phone number, as the person gave it.
     pub to: String,
-    pub subject: String,
-    pub body: String,
-    /// What kind of message, for the sender's templates and the reports.
-    pub kind: String,
+    #[serde(flatten)]
+    pub notice: Notice,
+}
+
+impl OutboxMessage {
+    pub fn new(channel: Channel, to: impl Into<String>, notice: Notice) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            channel,
+            to: to.into(),
+            notice,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -45,5 +60,29 @@ impl Outbox {
             .await
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_its_kind_and_variables_beside_the_address() {
+        let m = OutboxMessage::new(
+            Channel::Sms,
+            "0612345678",
+            Notice::DraftIdle {
+                first_name: "Marie".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+        );
+        let json = serde_json::to_value(&m).unwrap_or_default();
+        assert_eq!(json["channel"], "sms");
+        assert_eq!(json["kind"], "draft_idle");
+        assert_eq!(json["data"]["link"], "https://c2s.ameli.fr");
+        assert_eq!(json["id"].as_str().map(str::len), Some(32));
+        let back: Result<OutboxMessage, _> = serde_json::from_value(json);
+        assert_eq!(back.ok(), Some(m));
     }
 }
