@@ -372,19 +372,34 @@ async fn idp_discovery(State(state): State<Arc<DevState>>, headers: HeaderMap) -
     )
 }
 
-fn html(status: StatusCode, page: String) -> Response {
-    (status, [("cache-control", "no-store")], Html(page)).into_response()
+/// The provider's own pages: no script, and their form may lead back to any registered
+/// origin of the back-office (Vite's too: form-action also covers the redirect after it).
+fn idp_html(state: &DevState, status: StatusCode, page: String) -> Response {
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {}; base-uri 'none'; frame-ancestors 'none'",
+        state.idp.client_origins().join(" ")
+    );
+    (
+        status,
+        [
+            ("cache-control", "no-store".to_owned()),
+            ("content-security-policy", policy),
+        ],
+        Html(page),
+    )
+        .into_response()
 }
 
 /// `GET /dev/idp/authorize`: the sign-in page, or back to the client with an error.
 async fn idp_authorize(State(state): State<Arc<DevState>>, RawQuery(q): RawQuery) -> Response {
     let p = idp::params(q.unwrap_or_default().as_bytes());
     match state.idp.check_authorize(&p) {
-        Ok(req) => html(
+        Ok(req) => idp_html(
+            &state,
             StatusCode::OK,
             idp::sign_in_page(&req, &SignInForm::default(), &[]),
         ),
-        Err(AuthError::Page(m)) => html(StatusCode::BAD_REQUEST, idp::refusal_page(m)),
+        Err(AuthError::Page(m)) => idp_html(&state, StatusCode::BAD_REQUEST, idp::refusal_page(m)),
         Err(AuthError::Redirect(to)) => Redirect::to(&to).into_response(),
     }
 }
@@ -394,7 +409,9 @@ async fn idp_sign_in(State(state): State<Arc<DevState>>, body: axum::body::Bytes
     let p = idp::params(&body);
     let req = match state.idp.check_authorize(&p) {
         Ok(req) => req,
-        Err(AuthError::Page(m)) => return html(StatusCode::BAD_REQUEST, idp::refusal_page(m)),
+        Err(AuthError::Page(m)) => {
+            return idp_html(&state, StatusCode::BAD_REQUEST, idp::refusal_page(m))
+        }
         Err(AuthError::Redirect(to)) => return Redirect::to(&to).into_response(),
     };
     if p.iter().any(|(k, v)| k == "action" && v == "cancel") {
@@ -403,7 +420,8 @@ async fn idp_sign_in(State(state): State<Arc<DevState>>, body: axum::body::Bytes
     let form = SignInForm::from_params(&p);
     match form.validate() {
         Ok(agent) => Redirect::to(&state.idp.grant(&req, agent)).into_response(),
-        Err(errors) => html(
+        Err(errors) => idp_html(
+            &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             idp::sign_in_page(&req, &form, &errors),
         ),
@@ -442,7 +460,8 @@ async fn idp_logout(State(state): State<Arc<DevState>>, RawQuery(q): RawQuery) -
     let p = idp::params(q.unwrap_or_default().as_bytes());
     match state.idp.after_logout(&p) {
         Some(to) => Redirect::to(&to).into_response(),
-        None => html(
+        None => idp_html(
+            &state,
             StatusCode::OK,
             idp::refusal_page("Vous êtes déconnecté du fournisseur d'identité de développement."),
         ),
