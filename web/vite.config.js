@@ -32,6 +32,6 @@ export default defineConfig({
     reportCompressedSize: false,
   },
   server: {
-    proxy: { '/api': api, '/dev': api, '/s3': api },
+    proxy: { '/api': api, '/dev': api, '/s3': api, '/config.json': api },
   },
 })

@@ -619,3 +619,131 @@ async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
     assert_eq!(seen, expected);
     stack.stop().await;
 }
+
+/// The back-office's way in, as the browser goes through it: discovery, the provider's
+/// sign-in page, the code for tokens with the PKCE verifier; the access token is one the
+/// functions accept, the id token (the client's audience) is not.
+#[tokio::test]
+async fn an_agent_signs_in_with_the_authorization_code_and_pkce() {
+    let stack = TestStack::start().await;
+    // RFC 7636, appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let json_of = |url: String| {
+        let b = browser.clone();
+        async move {
+            let r = b.get(url).send().await.unwrap_or_else(|e| panic!("{e}"));
+            r.json::<Value>().await.unwrap_or_default()
+        }
+    };
+    let config = json_of(format!("{}/config.json", stack.url)).await;
+    let c = &config["agent_oidc"];
+    let issuer = c["authority"].as_str().unwrap_or_default().to_owned();
+    let discovery = json_of(format!("{issuer}/.well-known/openid-configuration")).await;
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    let (authorize, token) = (
+        discovery["authorization_endpoint"]
+            .as_str()
+            .unwrap_or_default(),
+        discovery["token_endpoint"].as_str().unwrap_or_default(),
+    );
+    let client_id = c["client_id"].as_str().unwrap_or_default();
+    let redirect_uri = c["redirect_uri"].as_str().unwrap_or_default();
+    let request = [
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "st"),
+        ("nonce", "nn"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = browser
+        .get(authorize)
+        .query(&request)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("Numéro d'agent"));
+
+    let code = || async {
+        let mut form: Vec<(&str, &str)> = request.to_vec();
+        form.extend([
+            ("sub", "O1001"),
+            ("name", "Agent O1001"),
+            ("caisse", ROUEN),
+            ("roles", "instructeur"),
+            ("action", "sign-in"),
+        ]);
+        let r = browser
+            .post(authorize)
+            .form(&form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            to.starts_with(redirect_uri) && to.contains("state=st"),
+            "{to}"
+        );
+        let q = to.split_once("code=").map(|(_, c)| c).unwrap_or_default();
+        q.split('&').next().unwrap_or_default().to_owned()
+    };
+    let exchange = |code: String, verifier: &'static str| {
+        let b = browser.clone();
+        let token = token.to_owned();
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("client_id", client_id.to_owned()),
+            ("redirect_uri", redirect_uri.to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ];
+        async move {
+            let r = b
+                .post(token)
+                .form(&form)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            (r.status(), r.json::<Value>().await.unwrap_or_default())
+        }
+    };
+
+    // Another verifier than the challenge's: refused, and the code is spent.
+    let spent = code().await;
+    let wrong = "0123456789012345678901234567890123456789abc";
+    let (status, answer) = exchange(spent.clone(), wrong).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, _) = exchange(spent, VERIFIER).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, tokens) = exchange(code().await, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap_or_default();
+    let (status, _) = stack.get("/api/agent/renewals", access).await;
+    assert_eq!(status, StatusCode::OK);
+    let id_token = tokens["id_token"].as_str().unwrap_or_default();
+    let (status, _) = stack.get("/api/agent/renewals", id_token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    stack.stop().await;
+}

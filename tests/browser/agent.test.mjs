@@ -1,12 +1,13 @@
 // The agents' back-office in a real browser: a renewal submitted through the API by a fresh
-// beneficiary, then an instructeur of its caisse signs in (development identity provider),
+// beneficiary, then an instructeur of its caisse signs in (OpenID Connect, through the
+// development identity provider's page: a cancelled attempt, the form's errors, then in),
 // finds it in the queue, opens it, opens its document in the viewer, claims it, adds notes
 // (a NIR is refused, health terms are flagged), decides and sees the rights' dates; then a
 // superviseur reads the file's audit trail and the dashboard, and an instructeur is told the
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo, menusClosed, chooseByKeyboard } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
 
@@ -24,23 +25,33 @@ async function heading(page, text) {
   await page.locator('main h1').filter({ hasText: text }).waitFor()
 }
 
-/** Signs in through the development identity provider's page (the route guard leads there). */
-async function signIn(page, { sub, name, roles }, audited) {
+/** On the back-office's sign-in, off to the identity provider (OpenID Connect). */
+async function toProvider(page, audited) {
   await heading(page, 'Connexion agent')
   if (audited) await auditBoth(page, audited)
+  await page.getByRole('button', { name: 'Se connecter avec mon compte Assurance Maladie' }).click()
+  await page.waitForURL(/\/dev\/idp\/authorize\?/)
+  await heading(page, "fournisseur d'identité de développement")
+}
+
+/** The development identity provider's page: who the agent is, then back with a code. */
+async function providerForm(page, { sub, name, roles }) {
   await page.getByLabel("Numéro d'agent").fill(sub)
   await page.getByLabel('Prénom et nom').fill(name)
-  // The caisse is a Vuetify select: open it from the keyboard, pick the option.
-  await page.getByLabel('Caisse').focus()
-  await page.keyboard.press('ArrowDown')
-  await page.getByRole('option', { name: 'CPAM Rouen-Elbeuf-Dieppe' }).click()
-  await menusClosed(page)
+  await page.getByLabel('Caisse').selectOption({ label: 'CPAM Rouen-Elbeuf-Dieppe' })
   for (const role of ['instructeur', 'superviseur', 'admin_partenaires', 'dpo']) {
     const box = page.locator(`#agent-role-${role}`)
     if (roles.includes(role)) await box.check()
     else await box.uncheck()
   }
-  await page.getByRole('button', { name: 'Se connecter' }).click()
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click()
+}
+
+/** Signs in through the provider's page (the route guard leads to the sign-in). */
+async function signIn(page, agent, audited) {
+  await toProvider(page, audited)
+  if (audited) await auditBoth(page, `${audited}-fournisseur`)
+  await providerForm(page, agent)
 }
 
 /**
@@ -60,20 +71,34 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   // ------------------------------------------------------------ sign-in, with its errors
   await page.goto(`${BASE}/agent`)
   await page.waitForURL(/\/agent\/connexion\?retour=/)
-  await heading(page, 'Connexion agent')
+  // Cancelled at the provider: the callback says so, and leads back to the sign-in.
+  await toProvider(page, 'agent-signin')
+  await page.getByRole('button', { name: 'Annuler et revenir au back-office' }).click()
+  await page.waitForURL(/\/agent\/connexion\/retour\?/)
+  const cancelled = page.getByRole('alert').filter({ hasText: 'annulé la connexion' })
+  await cancelled.waitFor()
+  assert.ok(await cancelled.evaluate((el) => el === document.activeElement), 'the message has the focus')
+  await auditBoth(page, 'agent-signin-cancelled')
+  await page.getByRole('link', { name: 'Revenir à la connexion agent' }).click()
+  // The provider's page says what is missing.
+  await toProvider(page)
   await page.getByLabel("Numéro d'agent").fill('')
   await page.locator('#agent-role-instructeur').uncheck()
-  await page.getByRole('button', { name: 'Se connecter' }).click()
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click()
   const summary = page.getByRole('alert').filter({ hasText: 'Le formulaire contient' })
   await summary.waitFor()
+  assert.ok(await summary.evaluate((el) => el === document.activeElement), 'the summary has the focus')
   assert.match(await summary.innerText(), /numéro d'agent/)
   assert.match(await summary.innerText(), /au moins un rôle/)
-  await auditBoth(page, 'agent-signin-errors')
+  assert.equal(await page.getByLabel("Numéro d'agent").getAttribute('aria-invalid'), 'true')
+  await auditBoth(page, 'agent-fournisseur-errors')
   const instructeur = { sub: `I${Date.now() % 100000}`, name: 'Camille Martin', roles: ['instructeur'] }
-  await signIn(page, instructeur, 'agent-signin')
+  await auditBoth(page, 'agent-fournisseur')
+  await providerForm(page, instructeur)
 
   // ------------------------------------------------------------ the queue
   await heading(page, 'File des demandes')
+  assert.equal(new URL(page.url()).pathname, '/agent', 'back to the page asked for')
   const row = page.locator(`a[href="/agent/dossiers/${id}"]`)
   // Oldest deadline first, 50 at a time: the new file may be a few pages away.
   for (let i = 0; i < 40 && !(await row.count()); i++) {
@@ -157,8 +182,11 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   await auditBoth(page, 'agent-audit-forbidden')
 
   // ------------------------------------------------------------ a superviseur
+  // Signing out ends the session at the provider too, which sends back to the sign-in.
   await page.getByRole('button', { name: 'Se déconnecter' }).click()
+  await page.getByText('Vous êtes déconnecté').waitFor()
   await heading(page, 'Connexion agent')
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('c2s.agent')), null)
   await page.goto(`${BASE}/agent/dossiers/${id}`)
   await signIn(page, { sub: `S${Date.now() % 100000}`, name: 'Dominique Bernard', roles: ['superviseur'] })
   await heading(page, 'Dossier de')
@@ -195,12 +223,17 @@ test('an instructeur signs in, claims and decides with the keyboard alone', asyn
     const page = await newPage(browser, { width: 1280 })
     await page.goto(`${BASE}/agent/dossiers/${id}`)
     await heading(page, 'Connexion agent')
+    await tabTo(page, 'Se connecter avec mon compte Assurance Maladie')
+    await page.keyboard.press('Enter')
+    await page.waitForURL(/\/dev\/idp\/authorize\?/)
     await tabTo(page, "Numéro d'agent")
     await page.keyboard.type(`K${Date.now() % 100000}`)
     await tabTo(page, 'Prénom et nom')
     await page.keyboard.type('Claude Clavier')
     await tabTo(page, 'Caisse')
-    await chooseByKeyboard(page, 'CPAM Rouen-Elbeuf-Dieppe')
+    // A native select: the arrows change its value without opening it.
+    for (let i = 0; i < 4 && (await page.getByLabel('Caisse').inputValue()) !== 'rouen-elbeuf-dieppe'; i++) await page.keyboard.press('ArrowUp')
+    assert.equal(await page.getByLabel('Caisse').inputValue(), 'rouen-elbeuf-dieppe')
     await tabTo(page, 'Instructeur')
     if (!(await page.locator('#agent-role-instructeur').isChecked())) await page.keyboard.press('Space')
     await tabTo(page, 'Se connecter')

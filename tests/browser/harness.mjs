@@ -165,7 +165,7 @@ export async function api(method, path, body, token) {
   return data
 }
 
-/** An agent token from the development identity provider. */
+/** An agent token from the development identity provider, for the API calls that set data up (the pages sign in with OpenID Connect). */
 export async function agentToken({ sub = 'A0001', name = 'Agent Test', caisse = 'rouen-elbeuf-dieppe', roles = ['instructeur'] } = {}) {
   return (await api('POST', '/dev/token', { sub, name, caisse, roles })).token
 }

@@ -5,10 +5,10 @@
 use crate::bootstrap::StackInfo;
 use crate::demo::DemoAccount;
 use crate::functions::HttpHandler;
-use crate::idp::{DevIdp, TokenRequest};
-use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use crate::idp::{self, AuthError, DevIdp, SignInForm, TokenRequest};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -61,16 +61,29 @@ pub struct People {
     pub hasher: c2s_platform::hashing::Hasher,
 }
 
-/// The pages may load and call nothing but their own origin, as CloudFront's response
-/// headers policy says in production (Vuetify writes its theme in an inline style).
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self' blob:; object-src 'self' blob:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The pages may load and call nothing but their own origin and the agents' identity
+/// provider (its discovery document and token endpoint), as CloudFront's response headers
+/// policy says in production (Vuetify writes its theme in an inline style).
+pub fn csp(idp_origin: &str) -> String {
+    format!("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' {idp_origin}; frame-src 'self' blob:; object-src 'self' blob:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+}
 
 pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
     let index = web_root.join("index.html");
+    let policy = http::HeaderValue::from_str(&csp(&state.idp.origin))
+        .unwrap_or_else(|_| http::HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .route("/api/{*rest}", any(api))
+        .route("/config.json", get(runtime_config))
         .route("/dev/stack", get(stack))
         .route("/dev/token", post(token))
+        .route(
+            "/dev/idp/.well-known/openid-configuration",
+            get(idp_discovery),
+        )
+        .route("/dev/idp/authorize", get(idp_authorize).post(idp_sign_in))
+        .route("/dev/idp/token", post(idp_token))
+        .route("/dev/idp/logout", get(idp_logout))
         .route("/dev/idp/jwks.json", get(jwks))
         .route("/dev/run/{job}", post(run_job))
         .route("/dev/demo", get(demo))
@@ -80,7 +93,7 @@ pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
         .fallback_service(ServeDir::new(web_root).fallback(ServeFile::new(index)))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::CONTENT_SECURITY_POLICY,
-            http::HeaderValue::from_static(CSP),
+            policy,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             http::header::X_CONTENT_TYPE_OPTIONS,
@@ -302,8 +315,157 @@ async fn stack(State(state): State<Arc<DevState>>) -> Response {
     Json(&state.stack).into_response()
 }
 
-async fn jwks(State(state): State<Arc<DevState>>) -> Response {
-    Json(state.idp.jwks().clone()).into_response()
+/// The pages' runtime configuration, as CloudFront answers it in production
+/// (`SpaFallbackFunction` in `template.yaml`): the agents' identity provider.
+async fn runtime_config(State(state): State<Arc<DevState>>, headers: HeaderMap) -> Response {
+    // The callback on the pages' own origin, which is Vite's when it relays this.
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(http::header::HOST))
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("http://{h}"))
+        .filter(|o| state.idp.client_origins().contains(&o.as_str()))
+        .unwrap_or_else(|| state.idp.origin.clone());
+    (
+        [("cache-control", "no-cache")],
+        Json(json!({
+            "agent_oidc": {
+                "authority": state.idp.issuer,
+                "client_id": idp::CLIENT_ID,
+                "scope": idp::SCOPES,
+                "redirect_uri": format!("{host}{}", idp::CALLBACK_PATH),
+                "post_logout_redirect_uri": format!("{host}{}", idp::SIGNED_OUT_PATH),
+            }
+        })),
+    )
+        .into_response()
+}
+
+/// Lets the back-office served by Vite (another origin) read the provider's answers.
+fn cors(state: &DevState, headers: &HeaderMap, mut response: Response) -> Response {
+    let origin = headers
+        .get(http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    if let Some(o) = origin.filter(|o| state.idp.client_origins().contains(o)) {
+        if let Ok(v) = http::HeaderValue::from_str(o) {
+            let h = response.headers_mut();
+            h.insert(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            h.insert(http::header::VARY, http::HeaderValue::from_static("origin"));
+        }
+    }
+    response
+}
+
+async fn jwks(State(state): State<Arc<DevState>>, headers: HeaderMap) -> Response {
+    cors(
+        &state,
+        &headers,
+        Json(state.idp.jwks().clone()).into_response(),
+    )
+}
+
+async fn idp_discovery(State(state): State<Arc<DevState>>, headers: HeaderMap) -> Response {
+    cors(
+        &state,
+        &headers,
+        Json(state.idp.discovery()).into_response(),
+    )
+}
+
+/// The provider's own pages: no script, and their form may lead back to any registered
+/// origin of the back-office (Vite's too: form-action also covers the redirect after it).
+fn idp_html(state: &DevState, status: StatusCode, page: String) -> Response {
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {}; base-uri 'none'; frame-ancestors 'none'",
+        state.idp.client_origins().join(" ")
+    );
+    (
+        status,
+        [
+            ("cache-control", "no-store".to_owned()),
+            ("content-security-policy", policy),
+        ],
+        Html(page),
+    )
+        .into_response()
+}
+
+/// `GET /dev/idp/authorize`: the sign-in page, or back to the client with an error.
+async fn idp_authorize(State(state): State<Arc<DevState>>, RawQuery(q): RawQuery) -> Response {
+    let p = idp::params(q.unwrap_or_default().as_bytes());
+    match state.idp.check_authorize(&p) {
+        Ok(req) => idp_html(
+            &state,
+            StatusCode::OK,
+            idp::sign_in_page(&req, &SignInForm::default(), &[]),
+        ),
+        Err(AuthError::Page(m)) => idp_html(&state, StatusCode::BAD_REQUEST, idp::refusal_page(m)),
+        Err(AuthError::Redirect(to)) => Redirect::to(&to).into_response(),
+    }
+}
+
+/// The sign-in page's form: the request travels in its hidden fields and is checked again.
+async fn idp_sign_in(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> Response {
+    let p = idp::params(&body);
+    let req = match state.idp.check_authorize(&p) {
+        Ok(req) => req,
+        Err(AuthError::Page(m)) => {
+            return idp_html(&state, StatusCode::BAD_REQUEST, idp::refusal_page(m))
+        }
+        Err(AuthError::Redirect(to)) => return Redirect::to(&to).into_response(),
+    };
+    if p.iter().any(|(k, v)| k == "action" && v == "cancel") {
+        return Redirect::to(&state.idp.denied(&req)).into_response();
+    }
+    let form = SignInForm::from_params(&p);
+    match form.validate() {
+        Ok(agent) => Redirect::to(&state.idp.grant(&req, agent)).into_response(),
+        Err(errors) => idp_html(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            idp::sign_in_page(&req, &form, &errors),
+        ),
+    }
+}
+
+/// `POST /dev/idp/token`: the code for the tokens (RFC 6749 §4.1.3, with PKCE).
+async fn idp_token(
+    State(state): State<Arc<DevState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let answer = match state.idp.exchange(&idp::params(&body)) {
+        Ok(tokens) => (
+            StatusCode::OK,
+            [("cache-control", "no-store")],
+            Json(tokens),
+        )
+            .into_response(),
+        Err(e) => (
+            if e.error == "invalid_client" {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            [("cache-control", "no-store")],
+            Json(json!({"error": e.error, "error_description": e.description})),
+        )
+            .into_response(),
+    };
+    cors(&state, &headers, answer)
+}
+
+/// `GET /dev/idp/logout`: the provider keeps no session; back to the back-office.
+async fn idp_logout(State(state): State<Arc<DevState>>, RawQuery(q): RawQuery) -> Response {
+    let p = idp::params(q.unwrap_or_default().as_bytes());
+    match state.idp.after_logout(&p) {
+        Some(to) => Redirect::to(&to).into_response(),
+        None => idp_html(
+            &state,
+            StatusCode::OK,
+            idp::refusal_page("Vous êtes déconnecté du fournisseur d'identité de développement."),
+        ),
+    }
 }
 
 async fn token(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> Response {

@@ -1,6 +1,6 @@
 // The back-office's calls, one function per endpoint: the agent's token, and an expired or
 // refused token sends back to the sign-in (then to the same page).
-import { call, sessionCall, seg } from './client.js'
+import { sessionCall, seg } from './client.js'
 import { signOut } from '../session.js'
 
 export { ApiError } from './client.js'
@@ -10,9 +10,6 @@ const agentCall = sessionCall('agent', (err, retour) => {
   signOut('agent')
   return { name: 'agentSignIn', query: { retour, expiree: '1' } }
 })
-
-/** The development sign-in (the dev server's token issuer; production has the caisse's SSO). */
-export const devToken = (claims) => call('POST', '/dev/token', { body: claims })
 
 const file = (id) => `/api/agent/renewals/${seg(id)}`
 export const getFile = (id) => agentCall('GET', file(id))
