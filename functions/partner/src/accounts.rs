@@ -1,7 +1,7 @@
 //! The organisation's accounts: gestionnaires (by the CPAM) and techniciens (by a
 //! gestionnaire), their activation links, deactivation and unlocking.
 
-use crate::callers::{admin, admin_org, gestionnaire, partner, Gate};
+use crate::callers::{admin_org, gestionnaire};
 use crate::organisations::account_view;
 use crate::own_account::ACTIVATION_HOURS;
 use crate::App;
@@ -83,8 +83,7 @@ pub(crate) async fn create_manager(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (claims, org) = admin_org(app, req, pid).await?;
     let p = NewPerson::parse(&json_body(req)?, &org.email_domains).map_err(ApiError::invalid)?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
     if let Some(limit) = account::manager_limit_reached(org.members, &accounts) {
@@ -108,8 +107,7 @@ pub(crate) async fn modify_manager(
     pid: &str,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (_, org) = admin_org(app, req, pid).await?;
     let mut a = app
         .partners
         .account(&org.partner_id, aid)
@@ -174,8 +172,7 @@ pub(crate) async fn agent_deactivate(
     pid: &str,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (_, org) = admin_org(app, req, pid).await?;
     deactivate_account(app, &org, aid, Acting::Cpam).await
 }
 
@@ -185,8 +182,7 @@ pub(crate) async fn partner_deactivate(
     req: &Request,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    gestionnaire(&c)?;
+    let c = gestionnaire(app, req).await?;
     deactivate_account(app, &c.org, aid, Acting::Gestionnaire).await
 }
 
@@ -219,8 +215,7 @@ pub(crate) async fn agent_unlock(
     pid: &str,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (_, org) = admin_org(app, req, pid).await?;
     unlock(app, &org, aid, Acting::Cpam).await
 }
 
@@ -230,8 +225,7 @@ pub(crate) async fn partner_unlock(
     req: &Request,
     aid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    gestionnaire(&c)?;
+    let c = gestionnaire(app, req).await?;
     unlock(app, &c.org, aid, Acting::Gestionnaire).await
 }
 
@@ -240,8 +234,7 @@ pub(crate) async fn create_technician(
     app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    gestionnaire(&c)?;
+    let c = gestionnaire(app, req).await?;
     let p = NewPerson::parse(&json_body(req)?, &c.org.email_domains).map_err(ApiError::invalid)?;
     let account = open_account(
         app,
@@ -256,8 +249,7 @@ pub(crate) async fn create_technician(
 
 /// Handles `GET /api/partner/accounts`.
 pub(crate) async fn list_accounts(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    gestionnaire(&c)?;
+    let c = gestionnaire(app, req).await?;
     let accounts = app.partners.accounts(&c.org.partner_id).await?;
     Ok(json(
         StatusCode::OK,

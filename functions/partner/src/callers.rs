@@ -14,14 +14,15 @@ pub(crate) async fn admin(app: &App, req: &Request) -> Result<AgentClaims, ApiEr
     c2s_api::callers::agent(req, &app.agents, &[Role::AdminPartenaires]).await
 }
 
-/// An organisation the admin's caisse conventions with; any other is a 404.
+/// A CPAM admin, and an organisation their caisse conventions with; any other is a 404.
 pub(crate) async fn admin_org(
     app: &App,
-    claims: &AgentClaims,
+    req: &Request,
     pid: &str,
-) -> Result<OrgRecord, ApiError> {
+) -> Result<(AgentClaims, OrgRecord), ApiError> {
+    let claims = admin(app, req).await?;
     match app.partners.org(pid).await? {
-        Some(o) if o.caisses.contains(&claims.caisse) => Ok(o),
+        Some(o) if o.caisses.contains(&claims.caisse) => Ok((claims, o)),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -69,9 +70,11 @@ pub(crate) async fn partner(app: &App, req: &Request, gate: Gate) -> Result<Call
     Ok(Caller { account, org })
 }
 
-pub(crate) fn gestionnaire(c: &Caller) -> Result<(), ApiError> {
+/// A gestionnaire of an active organisation, bound by the partner's duties.
+pub(crate) async fn gestionnaire(app: &App, req: &Request) -> Result<Caller, ApiError> {
+    let c = partner(app, req, Gate::Enforce).await?;
     if c.account.role == AccountRole::Gestionnaire {
-        Ok(())
+        Ok(c)
     } else {
         Err(ApiError::forbidden())
     }

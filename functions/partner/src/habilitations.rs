@@ -1,6 +1,6 @@
 //! The habilitation table: who may act for an organisation, as CSV.
 
-use crate::callers::{admin, admin_org, gestionnaire, partner, Gate};
+use crate::callers::{admin_org, gestionnaire};
 use crate::App;
 use c2s_api::{text, ApiError};
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -49,8 +49,7 @@ pub(crate) async fn agent_habilitations(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (_, org) = admin_org(app, req, pid).await?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
     Ok(text(
         StatusCode::OK,
@@ -64,8 +63,7 @@ pub(crate) async fn partner_habilitations(
     app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    gestionnaire(&c)?;
+    let c = gestionnaire(app, req).await?;
     let accounts = app.partners.accounts(&c.org.partner_id).await?;
     Ok(text(
         StatusCode::OK,

@@ -54,8 +54,7 @@ pub(crate) async fn read_org(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let org = admin_org(app, &claims, pid).await?;
+    let (_, org) = admin_org(app, req, pid).await?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
     Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
 }
@@ -67,8 +66,7 @@ pub(crate) async fn terminate(
     pid: &str,
     caisse: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let mut org = admin_org(app, &claims, pid).await?;
+    let (claims, mut org) = admin_org(app, req, pid).await?;
     if caisse != claims.caisse {
         return Err(
             Code::Forbidden.with_message("Seule la caisse signataire peut résilier sa convention.")
@@ -99,8 +97,7 @@ pub(crate) async fn deactivate_org(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
-    let mut org = admin_org(app, &claims, pid).await?;
+    let (_, mut org) = admin_org(app, req, pid).await?;
     org.active = false;
     app.partners.save_org(&mut org).await?;
     let now = OffsetDateTime::now_utc();

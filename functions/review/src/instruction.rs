@@ -8,8 +8,8 @@ use c2s_api::views::estimate;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::format_date;
 use c2s_domain::renewal::{
-    required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest, Status,
-    REASON_CODES,
+    required_version, AgentRefusal, DecideError, DecisionBody, DecisionOutcome, DocumentRequest,
+    Status, REASON_CODES,
 };
 use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::clock::today;
@@ -117,7 +117,10 @@ pub(crate) async fn decide(app: &App, req: &Request, id: &str) -> Result<Respons
         if r.version != decision.version {
             return Err(version_conflict());
         }
-        let proposed = estimate(r)
+        // The engine runs only where its amount is used.
+        let proposed = (decision.outcome == DecisionOutcome::Participation)
+            .then(|| estimate(r))
+            .flatten()
             .and_then(Result::ok)
             .map(|e| e.monthly_participation_cents);
         let now = OffsetDateTime::now_utc();
