@@ -13,12 +13,17 @@
 #                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
 #   stop_moto      stop moto_server only if we started it.
+#   start_emulator the emulator C2S_EMULATOR names: moto (default), or localstack:
+#                  LocalStack (localstack-core, no Docker) on 127.0.0.1:4566 with moto
+#                  beside it on 4567 for what LocalStack cannot serve here (DynamoDB,
+#                  SES v2); infra/env.sh points each SDK client at the right one.
+#   stop_localstack stop LocalStack only if we started it.
 #   ensure_clamd   best effort clamd on 127.0.0.1:3310 with a local EICAR-only
 #                  database; exports CLAMD_ADDRESS=127.0.0.1:3310 on success,
 #                  leaves it unset (return 0) when clamd cannot be provided.
 #                  Sets STACK_CLAMD_STARTED (0|1), STACK_CLAMD_PID (if started).
 #   stop_clamd     stop clamd only if we started it.
-#   stack_cleanup  stop_clamd + stop_moto (idempotent). Use as
+#   stack_cleanup  stop_clamd + stop_localstack + stop_moto (idempotent). Use as
 #                  `trap stack_cleanup EXIT` (or call stack_trap, below).
 #   stack_trap     installs `trap stack_cleanup EXIT` plus INT/TERM traps that
 #                  exit (130/143), so that cleanup runs exactly once.
@@ -30,7 +35,15 @@ _STACK_SH_LOADED=1
 
 _STACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK_MOTO_HOST=127.0.0.1
-STACK_MOTO_PORT=4566
+# C2S_MOTO_PORT / C2S_LOCALSTACK_PORT move them (infra/env.sh reads the same variables).
+STACK_LOCALSTACK_PORT="${C2S_LOCALSTACK_PORT:-4566}"
+if [[ "${C2S_EMULATOR:-moto}" == localstack ]]; then
+    # LocalStack takes the port every tool expects; moto serves DynamoDB and SES v2 beside it.
+    STACK_MOTO_PORT="${C2S_MOTO_PORT:-4567}"
+else
+    STACK_MOTO_PORT="${C2S_MOTO_PORT:-4566}"
+fi
+STACK_LOCALSTACK_STARTED=0
 STACK_CLAMD_HOST=127.0.0.1
 STACK_CLAMD_PORT=3310
 STACK_MOTO_STARTED=0
@@ -230,6 +243,110 @@ stop_moto() {
 }
 
 # --------------------------------------------------------------------------
+# LocalStack (C2S_EMULATOR=localstack)
+#
+# localstack-core from PyPI runs on the host, without Docker, but needs Python >= 3.13
+# (it uses threading.Lock as a type) and serves neither DynamoDB (its DynamoDB is AWS's
+# DynamoDB Local, a jar under AWS's own licence, fetched with a JDK from the internet) nor
+# SES v2 (not in its community edition): those two stay on moto.
+
+_stack_python313() {
+    local py
+    for py in python3.13 python3.14 \
+            "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3 \
+            /root/.pyenv/versions/3.1[3-9]*/bin/python3; do
+        if command -v "$py" >/dev/null 2>&1 &&
+                "$py" -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then
+            command -v "$py"
+            return 0
+        fi
+    done
+    return 1
+}
+
+_stack_localstack_answers() {
+    curl -s --max-time 2 "http://127.0.0.1:$STACK_LOCALSTACK_PORT/_localstack/health" 2>/dev/null |
+        grep -q '"services"'
+}
+
+start_localstack() {
+    local venv="$_STACK_ROOT/infra/.venv-localstack"
+    local req="$_STACK_ROOT/infra/requirements-localstack.txt"
+    local run py hash stamp pid i
+    if _stack_localstack_answers; then
+        _stack_log "LocalStack déjà actif / already running on 127.0.0.1:$STACK_LOCALSTACK_PORT (reused)"
+        return 0
+    fi
+    run="$(_stack_run_dir)"
+    if ! py="$(_stack_python313)"; then
+        _stack_log "ÉCHEC/FAILED: LocalStack demande Python 3.13 ou plus récent, introuvable ici / needs Python >= 3.13 (python3.13 on PATH or pyenv)"
+        return 1
+    fi
+    hash="$({ cat "$req"; "$py" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)"
+    stamp="$venv/.installed-$hash"
+    if [[ ! -f "$stamp" ]]; then
+        _stack_log "installation de LocalStack / installing LocalStack into infra/.venv-localstack (1-2 minutes, once; log: infra/.run/pip-localstack.log)"
+        rm -rf "$venv"
+        if ! "$py" -m venv "$venv" >"$run/pip-localstack.log" 2>&1 ||
+                ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+                    -r "$req" >>"$run/pip-localstack.log" 2>&1; then
+            tail -n 30 "$run/pip-localstack.log" >&2
+            _stack_log "ÉCHEC/FAILED: installation de LocalStack / LocalStack install failed"
+            return 1
+        fi
+        : >"$stamp"
+    fi
+    mkdir -p "$run/localstack"
+    _stack_log "démarrage / starting LocalStack on 127.0.0.1:$STACK_LOCALSTACK_PORT (log: infra/.run/localstack.log)"
+    # hypercorn: the twisted gateway needs more packages; no DNS server, no analytics, no
+    # certificate download (this machine has no internet). Services load at start: SNS's
+    # /_aws/sns/sms-messages (what /dev/outbox reads) exists only once SNS is loaded.
+    if ! _stack_spawn "$run/localstack.pid" "$run/localstack.log" env \
+            GATEWAY_SERVER=hypercorn GATEWAY_LISTEN="127.0.0.1:$STACK_LOCALSTACK_PORT" \
+            LOCALSTACK_VOLUME_DIR="$run/localstack" DNS_ADDRESS=0 DISABLE_EVENTS=1 \
+            SKIP_SSL_CERT_DOWNLOAD=1 EAGER_SERVICE_LOADING=1 \
+            SERVICES=s3,sqs,sns,secretsmanager,kms,sts,iam \
+            "$venv/bin/python" -m localstack.runtime.main; then
+        _stack_log "LocalStack n'a pas démarré / did not start (log: infra/.run/localstack.log)"
+        return 1
+    fi
+    pid=$_STACK_SPAWNED_PID
+    STACK_LOCALSTACK_PID=$pid
+    STACK_LOCALSTACK_STARTED=1
+    for ((i = 0; i < 600; i++)); do
+        if _stack_localstack_answers; then
+            return 0
+        fi
+        _stack_alive "$pid" || break
+        sleep 0.1
+    done
+    tail -n 20 "$run/localstack.log" >&2 || true
+    _stack_log "ÉCHEC/FAILED: LocalStack ne répond pas / not answering (log: infra/.run/localstack.log)"
+    stop_localstack
+    return 1
+}
+
+stop_localstack() {
+    if [[ "${STACK_LOCALSTACK_STARTED:-0}" == 1 && -n "${STACK_LOCALSTACK_PID:-}" ]]; then
+        _stack_kill_tree "$STACK_LOCALSTACK_PID" LocalStack
+        rm -f "$_STACK_ROOT/infra/.run/localstack.pid"
+    fi
+    STACK_LOCALSTACK_STARTED=0
+    unset STACK_LOCALSTACK_PID
+}
+
+start_emulator() {
+    case "${C2S_EMULATOR:-moto}" in
+    moto) start_moto ;;
+    localstack) start_moto && start_localstack ;;
+    *)
+        _stack_log "C2S_EMULATOR=${C2S_EMULATOR} : valeurs possibles / expected moto or localstack"
+        return 1
+        ;;
+    esac
+}
+
+# --------------------------------------------------------------------------
 # clamd
 
 # EICAR test string, 68 bytes, hex-encoded (kept hex so this file is not
@@ -424,6 +541,7 @@ stop_clamd() {
 
 stack_cleanup() {
     stop_clamd || true
+    stop_localstack || true
     stop_moto || true
     return 0
 }

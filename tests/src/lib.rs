@@ -35,13 +35,14 @@ pub fn root() -> PathBuf {
 }
 
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-3".into());
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .load()
-        .await
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
+    // Set, AWS_ENDPOINT_URL is read by the standard chain, which also honours the
+    // per-service AWS_ENDPOINT_URL_<SERVICE> (LocalStack runs route DynamoDB to moto).
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        loader = loader.endpoint_url("http://127.0.0.1:4566");
+    }
+    loader.load().await
 }

@@ -76,11 +76,9 @@ pub async fn create(
     prefix: &str,
     region: &str,
 ) -> Result<(StackInfo, Names), BootstrapError> {
-    let account = "123456789012";
     let mut names = Names::default();
     let mut info = StackInfo::default();
     names.pseudo.insert("AWS::Region".into(), region.into());
-    names.pseudo.insert("AWS::AccountId".into(), account.into());
     names.pseudo.insert("AWS::Partition".into(), "aws".into());
     names.pseudo.insert("AWS::StackName".into(), prefix.into());
     names
@@ -171,10 +169,18 @@ pub async fn create(
                 .await
                 .map_err(err(&name))?;
         }
-        names.arns.insert(
-            id.clone(),
-            format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
-        );
+        // The ARN as the emulator says it: its account is moto's, LocalStack's or AWS's.
+        let arn = clients
+            .dynamo
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .map_err(err(&name))?
+            .table
+            .and_then(|t| t.table_arn)
+            .unwrap_or_default();
+        names.arns.insert(id.clone(), arn);
         names.refs.insert(id.clone(), name.clone());
         info.tables.insert(id.clone(), name);
     }
@@ -212,9 +218,25 @@ pub async fn create(
                 .unwrap_or_default(),
             Err(e) => return Err(err(&name)(e)),
         };
-        names
-            .arns
-            .insert(id.clone(), format!("arn:aws:sqs:{region}:{account}:{name}"));
+        let arn = clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(err(&name))?
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .unwrap_or_default();
+        // `arn:aws:sqs:<region>:<account>:<name>`: the account the emulator gives this caller.
+        if let Some(account) = arn.split(':').nth(4) {
+            names
+                .pseudo
+                .entry("AWS::AccountId".into())
+                .or_insert_with(|| account.to_owned());
+        }
+        names.arns.insert(id.clone(), arn);
         names.refs.insert(id.clone(), url.clone());
         info.queues.insert(id.clone(), url);
     }

@@ -1,6 +1,9 @@
 //! What the emulator says was sent: the emails SES accepted and the SMS SNS accepted, read
 //! back from moto (`/moto-api/c2s/sent.json` of `infra/lib/moto_server.py`, or moto's own
-//! `/moto-api/data.json`, same shape, from an older emulator). Only this stack's: emails from
+//! `/moto-api/data.json`, same shape, from an older emulator) or, for SMS, from LocalStack
+//! (`/_aws/sns/sms-messages`). Each service is read where its client sends
+//! (`AWS_ENDPOINT_URL_SESV2`, `AWS_ENDPOINT_URL_SNS`, else `AWS_ENDPOINT_URL`): a LocalStack
+//! run sends email through moto, LocalStack having no SES v2. Only this stack's: emails from
 //! its own sender address, SMS sent since it started that carry its own address (every SMS
 //! template ends with the service's link).
 
@@ -54,31 +57,63 @@ struct Sms {
 
 pub struct SentMessages {
     http: reqwest::Client,
-    emulator: Option<String>,
+    /// Where SES and SNS are reached (none: nothing can be read back).
+    ses: Option<String>,
+    sns: Option<String>,
     sender: String,
     public_url: String,
-    /// SMS already in the emulator when this stack started (another stack's).
-    sms_before: usize,
+    /// Ids of the SMS already in the emulator when this stack started (another stack's).
+    sms_before: std::collections::HashSet<String>,
+}
+
+/// LocalStack's record of an SMS (`/_aws/sns/sms-messages`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LocalStackSms {
+    #[serde(default)]
+    message_id: String,
+    #[serde(default)]
+    phone_number: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct LocalStackSmsList {
+    #[serde(default)]
+    sms_messages: std::collections::BTreeMap<String, Vec<LocalStackSms>>,
+}
+
+/// The endpoint a service's client uses: its own variable, else the shared one.
+fn endpoint_of(service: &str, shared: Option<&str>) -> Option<String> {
+    std::env::var(format!("AWS_ENDPOINT_URL_{service}"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or(shared.map(str::to_owned))
+        .map(|u| u.trim_end_matches('/').to_owned())
 }
 
 impl SentMessages {
-    /// `emulator` is `AWS_ENDPOINT_URL` (none: nothing can be read back).
+    /// `emulator` is `AWS_ENDPOINT_URL` (none, and no per-service one: nothing can be read).
     pub async fn new(emulator: Option<String>, sender: String, public_url: String) -> Self {
         let mut sent = Self {
             http: reqwest::Client::new(),
-            emulator,
+            ses: endpoint_of("SESV2", emulator.as_deref()),
+            sns: endpoint_of("SNS", emulator.as_deref()),
             sender,
             public_url,
-            sms_before: 0,
+            sms_before: Default::default(),
         };
-        sent.sms_before = sent.state().await.map(|s| s.sns.sms.len()).unwrap_or(0);
+        sent.sms_before = sent
+            .sms()
+            .await
+            .map(|s| s.into_iter().map(|m| m.message_id).collect())
+            .unwrap_or_default();
         sent
     }
 
-    async fn state(&self) -> Result<State, String> {
-        let Some(base) = &self.emulator else {
-            return Ok(State::default());
-        };
+    /// moto's record of what was sent, from `base`.
+    async fn moto_state(&self, base: &str) -> Result<Option<State>, String> {
         let get = |path: &str| self.http.get(format!("{base}{path}")).send();
         let mut resp = get("/moto-api/c2s/sent.json")
             .await
@@ -88,7 +123,66 @@ impl SentMessages {
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        resp.json().await.map_err(|e| e.to_string())
+        if !resp.status().is_success() {
+            return Ok(None);
+        }
+        resp.json().await.map(Some).map_err(|e| e.to_string())
+    }
+
+    async fn emails(&self) -> Result<Vec<Email>, String> {
+        let Some(base) = &self.ses else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .moto_state(base)
+            .await?
+            .map(|s| s.ses.messages)
+            .unwrap_or_default())
+    }
+
+    async fn sms(&self) -> Result<Vec<Sms>, String> {
+        let Some(base) = &self.sns else {
+            return Ok(Vec::new());
+        };
+        if let Some(state) = self.moto_state(base).await? {
+            return Ok(state.sns.sms);
+        }
+        let resp = self
+            .http
+            .get(format!("{base}/_aws/sns/sms-messages"))
+            .query(&[(
+                "region",
+                std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-3".into()),
+            )])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("{base} keeps no SMS ({})", resp.status()));
+        }
+        let list: LocalStackSmsList = resp.json().await.map_err(|e| e.to_string())?;
+        // LocalStack groups by number; the order of sending is kept within each.
+        Ok(list
+            .sms_messages
+            .into_values()
+            .flatten()
+            .map(|m| Sms {
+                message_id: m.message_id,
+                phone_number: m.phone_number,
+                message: m.message,
+            })
+            .collect())
+    }
+
+    async fn state(&self) -> Result<State, String> {
+        Ok(State {
+            ses: Ses {
+                messages: self.emails().await?,
+            },
+            sns: Sns {
+                sms: self.sms().await?,
+            },
+        })
     }
 
     /// This stack's messages as `/dev/outbox` shows them: `channel`, `to`, `subject`, `body`,
@@ -122,7 +216,7 @@ impl SentMessages {
             .sns
             .sms
             .into_iter()
-            .skip(self.sms_before)
+            .filter(|m| !self.sms_before.contains(&m.message_id))
             .filter(|m| mentions(&m.message, &self.public_url))
             .map(|m| {
                 json!({
@@ -155,10 +249,11 @@ mod tests {
     fn sent() -> SentMessages {
         SentMessages {
             http: reqwest::Client::new(),
-            emulator: None,
+            ses: None,
+            sns: None,
             sender: "ne-pas-repondre+t1@c2s.ameli.fr".into(),
             public_url: "http://127.0.0.1:4000".into(),
-            sms_before: 1,
+            sms_before: ["s0".to_owned()].into(),
         }
     }
 
