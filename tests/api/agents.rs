@@ -173,6 +173,42 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
         (status, body["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("nir_not_allowed"))
     );
+    // However it is glued to letters or cut, in full-width digits too: refused, not stored.
+    let hidden = nir("1840575123456");
+    let cut = |sep: &str| {
+        [
+            &hidden[0..1],
+            &hidden[1..3],
+            &hidden[3..5],
+            &hidden[5..7],
+            &hidden[7..10],
+            &hidden[10..13],
+            &hidden[13..],
+        ]
+        .join(sep)
+    };
+    let wide: String = hidden
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c))
+        .collect();
+    for text in [
+        format!("NIR{hidden}"),
+        cut("\u{a0}"),
+        cut("/"),
+        cut("_"),
+        cut(","),
+        cut("\n"),
+        wide,
+    ] {
+        let (status, body) = stack
+            .post(&notes, Some(&instructeur), json!({ "text": text }))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("nir_not_allowed")),
+            "{text:?}"
+        );
+    }
     let (status, body) = stack
         .post(
             &notes,

@@ -54,6 +54,13 @@ async fn announcements_are_bound_to_allowed_types_and_sizes() {
             (StatusCode::UNPROCESSABLE_ENTITY, Some(code))
         );
     }
+    // A file name holding a NIR would be shown to agents and put in links: refused.
+    let named = json!({"kind": "payslip", "filename": format!("bulletin_{}.pdf", nir("1840575123456")), "content_type": "application/pdf", "size": 100});
+    let (status, answer) = stack.post(&path, Some(&token), named).await;
+    assert_eq!(
+        (status, answer["fields"][0]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nir_not_allowed"))
+    );
     // A good announcement: a 5-minute PUT URL whose signed headers carry type and length.
     let (status, answer) = stack.post(&path, Some(&token), json!({"kind": "tax_notice", "filename": "C:\\docs\\avis.pdf", "content_type": "application/pdf", "size": 1234})).await;
     assert_eq!(status, StatusCode::CREATED);

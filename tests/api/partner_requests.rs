@@ -24,6 +24,18 @@ async fn signalements_carry_no_nir_and_reach_the_caisse() {
         ("comment", json!("Son numéro : 2 57 02 76 540 123 45")),
         ("last_name", json!("2570276540123")),
         ("department", json!(2570276540123u64)),
+        ("comment", json!(format!("NIR{}", nir("2570276540123")))),
+        (
+            "comment",
+            json!(nir("2570276540123")
+                .chars()
+                .map(|c| format!("{c}\u{a0}"))
+                .collect::<String>()),
+        ),
+        (
+            "comment",
+            json!({"nested": [format!("n°{}", nir("2570276540123"))]}),
+        ),
     ] {
         let mut body = report();
         body[field] = value;

@@ -7,8 +7,8 @@ use c2s_api::callers;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, no_content, ApiError, Code};
 use c2s_domain::document::{
-    display_filename, ContentType, DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL,
-    MAX_DOCUMENT_BYTES,
+    display_filename, ContentType, DocumentKind, DocumentStatus, FilenameError,
+    MAX_DOCUMENTS_PER_RENEWAL, MAX_DOCUMENT_BYTES,
 };
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
@@ -110,14 +110,25 @@ fn parse(body: &Value) -> Result<Announcement, ApiError> {
             "Choisissez le type de pièce dans la liste.",
         ));
     }
-    let filename = text("filename").and_then(display_filename);
-    if filename.is_none() {
-        errors.push(FieldError::new(
-            "filename",
-            "invalid_filename",
-            "Le nom du fichier est manquant ou trop long.",
-        ));
-    }
+    let filename = match text("filename").map(display_filename) {
+        Some(Ok(name)) => Some(name),
+        Some(Err(FilenameError::Nir)) => {
+            errors.push(FieldError::new(
+                "filename",
+                "nir_not_allowed",
+                "Renommez le fichier : son nom ne doit pas contenir de numéro de sécurité sociale.",
+            ));
+            None
+        }
+        Some(Err(FilenameError::Invalid)) | None => {
+            errors.push(FieldError::new(
+                "filename",
+                "invalid_filename",
+                "Le nom du fichier est manquant ou trop long.",
+            ));
+            None
+        }
+    };
     match (kind, filename) {
         (Some(kind), Some(filename)) => Ok(Announcement {
             kind,

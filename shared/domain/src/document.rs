@@ -158,18 +158,39 @@ pub fn check_content(
     Ok(())
 }
 
-/// The name shown to people: no path, no control characters, at most 120 characters.
-/// Never used in a storage key.
-pub fn display_filename(raw: &str) -> Option<String> {
+/// Why a file name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilenameError {
+    /// Empty, a path only, or longer than 120 characters.
+    Invalid,
+    /// It holds a NIR, which would then be shown and put in download links.
+    Nir,
+}
+
+/// Characters that reorder what is shown (`facture\u{202e}fdp.exe` displays as
+/// `facture exe.pdf`): stripped like control characters.
+fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The name shown to people: no path, no control or bidirectional characters, at most 120
+/// characters, no NIR. Never used in a storage key.
+pub fn display_filename(raw: &str) -> Result<String, FilenameError> {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = base
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !reorders_text(*c))
         .collect::<String>()
         .trim()
         .to_owned();
     let n = clean.chars().count();
-    ((1..=120).contains(&n) && clean != "." && clean != "..").then_some(clean)
+    if !(1..=120).contains(&n) || clean == "." || clean == ".." {
+        return Err(FilenameError::Invalid);
+    }
+    if crate::text::contains_nir_like(&clean) {
+        return Err(FilenameError::Nir);
+    }
+    Ok(clean)
 }
 
 #[cfg(test)]
@@ -232,14 +253,32 @@ mod tests {
     fn filenames_lose_their_path() {
         assert_eq!(
             display_filename("C:\\Users\\x\\avis 2025.pdf").as_deref(),
-            Some("avis 2025.pdf")
+            Ok("avis 2025.pdf")
         );
         assert_eq!(
             display_filename("../../etc/passwd").as_deref(),
-            Some("passwd")
+            Ok("passwd")
         );
-        assert_eq!(display_filename("dir/"), None);
-        assert_eq!(display_filename("a\u{0}b.pdf").as_deref(), Some("ab.pdf"));
+        assert_eq!(display_filename("dir/"), Err(FilenameError::Invalid));
+        assert_eq!(display_filename("a\u{0}b.pdf").as_deref(), Ok("ab.pdf"));
+    }
+
+    #[test]
+    fn filenames_lose_what_reorders_them_and_never_hold_a_nir() {
+        assert_eq!(
+            display_filename("facture\u{202e}fdp.exe").as_deref(),
+            Ok("facturefdp.exe")
+        );
+        assert_eq!(
+            display_filename("\u{2067}avis\u{2069}.pdf").as_deref(),
+            Ok("avis.pdf")
+        );
+        let nir = format!("184057512345{}", "6");
+        let nir = format!("{nir}{:02}", crate::nir::key_of(&nir));
+        assert_eq!(
+            display_filename(&format!("attestation_{nir}.pdf")),
+            Err(FilenameError::Nir)
+        );
     }
 
     #[test]

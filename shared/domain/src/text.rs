@@ -126,10 +126,32 @@ mod tests {
     }
 }
 
-/// True when the text holds something shaped like a NIR (13 to 15 digits, spaces, dots or
-/// hyphens allowed between them, Corsican 2A/2B included), whatever its key: free text must
-/// never carry one.
+/// True when the text holds a NIR however it is written: free text must never carry one.
+/// Two looks: 13 to 15 digits standing apart (spaces, dots or hyphens between them, Corsican
+/// 2A/2B included), whatever their key; and, once the text is normalised (NFKC: full-width
+/// digits become digits) and stripped of everything but letters and digits, any 15
+/// characters that form a NIR with its valid key, even stuck to letters (`NIR284…`) or cut
+/// by non-breaking spaces, `/`, `_`, `,` or new lines.
 pub fn contains_nir_like(text: &str) -> bool {
+    spaced_nir_shape(text) || hidden_valid_nir(text)
+}
+
+fn hidden_valid_nir(text: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let chars: Vec<char> = text
+        .nfkc()
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    chars.windows(15).any(|w| {
+        // Cheap filters first: a NIR starts with its sex digit and holds 13 digits at least.
+        matches!(w[0], '1' | '2' | '3' | '4' | '7' | '8')
+            && w.iter().filter(|c| c.is_ascii_digit()).count() >= 13
+            && crate::nir::Nir::parse(&w.iter().collect::<String>()).is_ok()
+    })
+}
+
+fn spaced_nir_shape(text: &str) -> bool {
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -240,6 +262,42 @@ mod free_text_tests {
         assert!(!contains_nir_like("montant 1200 euros le 2026-11-23"));
     }
 
+    /// A NIR with a valid key, built from its 13 first digits.
+    fn with_key(first13: &str) -> String {
+        format!("{first13}{:02}", crate::nir::key_of(first13))
+    }
+
+    #[test]
+    fn a_valid_nir_is_found_however_it_is_glued_or_cut() {
+        let nir = with_key("1840575123456");
+        let spaced = format!(
+            "{} {} {} {} {} {} {}",
+            &nir[0..1],
+            &nir[1..3],
+            &nir[3..5],
+            &nir[5..7],
+            &nir[7..10],
+            &nir[10..13],
+            &nir[13..]
+        );
+        for text in [
+            format!("NIR{nir}"),
+            format!("numéro:{nir}merci"),
+            spaced.replace(' ', "\u{a0}"),
+            spaced.replace(' ', "/"),
+            spaced.replace(' ', "_"),
+            spaced.replace(' ', ","),
+            spaced.replace(' ', "\n"),
+            spaced.replace(' ', "\u{202f}"),
+            nir.chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c))
+                .collect(),
+            format!("x{}", with_key("284052A123456")),
+        ] {
+            assert!(contains_nir_like(&text), "not found in {text:?}");
+        }
+    }
+
     #[test]
     fn health_terms_are_found_as_words() {
         assert_eq!(
@@ -248,5 +306,55 @@ mod free_text_tests {
         );
         assert_eq!(health_terms("ALD en cours"), ["ald"]);
         assert!(health_terms("Valdemar a rappelé, dossier complet").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod nir_spelling_properties {
+    use super::contains_nir_like;
+    use crate::nir::key_of;
+    use proptest::prelude::*;
+
+    /// Separators people (or someone dodging the filter) put in a number.
+    const SEPARATORS: &[&str] = &[
+        "", " ", "\u{a0}", "\u{202f}", "/", "_", ",", "\n", ".", "-", "\t", " / ",
+    ];
+
+    fn first13() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!['1', '2']),
+            0u8..100,
+            1u8..13,
+            1u8..96,
+            0u32..1_000_000,
+        )
+            .prop_map(|(sex, year, month, dep, rest)| {
+                format!("{sex}{year:02}{month:02}{dep:02}{rest:06}")
+            })
+    }
+
+    proptest! {
+        /// Whatever separators cut a valid NIR, whatever letters stick to it, in ASCII or
+        /// full-width digits, it is found.
+        #[test]
+        fn a_valid_nir_is_found_in_any_spelling(
+            first13 in first13(),
+            cuts in prop::collection::vec(prop::sample::select(SEPARATORS), 14),
+            prefix in "[A-Za-zé°:]{0,4}",
+            suffix in "[A-Za-z ]{0,4}",
+            wide in any::<bool>(),
+        ) {
+            let nir = format!("{first13}{:02}", key_of(&first13));
+            let mut text = prefix.clone();
+            for (i, c) in nir.chars().enumerate() {
+                let c = if wide { char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap_or(c) } else { c };
+                text.push(c);
+                if i < 14 {
+                    text.push_str(cuts[i]);
+                }
+            }
+            text.push_str(&suffix);
+            prop_assert!(contains_nir_like(&text), "not found in {:?}", text);
+        }
     }
 }

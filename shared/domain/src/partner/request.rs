@@ -76,16 +76,26 @@ pub fn department(s: &str) -> Option<String> {
     ok.then_some(d)
 }
 
-/// The top-level fields holding something shaped like a NIR, as strings or numbers.
+/// Whether a value holds something shaped like a NIR: a string, a number, or anything in a
+/// list or an object, however deep.
+fn holds_nir(v: &Value) -> bool {
+    match v {
+        Value::String(s) => contains_nir_like(s),
+        Value::Number(n) => contains_nir_like(&n.to_string()),
+        Value::Array(items) => items.iter().any(holds_nir),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(k, v)| contains_nir_like(k) || holds_nir(v)),
+        Value::Bool(_) | Value::Null => false,
+    }
+}
+
+/// The top-level fields holding something shaped like a NIR, anywhere in their value.
 pub fn fields_with_nir(body: &Value) -> Vec<FieldError> {
     body.as_object()
         .into_iter()
         .flatten()
-        .filter(|(_, v)| {
-            v.as_str().is_some_and(contains_nir_like)
-                || v.as_u64()
-                    .is_some_and(|n| contains_nir_like(&n.to_string()))
-        })
+        .filter(|(_, v)| holds_nir(v))
         .map(|(k, _)| {
             FieldError::new(
                 k.clone(),
