@@ -31,6 +31,7 @@ key policy delegates to IAM, its bucket policies only deny plain HTTP, which SDK
 
 import io
 import json
+import os
 import re
 import sys
 import threading
@@ -40,6 +41,9 @@ import xml.etree.ElementTree as ET
 from fnmatch import fnmatchcase
 from typing import Any, Callable
 
+# C2S_PERMISSIONS_AUDIT=1: refusals are logged and recorded but the calls go through, to
+# list in one run every permission a template lacks.
+AUDIT = os.environ.get("C2S_PERMISSIONS_AUDIT") == "1"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _LOCK = threading.Lock()
 
@@ -528,7 +532,10 @@ def middleware(app: Callable) -> Callable:
                 with _LOCK:
                     _REFUSED.setdefault(principal.stack, []).append(record)
                 via = f" (for {need.via})" if need.via else ""
-                print(f"[c2s-permissions] REFUSED {principal.stack} {principal.function}: {need.action} on {need.resource}{via}: {why}", file=sys.stderr, flush=True)
+                verdict = "WOULD REFUSE" if AUDIT else "REFUSED"
+                print(f"[c2s-permissions] {verdict} {principal.stack} {principal.function}: {need.action} on {need.resource}{via}: {why}", file=sys.stderr, flush=True)
+                if AUDIT:
+                    continue
                 status, headers, body = _denied(service, principal, need, json_protocol)
                 if environ.get("REQUEST_METHOD") == "HEAD":
                     body = b""
