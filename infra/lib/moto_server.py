@@ -95,6 +95,26 @@ def c2s_refused(request, full_url, headers):
     return _json(200, {"refused": permissions.refused((query.get("stack") or [""])[0])})
 
 
+def _version():
+    import hashlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for name in ("moto_server.py", "permissions.py", "policies.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+# What infra/lib/stack.sh compares with its checkout's files, to tell a stale emulator.
+_VERSION = _version()
+
+
+def c2s_version(request, full_url, headers):
+    return _json(200, {"version": _VERSION})
+
+
+moto_api_urls.url_paths["{0}/moto-api/c2s/version"] = c2s_version
 moto_api_urls.url_paths["{0}/moto-api/c2s/policies"] = c2s_policies
 moto_api_urls.url_paths["{0}/moto-api/c2s/refused.json"] = c2s_refused
 

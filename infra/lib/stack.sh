@@ -30,7 +30,7 @@ _STACK_SH_LOADED=1
 
 _STACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STACK_MOTO_HOST=127.0.0.1
-STACK_MOTO_PORT=4566
+STACK_MOTO_PORT="${STACK_MOTO_PORT:-4566}"
 STACK_CLAMD_HOST=127.0.0.1
 STACK_CLAMD_PORT=3310
 STACK_MOTO_STARTED=0
@@ -180,11 +180,22 @@ _stack_moto_answers() {
     [[ -n "$code" && "$code" != "000" ]]
 }
 
+# _stack_moto_version: the version of infra/lib's wrapper (what /moto-api/c2s/version answers
+# when the running moto is this checkout's).
+_stack_moto_version() {
+    cat "$_STACK_ROOT/infra/lib/moto_server.py" "$_STACK_ROOT/infra/lib/permissions.py" \
+        "$_STACK_ROOT/infra/lib/policies.py" | sha256sum | cut -c1-16
+}
+
 start_moto() {
-    local run pid i
+    local run pid i running
     if _stack_moto_answers; then
         STACK_MOTO_STARTED=0
         _stack_log "moto déjà actif / already running on $STACK_MOTO_HOST:$STACK_MOTO_PORT (reused)"
+        running="$(curl -s --max-time 2 "http://$STACK_MOTO_HOST:$STACK_MOTO_PORT/moto-api/c2s/version" 2>/dev/null)" || true
+        if [[ "$running" != *"$(_stack_moto_version)"* ]]; then
+            _stack_log "AVERTISSEMENT/WARNING: ce moto ne vient pas de infra/lib/ de cette copie / this moto does not run this checkout's infra/lib/moto_server.py (permissions may not be checked as they are here): stop it to get this one"
+        fi
         return 0
     fi
     if [[ ! -x "$_STACK_ROOT/infra/.venv/bin/moto_server" ]]; then

@@ -85,7 +85,10 @@ async fn an_http_function_without_its_table_permission_fails_the_call_it_needs_i
     let (status, _) = stack
         .post("/api/eligibility/estimate", None, estimate)
         .await;
-    assert!(!status.is_success(), "the estimate passed without its rate limit's permission");
+    assert!(
+        !status.is_success(),
+        "the estimate passed without its rate limit's permission"
+    );
     let refused = refusal(&stack, "EligibilityFunction", "dynamodb:UpdateItem").await;
     assert_eq!(
         refused["resource"],

@@ -107,7 +107,11 @@ pub async fn create(
                     .create_key()
                     .description(str_of(&r.properties, "Description"));
                 if let Some(policy) = r.properties.get("KeyPolicy") {
-                    req = req.policy(names.resolve_tree(policy, &template.parameters)?.to_string());
+                    req = req.policy(
+                        names
+                            .resolve_tree(policy, &template.parameters)?
+                            .to_string(),
+                    );
                 }
                 let made = req.send().await.map_err(err(&alias))?.key_metadata;
                 if let Some(m) = &made {
@@ -122,8 +126,13 @@ pub async fn create(
             }
             Err(e) => return Err(err(&alias)(e)),
         };
-        let metadata = metadata.ok_or_else(|| BootstrapError::Create(alias.clone(), "no key".into()))?;
-        if r.properties.get("EnableKeyRotation").and_then(Value::as_bool) == Some(true) {
+        let metadata =
+            metadata.ok_or_else(|| BootstrapError::Create(alias.clone(), "no key".into()))?;
+        if r.properties
+            .get("EnableKeyRotation")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             kms.enable_key_rotation()
                 .key_id(metadata.key_id())
                 .send()

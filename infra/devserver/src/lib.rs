@@ -287,7 +287,9 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         )
         .await?;
     } else {
-        tracing::warn!("C2S_PERMISSIONS=off: the functions' calls are not checked against their roles");
+        tracing::warn!(
+            "C2S_PERMISSIONS=off: the functions' calls are not checked against their roles"
+        );
     }
     let kms = aws_sdk_kms::Client::new(&opts.sdk);
     let addr = opts
@@ -328,7 +330,10 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             .cloned()
             .unwrap_or_else(|| permissions::FunctionKey::of(&opts.prefix, &f.logical_id));
         vars.insert("AWS_ACCESS_KEY_ID".into(), key.access_key_id.clone());
-        vars.insert("AWS_SECRET_ACCESS_KEY".into(), key.secret_access_key.clone());
+        vars.insert(
+            "AWS_SECRET_ACCESS_KEY".into(),
+            key.secret_access_key.clone(),
+        );
         if let Some(k) = &f.kms_key {
             let key_arn = names.resolve(k, &template.parameters)?;
             vars = sealed_and_opened(&kms, &key_arn, vars)

@@ -129,9 +129,18 @@ mod tests {
     #[test]
     fn each_function_of_each_stack_has_its_own_key_and_keeps_it() {
         let a = FunctionKey::of("c2s-local", "RenewalFunction");
-        assert_eq!(a.access_key_id, FunctionKey::of("c2s-local", "RenewalFunction").access_key_id);
-        assert_ne!(a.access_key_id, FunctionKey::of("c2s-local", "UploadFunction").access_key_id);
-        assert_ne!(a.access_key_id, FunctionKey::of("t1234", "RenewalFunction").access_key_id);
+        assert_eq!(
+            a.access_key_id,
+            FunctionKey::of("c2s-local", "RenewalFunction").access_key_id
+        );
+        assert_ne!(
+            a.access_key_id,
+            FunctionKey::of("c2s-local", "UploadFunction").access_key_id
+        );
+        assert_ne!(
+            a.access_key_id,
+            FunctionKey::of("t1234", "RenewalFunction").access_key_id
+        );
         assert_eq!(a.access_key_id.len(), 20);
     }
 }
