@@ -105,5 +105,37 @@ class Template(unittest.TestCase):
         self.assertFalse(allowed(deadlines, "dynamodb:Query", TABLE + "/index/by_purge"))
 
 
+class PolicyTemplates(unittest.TestCase):
+    def test_sam_policy_templates_are_expanded(self):
+        text = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Books:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      BillingMode: PAY_PER_REQUEST
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: bootstrap
+      Runtime: provided.al2023
+      Policies:
+        - DynamoDBReadPolicy: {TableName: !Ref Books}
+"""
+        context = {
+            "pseudo": {"AWS::Region": "eu-west-3", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"},
+            "refs": {"Books": "t-Books"},
+            "arns": {"Books": "arn:aws:dynamodb:eu-west-3:123456789012:table/t-Books"},
+        }
+        reader = policies.effective(text, context)["Reader"]["statements"]
+        books = "arn:aws:dynamodb:eu-west-3:123456789012:table/t-Books"
+        self.assertTrue(allowed(reader, "dynamodb:Query", books))
+        self.assertTrue(allowed(reader, "dynamodb:GetItem", books + "/index/by_author"))
+        self.assertFalse(allowed(reader, "dynamodb:PutItem", books))
+
+
 if __name__ == "__main__":
     unittest.main()
