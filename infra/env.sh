@@ -11,8 +11,10 @@ if [[ "${C2S_EMULATOR:-moto}" == localstack ]]; then
     export AWS_ENDPOINT_URL_DYNAMODB="${AWS_ENDPOINT_URL_DYNAMODB:-http://127.0.0.1:${C2S_MOTO_PORT:-4567}}"
     export AWS_ENDPOINT_URL_SESV2="${AWS_ENDPOINT_URL_SESV2:-http://127.0.0.1:${C2S_MOTO_PORT:-4567}}"
     export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:${C2S_LOCALSTACK_PORT:-4566}}"
+    # Permissions are checked by infra/lib/moto_server.py, which LocalStack is not.
+    export C2S_PERMISSIONS="${C2S_PERMISSIONS:-off}"
 else
-    export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:${C2S_MOTO_PORT:-4566}}"
+    export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:${C2S_MOTO_PORT:-${STACK_MOTO_PORT:-4566}}}"
 fi
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"

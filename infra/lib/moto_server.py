@@ -10,16 +10,26 @@ gives DynamoDB's guarantee: a condition is checked against the latest write.
 `GET /moto-api/c2s/sent.json` answers what `/moto-api/data.json` says of the emails SES sent
 and the SMS SNS sent, in the same shape, without the rest of moto's state (every DynamoDB item
 ever written, which makes data.json slow on a shared emulator).
+
+Each function's calls carry only its own role's permissions (`permissions.py`): the dev server
+registers a stack's function keys and template with `POST /moto-api/c2s/policies`, and
+`GET /moto-api/c2s/refused.json?stack=<prefix>` answers what was refused to that stack.
 """
 
 import json
-
+import os
 import sys
 import threading
+import urllib.parse
 
-from moto.dynamodb.models import DynamoDBBackend
-from moto.moto_api._internal import urls as moto_api_urls
-from moto.server import main
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import moto.server  # noqa: E402
+import permissions  # noqa: E402
+import policies  # noqa: E402
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.moto_api._internal import urls as moto_api_urls  # noqa: E402
+from moto.server import main  # noqa: E402
 
 _LOCK = threading.RLock()
 _OPERATIONS = (
@@ -63,6 +73,62 @@ def c2s_sent(request, full_url, headers):
 
 
 moto_api_urls.url_paths["{0}/moto-api/c2s/sent.json"] = c2s_sent
+
+
+def _json(status, body):
+    return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+
+def c2s_policies(request, full_url, headers):
+    """{"stack", "account", "template", "context", "keys": {function: access key id}}."""
+    try:
+        asked = json.loads(request.get_data() if hasattr(request, "get_data") else request.data)
+        functions = policies.effective(asked["template"], asked["context"])
+        counts = permissions.register(asked["stack"], asked["account"], functions, asked["keys"])
+    except (ValueError, KeyError, policies.PolicyError) as e:
+        return _json(400, {"error": str(e)})
+    return _json(200, {"functions": counts})
+
+
+def c2s_refused(request, full_url, headers):
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query)
+    return _json(200, {"refused": permissions.refused((query.get("stack") or [""])[0])})
+
+
+def _version():
+    import hashlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for name in ("moto_server.py", "permissions.py", "policies.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+# What infra/lib/stack.sh compares with its checkout's files, to tell a stale emulator.
+_VERSION = _version()
+
+
+def c2s_version(request, full_url, headers):
+    return _json(200, {"version": _VERSION})
+
+
+moto_api_urls.url_paths["{0}/moto-api/c2s/version"] = c2s_version
+moto_api_urls.url_paths["{0}/moto-api/c2s/policies"] = c2s_policies
+moto_api_urls.url_paths["{0}/moto-api/c2s/refused.json"] = c2s_refused
+
+
+class _Enforcing(moto.server.DomainDispatcherApplication):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._enforcing = permissions.middleware(super().__call__)
+
+    def __call__(self, environ, start_response):
+        return self._enforcing(environ, start_response)
+
+
+moto.server.DomainDispatcherApplication = _Enforcing
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -41,7 +41,7 @@ if [[ "${C2S_EMULATOR:-moto}" == localstack ]]; then
     # LocalStack takes the port every tool expects; moto serves DynamoDB and SES v2 beside it.
     STACK_MOTO_PORT="${C2S_MOTO_PORT:-4567}"
 else
-    STACK_MOTO_PORT="${C2S_MOTO_PORT:-4566}"
+    STACK_MOTO_PORT="${C2S_MOTO_PORT:-${STACK_MOTO_PORT:-4566}}"
 fi
 STACK_LOCALSTACK_STARTED=0
 STACK_CLAMD_HOST=127.0.0.1
@@ -193,11 +193,22 @@ _stack_moto_answers() {
     [[ -n "$code" && "$code" != "000" ]]
 }
 
+# _stack_moto_version: the version of infra/lib's wrapper (what /moto-api/c2s/version answers
+# when the running moto is this checkout's).
+_stack_moto_version() {
+    cat "$_STACK_ROOT/infra/lib/moto_server.py" "$_STACK_ROOT/infra/lib/permissions.py" \
+        "$_STACK_ROOT/infra/lib/policies.py" | sha256sum | cut -c1-16
+}
+
 start_moto() {
-    local run pid i
+    local run pid i running
     if _stack_moto_answers; then
         STACK_MOTO_STARTED=0
         _stack_log "moto déjà actif / already running on $STACK_MOTO_HOST:$STACK_MOTO_PORT (reused)"
+        running="$(curl -s --max-time 2 "http://$STACK_MOTO_HOST:$STACK_MOTO_PORT/moto-api/c2s/version" 2>/dev/null)" || true
+        if [[ "$running" != *"$(_stack_moto_version)"* ]]; then
+            _stack_log "AVERTISSEMENT/WARNING: ce moto ne vient pas de infra/lib/ de cette copie / this moto does not run this checkout's infra/lib/moto_server.py (permissions may not be checked as they are here): stop it to get this one"
+        fi
         return 0
     fi
     if [[ ! -x "$_STACK_ROOT/infra/.venv/bin/moto_server" ]]; then

@@ -1,7 +1,6 @@
 //! `POST /api/eligibility/estimate` through HTTP, its rate limit, and the renewal's estimate.
 
 use crate::helpers::*;
-use c2s_platform::aws::Clients;
 use c2s_platform::Env;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -124,7 +123,8 @@ async fn estimates_are_limited_per_client() {
     }
     vars.insert("ESTIMATE_LIMIT_PER_MINUTE".to_owned(), "3".to_owned());
     let env = Env::from_map(vars);
-    let app = eligibility::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
+    let (_, clients) = stack.function("EligibilityFunction");
+    let app = eligibility::App::from_env(&env, &clients).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..7 {
         statuses.push(

@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use aws_lambda_events::event::sqs::SqsEvent;
-use c2s_platform::aws::Clients;
 use serde_json::Value;
 
 fn event(name: &str, replacements: &[(&str, &str)]) -> String {
@@ -31,7 +30,7 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 #[tokio::test]
 async fn each_sample_event_runs_through_its_handler() {
     let stack = TestStack::start_with(false).await;
-    let app_env = |f: &str| (stack.env_of(f), Clients::new(&stack.sdk, &stack.env_of(f)));
+    let app_env = |f: &str| stack.function(f);
 
     // sync-in: the demo file at the event's key is imported by replaying the event.
     let (file, accounts) = devserver::demo::file(today());

@@ -106,6 +106,13 @@ impl TestStack {
         Self::launch(prefix, None, pollers).await
     }
 
+    /// A stack made from another template than the repository's (a copy with a permission
+    /// removed, say).
+    pub async fn start_with_template(template: PathBuf) -> TestStack {
+        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        Self::launch_from(template, prefix, None, true).await
+    }
+
     /// A stack that keeps its development secrets in `file`, as `./infra/run` does.
     pub async fn start_keeping_secrets(file: PathBuf) -> TestStack {
         let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
@@ -123,6 +130,15 @@ impl TestStack {
     }
 
     async fn launch(prefix: String, secrets_file: Option<PathBuf>, pollers: bool) -> TestStack {
+        Self::launch_from(root().join("template.yaml"), prefix, secrets_file, pollers).await
+    }
+
+    async fn launch_from(
+        template: PathBuf,
+        prefix: String,
+        secrets_file: Option<PathBuf>,
+        pollers: bool,
+    ) -> TestStack {
         log_buffer();
         let sdk = c2s_tests::sdk_config().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -133,7 +149,7 @@ impl TestStack {
             .filter(|s| !s.is_empty());
         let running = devserver::start(devserver::Options {
             prefix: prefix.clone(),
-            template: root().join("template.yaml"),
+            template,
             web_root: root().join("web"),
             listener,
             sdk: sdk.clone(),
@@ -141,6 +157,7 @@ impl TestStack {
             demo: false,
             pollers,
             secrets_file: secrets_file.clone(),
+            enforce_permissions: devserver::permissions::enforced_by_default(),
         })
         .await
         .unwrap_or_else(|e| panic!("the local stack did not start (is the emulator running? ./infra/test starts it): {e}"));
@@ -191,6 +208,28 @@ impl TestStack {
     /// The configuration the stack gave a function, to build its handler in a test.
     pub fn env_of(&self, function: &str) -> Env {
         self.running.envs.get(function).cloned().unwrap_or_default()
+    }
+
+    /// A function's configuration and clients, signed with its own credentials: a handler a
+    /// test builds has only that function's permissions, as the stack's own.
+    pub fn function(&self, function: &str) -> (Env, Clients) {
+        let env = self.env_of(function);
+        let sdk = self
+            .running
+            .sdks
+            .get(function)
+            .cloned()
+            .unwrap_or_else(|| panic!("no function {function} in the stack"));
+        let clients = Clients::new(&sdk, &env);
+        (env, clients)
+    }
+
+    /// What the emulator refused this stack's functions so far (`Function: action on
+    /// resource`), as `infra/lib/permissions.py` records it.
+    pub async fn refused(&self) -> Vec<Value> {
+        devserver::permissions::refused(&self.sdk, &self.prefix)
+            .await
+            .unwrap_or_else(|e| panic!("refused calls: {e}"))
     }
 
     /// NIRs this test uses: `stop` checks that none was logged.
@@ -757,7 +796,24 @@ impl TestStack {
     }
 
     /// Stops the stack and checks that no NIR this test imported was ever logged.
+    /// Stops the stack; fails the test if a NIR was logged, or if a function was refused a
+    /// call: every journey runs with each function's own permissions, so a permission the
+    /// template lacks fails the test that needs it, even where the function copes.
     pub async fn stop(self) {
+        let refused = if devserver::permissions::enforced_by_default() {
+            self.refused().await
+        } else {
+            Vec::new()
+        };
+        self.stop_allowing_refusals().await;
+        assert!(
+            refused.is_empty(),
+            "calls refused to the functions (their role in template.yaml lacks a permission): {refused:#?}"
+        );
+    }
+
+    /// `stop` for a test that has functions refused on purpose.
+    pub async fn stop_allowing_refusals(self) {
         let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();
         self.running.stop().await;
         let logs = captured_logs();

@@ -18,6 +18,7 @@ mod partner_filing;
 mod partner_lifecycle;
 mod partner_requests;
 mod partners;
+mod permissions;
 mod purge;
 mod queues;
 mod reminders;

@@ -88,8 +88,7 @@ async fn what_can_be_sent_is_sent_and_the_rest_ends_in_the_dead_letter_queue() {
 #[tokio::test]
 async fn only_the_failed_messages_are_reported_and_a_redelivery_sends_nothing_twice() {
     let stack = TestStack::start_with(false).await;
-    let env = stack.env_of("NotifyFunction");
-    let clients = c2s_platform::aws::Clients::new(&stack.sdk, &env);
+    let (env, clients) = stack.function("NotifyFunction");
     let app = notify::App::from_env(&env, &clients).unwrap();
     let reminder = json!({"id": "r1", "channel": "email", "to": "sam@notify.test", "kind": "password_reminder", "data": {"first_name": "Sam", "link": format!("{}/partenaire/mot-de-passe", stack.url)}}).to_string();
     let not_a_mobile = json!({"id": "r2", "channel": "sms", "to": "0235000000", "kind": "draft_idle", "data": {"first_name": "Sam", "link": stack.url}}).to_string();

@@ -63,8 +63,8 @@ fn message(id: &str, body: &str) -> SqsMessage {
 #[tokio::test]
 async fn only_the_failed_messages_of_a_batch_are_reported() {
     let stack = TestStack::start().await;
-    let clients = c2s_platform::aws::Clients::new(&stack.sdk, &stack.env_of("SyncInFunction"));
-    let app = sync_in::App::from_env(&stack.env_of("SyncInFunction"), &clients).unwrap();
+    let (env, clients) = stack.function("SyncInFunction");
+    let app = sync_in::App::from_env(&env, &clients).unwrap();
     let good = serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}).to_string();
     let mut event = SqsEvent::default();
     event.records = vec![

@@ -3,7 +3,6 @@
 //! sends them back to the agents.
 
 use crate::helpers::*;
-use c2s_platform::aws::Clients;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -56,8 +55,8 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     }
 
     // A run that stops after writing the file, before the statuses.
-    let env = stack.env_of("SyncOutFunction");
-    let app = sync_out::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
+    let (env, clients) = stack.function("SyncOutFunction");
+    let app = sync_out::App::from_env(&env, &clients).unwrap();
     let crashed = sync_out::sync(&app, Some(sync_out::StopAfter::FilesWritten))
         .await
         .unwrap();

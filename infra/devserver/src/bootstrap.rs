@@ -1,16 +1,22 @@
-//! Creates the tables, queues and buckets of `template.yaml` on the emulator, under a name
-//! prefix so that several stacks (a dev run, each test) live side by side.
-//! Encryption, PITR and deletion protection are AWS settings the emulator does not need.
+//! Creates the keys, tables, queues and buckets of `template.yaml` on the emulator, under a
+//! name prefix so that several stacks (a dev run, each test) live side by side. Each is
+//! encrypted as the template says (the stack's KMS key on tables, queues and buckets), so
+//! the KMS permissions those services use for a caller are checked locally too
+//! (`infra/lib/permissions.py`). PITR and deletion protection are AWS settings the emulator
+//! does not need.
 
 use crate::template::{Names, Template, TemplateError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
+use aws_sdk_dynamodb::types::{SseSpecification, SseType};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CorsConfiguration, CorsRule,
     CreateBucketConfiguration, Event, FilterRule, FilterRuleName, NotificationConfiguration,
-    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, VersioningConfiguration,
+    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
 };
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -28,6 +34,8 @@ pub enum BootstrapError {
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StackInfo {
+    /// KMS keys by logical id: their ARNs.
+    pub keys: BTreeMap<String, String>,
     pub tables: BTreeMap<String, String>,
     pub buckets: BTreeMap<String, String>,
     pub queues: BTreeMap<String, String>,
@@ -84,6 +92,56 @@ pub async fn create(
     names
         .pseudo
         .insert("AWS::URLSuffix".into(), "amazonaws.com".into());
+
+    // Keys first: the tables, queues and buckets are encrypted with them. A key has no name,
+    // so an alias of the stack's finds it again on a second start.
+    let kms = aws_sdk_kms::Client::new(&clients.sdk);
+    for (id, r) in template.of_kind("AWS::KMS::Key") {
+        let alias = format!("alias/{prefix}-{id}");
+        let metadata = match kms.describe_key().key_id(&alias).send().await {
+            Ok(out) => out.key_metadata,
+            Err(e) if e.code() == Some("NotFoundException") => {
+                let mut req = kms
+                    .create_key()
+                    .description(str_of(&r.properties, "Description"));
+                if let Some(policy) = r.properties.get("KeyPolicy") {
+                    req = req.policy(
+                        names
+                            .resolve_tree(policy, &template.parameters)?
+                            .to_string(),
+                    );
+                }
+                let made = req.send().await.map_err(err(&alias))?.key_metadata;
+                if let Some(m) = &made {
+                    kms.create_alias()
+                        .alias_name(&alias)
+                        .target_key_id(m.key_id())
+                        .send()
+                        .await
+                        .map_err(err(&alias))?;
+                }
+                made
+            }
+            Err(e) => return Err(err(&alias)(e)),
+        };
+        let metadata =
+            metadata.ok_or_else(|| BootstrapError::Create(alias.clone(), "no key".into()))?;
+        if r.properties
+            .get("EnableKeyRotation")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            kms.enable_key_rotation()
+                .key_id(metadata.key_id())
+                .send()
+                .await
+                .map_err(err(&alias))?;
+        }
+        let arn = metadata.arn().unwrap_or_default().to_owned();
+        names.arns.insert(id.clone(), arn.clone());
+        names.refs.insert(id.clone(), metadata.key_id().to_owned());
+        info.keys.insert(id.clone(), arn);
+    }
 
     for (id, r) in template.of_kind("AWS::DynamoDB::Table") {
         let name = format!("{prefix}-{id}");
@@ -149,6 +207,18 @@ pub async fn create(
                     .map_err(err("index"))?,
             );
         }
+        if let Some(sse) = p.get("SSESpecification") {
+            if sse.get("SSEEnabled").and_then(Value::as_bool) == Some(true) {
+                let mut spec = SseSpecification::builder().enabled(true);
+                if str_of(sse, "SSEType") == "KMS" {
+                    spec = spec.sse_type(SseType::Kms);
+                }
+                if let Some(key) = sse.get("KMSMasterKeyId") {
+                    spec = spec.kms_master_key_id(names.resolve(key, &template.parameters)?);
+                }
+                req = req.sse_specification(spec.build());
+            }
+        }
         match req.send().await {
             Ok(_) => {}
             Err(e) if exists(&e, &["ResourceInUseException"]) => {}
@@ -198,6 +268,11 @@ pub async fn create(
             (
                 QueueAttributeName::MessageRetentionPeriod,
                 "MessageRetentionPeriod",
+            ),
+            (QueueAttributeName::KmsMasterKeyId, "KmsMasterKeyId"),
+            (
+                QueueAttributeName::KmsDataKeyReusePeriodSeconds,
+                "KmsDataKeyReusePeriodSeconds",
             ),
         ] {
             if let Some(v) = p.get(key) {
@@ -290,6 +365,45 @@ pub async fn create(
             .send()
             .await
             .map_err(err(&name))?;
+        if let Some(rules) = r
+            .properties
+            .get("BucketEncryption")
+            .and_then(|e| e.get("ServerSideEncryptionConfiguration"))
+            .and_then(Value::as_sequence)
+        {
+            let mut configuration = ServerSideEncryptionConfiguration::builder();
+            for rule in rules {
+                let default = rule
+                    .get("ServerSideEncryptionByDefault")
+                    .unwrap_or(&Value::Null);
+                let mut by_default = ServerSideEncryptionByDefault::builder()
+                    .sse_algorithm(ServerSideEncryption::from(str_of(default, "SSEAlgorithm")));
+                if let Some(key) = default.get("KMSMasterKeyID") {
+                    by_default =
+                        by_default.kms_master_key_id(names.resolve(key, &template.parameters)?);
+                }
+                configuration = configuration.rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            by_default.build().map_err(err("encryption"))?,
+                        )
+                        .set_bucket_key_enabled(
+                            rule.get("BucketKeyEnabled").and_then(Value::as_bool),
+                        )
+                        .build(),
+                );
+            }
+            clients
+                .s3
+                .put_bucket_encryption()
+                .bucket(&name)
+                .server_side_encryption_configuration(
+                    configuration.build().map_err(err("encryption"))?,
+                )
+                .send()
+                .await
+                .map_err(err(&name))?;
+        }
         if r.properties.get("CorsConfiguration").is_some() {
             // Locally the browser uploads from the dev server's origin.
             let rule = CorsRule::builder()

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod demo;
 pub mod functions;
 pub mod idp;
+pub mod permissions;
 pub mod pollers;
 pub mod sent;
 pub mod server;
@@ -50,6 +51,9 @@ pub struct Options {
     /// Where the development secrets are kept between runs (`./infra/run`: the demo accounts'
     /// hashes and sessions survive a restart); `None` makes new ones (tests).
     pub secrets_file: Option<PathBuf>,
+    /// Each function's calls checked against its own role (`permissions`); on unless
+    /// `C2S_PERMISSIONS=off` (`permissions::enforced_by_default`).
+    pub enforce_permissions: bool,
 }
 
 pub struct Running {
@@ -58,6 +62,9 @@ pub struct Running {
     pub demo: Vec<demo::DemoAccount>,
     /// The configuration handed to each function, by logical id (tests use it).
     pub envs: HashMap<String, Env>,
+    /// The SDK configuration each function signs its calls with: its own credentials, which
+    /// carry only its role's permissions (tests build a function's clients from it).
+    pub sdks: HashMap<String, SdkConfig>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -201,6 +208,38 @@ async fn store_secrets(
     Ok(())
 }
 
+/// A function's configuration as Lambda keeps it with `KmsKeyArn`: encrypted with that key
+/// when deployed, decrypted when the function starts (Lambda does both through the grant it
+/// holds on the key, not with the function's role), so a key the template names but the
+/// stack lacks fails here as the deployment would.
+async fn sealed_and_opened(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+    vars: HashMap<String, String>,
+) -> Result<HashMap<String, String>, String> {
+    use aws_sdk_kms::primitives::Blob;
+    let plain = serde_json::to_vec(&vars).map_err(|e| e.to_string())?;
+    let sealed = kms
+        .encrypt()
+        .key_id(key)
+        .plaintext(Blob::new(plain))
+        .send()
+        .await
+        .map_err(|e| aws_sdk_kms::error::DisplayErrorContext(&e).to_string())?
+        .ciphertext_blob
+        .ok_or("no ciphertext")?;
+    let opened = kms
+        .decrypt()
+        .key_id(key)
+        .ciphertext_blob(sealed)
+        .send()
+        .await
+        .map_err(|e| aws_sdk_kms::error::DisplayErrorContext(&e).to_string())?
+        .plaintext
+        .ok_or("no plaintext")?;
+    serde_json::from_slice(opened.as_ref()).map_err(|e| e.to_string())
+}
+
 pub async fn start(opts: Options) -> Result<Running, DevError> {
     let text = std::fs::read_to_string(&opts.template)
         .map_err(|e| DevError::Other(format!("{}: {e}", opts.template.display())))?;
@@ -217,8 +256,42 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let admin = Clients::new(&opts.sdk, &local);
     let (stack, names) = bootstrap::create(&template, &admin, &opts.prefix, &region).await?;
     let sender = bootstrap::email_sender(&template, &opts.sdk, &opts.prefix).await?;
+    // This stack's own sender and configuration set, verified and created on the emulator:
+    // the messages it shows at /dev/outbox are those sent from it, and NotifyFunction's role
+    // names them.
+    template
+        .parameters
+        .insert("SenderEmail".into(), sender.address.clone());
+    template.parameters.insert(
+        "SesConfigurationSet".into(),
+        sender.configuration_set.clone(),
+    );
     let secrets = DevSecrets::kept_in(opts.secrets_file.as_deref())?;
     store_secrets(&opts.sdk, &opts.prefix, &secrets, &mut template.parameters).await?;
+    let keys: std::collections::BTreeMap<String, permissions::FunctionKey> = template
+        .functions()
+        .into_iter()
+        .map(|f| {
+            let key = permissions::FunctionKey::of(&opts.prefix, &f.logical_id);
+            (f.logical_id, key)
+        })
+        .collect();
+    if opts.enforce_permissions {
+        permissions::register(
+            &opts.sdk,
+            &opts.prefix,
+            &text,
+            &names,
+            &template.parameters,
+            &keys,
+        )
+        .await?;
+    } else {
+        tracing::warn!(
+            "C2S_PERMISSIONS=off: the functions' calls are not checked against their roles"
+        );
+    }
+    let kms = aws_sdk_kms::Client::new(&opts.sdk);
     let addr = opts
         .listener
         .local_addr()
@@ -227,6 +300,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let mut routes = Vec::new();
     let mut tasks = Vec::new();
     let mut envs = HashMap::new();
+    let mut sdks = HashMap::new();
     let mut jobs = HashMap::new();
 
     for f in template.functions() {
@@ -243,10 +317,6 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
                 "AGENT_TOKEN_AUDIENCE" => idp::AGENT_AUDIENCE.to_owned(),
                 "PUBLIC_URL" => format!("http://{addr}"),
-                // This stack's own sender and configuration set, verified and created on the
-                // emulator: the messages it shows at /dev/outbox are those sent from it.
-                "SENDER_EMAIL" => sender.address.clone(),
-                "SES_CONFIGURATION_SET" => sender.configuration_set.clone(),
                 // Presigned addresses go through this server's /s3 relay, as CloudFront's in
                 // production: the pages' only origin.
                 "OBJECTS_PUBLIC_URL" => format!("http://{addr}/s3"),
@@ -254,13 +324,31 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             };
             vars.insert(name.to_owned(), value);
         }
-        let env = c2s_platform::secrets::resolve(Env::from_map(vars), &opts.sdk)
+        // As the Lambda runtime gives a function its role's credentials.
+        let key = keys
+            .get(&f.logical_id)
+            .cloned()
+            .unwrap_or_else(|| permissions::FunctionKey::of(&opts.prefix, &f.logical_id));
+        vars.insert("AWS_ACCESS_KEY_ID".into(), key.access_key_id.clone());
+        vars.insert(
+            "AWS_SECRET_ACCESS_KEY".into(),
+            key.secret_access_key.clone(),
+        );
+        if let Some(k) = &f.kms_key {
+            let key_arn = names.resolve(k, &template.parameters)?;
+            vars = sealed_and_opened(&kms, &key_arn, vars)
+                .await
+                .map_err(|e| DevError::Other(format!("{}: KmsKeyArn: {e}", f.logical_id)))?;
+        }
+        let sdk = key.sdk(&opts.sdk);
+        let env = c2s_platform::secrets::resolve(Env::from_map(vars), &sdk)
             .await
             .map_err(|e| DevError::Other(format!("{}: {e}", f.logical_id)))?;
-        let clients = Clients::new(&opts.sdk, &env);
+        let clients = Clients::new(&sdk, &env);
         let handler = functions::build(&f.binary, &env, &clients)
             .map_err(|e| DevError::Config(f.logical_id.clone(), e))?;
         envs.insert(f.logical_id.clone(), env);
+        sdks.insert(f.logical_id.clone(), sdk);
         match handler {
             Some(Handler::Http(h)) => {
                 for r in &f.routes {
@@ -290,6 +378,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                         .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
                     let arn = names.arns.get(queue).cloned().unwrap_or_default();
                     tasks.push(tokio::spawn(pollers::run(
+                        clients.sqs.clone(),
                         admin.sqs.clone(),
                         url,
                         arn,
@@ -396,6 +485,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         stack,
         demo: demo_accounts,
         envs,
+        sdks,
         stop,
         tasks,
     })

@@ -49,6 +49,7 @@ async fn main() -> ExitCode {
         demo: true,
         pollers: true,
         secrets_file: Some(root.join("infra/.run/dev-secrets.json")),
+        enforce_permissions: devserver::permissions::enforced_by_default(),
     };
     let running = match devserver::start(options).await {
         Ok(r) => r,

@@ -9,8 +9,13 @@ use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// `sqs` is the function's own client: the event source mapping receives and deletes with
+/// the function's role (kms:Decrypt of an encrypted queue included). `admin` only hurries a
+/// failed message back, which AWS does by its visibility timeout.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     sqs: aws_sdk_sqs::Client,
+    admin: aws_sdk_sqs::Client,
     queue_url: String,
     queue_arn: String,
     region: String,
@@ -69,7 +74,7 @@ pub async fn run(
             };
             if failed.contains(id) {
                 // Back in the queue shortly, as after a visibility timeout.
-                let _ = sqs
+                let _ = admin
                     .change_message_visibility()
                     .queue_url(&queue_url)
                     .receipt_handle(handle)

@@ -25,6 +25,8 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     pub parameters: BTreeMap<String, String>,
     pub globals_env: Mapping,
+    /// `Globals.Function.KmsKeyArn`: the key the functions' configuration is encrypted with.
+    pub globals_kms_key: Option<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +45,8 @@ pub struct FunctionSpec {
     /// (queue logical id, batch size)
     pub queue: Option<(String, i32)>,
     pub schedules: Vec<String>,
+    /// Its `KmsKeyArn`, or the Globals' one (unresolved).
+    pub kms_key: Option<Value>,
 }
 
 impl Template {
@@ -87,10 +91,16 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
+        let globals_kms_key = root
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("KmsKeyArn"))
+            .cloned();
         Ok(Template {
             resources,
             parameters,
             globals_env,
+            globals_kms_key,
         })
     }
 
@@ -169,6 +179,11 @@ impl Template {
                     routes,
                     queue,
                     schedules,
+                    kms_key: r
+                        .properties
+                        .get("KmsKeyArn")
+                        .cloned()
+                        .or_else(|| self.globals_kms_key.clone()),
                 }
             })
             .collect()
@@ -232,6 +247,33 @@ impl Names {
             Value::Tagged(t) => self.tagged(t, params),
             other => Ok(scalar(other)),
         }
+    }
+
+    /// A whole property (a key policy, say) as JSON, every intrinsic in it applied.
+    pub fn resolve_tree(
+        &self,
+        v: &Value,
+        params: &BTreeMap<String, String>,
+    ) -> Result<serde_json::Value, TemplateError> {
+        Ok(match v {
+            Value::Tagged(t) => serde_json::Value::String(self.tagged(t, params)?),
+            Value::Mapping(m) => {
+                let mut out = serde_json::Map::new();
+                for (k, x) in m {
+                    out.insert(scalar(k), self.resolve_tree(x, params)?);
+                }
+                serde_json::Value::Object(out)
+            }
+            Value::Sequence(s) => serde_json::Value::Array(
+                s.iter()
+                    .map(|x| self.resolve_tree(x, params))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::String(n.to_string()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Null => serde_json::Value::Null,
+        })
     }
 
     fn tagged(

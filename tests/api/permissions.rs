@@ -1,0 +1,165 @@
+//! Permissions are enforced locally: each function's calls carry only its role from
+//! `template.yaml` (`infra/lib/permissions.py`). Each test here runs one call on the
+//! template as it is, where it passes with nothing refused, then on a copy of the template
+//! with one permission removed, where the same call fails and the emulator names the call it
+//! refused. (Every other test proves the other half: `TestStack::stop` fails on any refusal.)
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// `template.yaml` with `statement` (exact text, with its indentation) removed from
+/// `function`'s block; the statement must be there exactly once.
+fn template_without(function: &str, statement: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let start = text
+        .find(&format!("\n  {function}:\n"))
+        .unwrap_or_else(|| panic!("no {function} in template.yaml"))
+        + 1;
+    // Up to the next resource (a line indented by two spaces) or top-level key.
+    let mut end = text.len();
+    let mut at = start + function.len() + 4;
+    for line in text[at..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if !line.trim().is_empty() && indent <= 2 && !line.trim_start().starts_with('#') {
+            end = at;
+            break;
+        }
+        at += line.len();
+    }
+    let block = &text[start..end];
+    assert_eq!(
+        block.matches(statement).count(),
+        1,
+        "{function}'s role in template.yaml does not hold this statement once:\n{statement}"
+    );
+    let copy = format!(
+        "{}{}{}",
+        &text[..start],
+        block.replacen(statement, "", 1),
+        &text[end..]
+    );
+    let dir = std::env::temp_dir().join(format!("c2s-permissions-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, copy).expect("template copy");
+    path
+}
+
+/// Waits (10 s at most) until the emulator has refused `function` `action`; returns that call.
+async fn refusal(stack: &TestStack, function: &str, action: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let refused = stack.refused().await;
+        if let Some(r) = refused
+            .iter()
+            .find(|r| r["function"] == function && r["action"] == action)
+        {
+            return r.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{function} was not refused {action}; refused: {refused:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_http_function_without_its_table_permission_fails_the_call_it_needs_it_for() {
+    let estimate = json!({"request_month": "2025-06", "territory": "metropole", "household": [{"birth_date": "1984-05-12", "relation": "applicant"}], "resources_annual_cents": 900_000, "housing": {"status": "tenant", "housing_aid_cents": 0}});
+
+    let stack = TestStack::start().await;
+    let (status, body) = stack
+        .post("/api/eligibility/estimate", None, estimate.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    stack.stop().await;
+
+    let template = template_without(
+        "EligibilityFunction",
+        "            - Effect: Allow\n              Action: [dynamodb:UpdateItem]\n              Resource: !GetAtt RateLimitsTable.Arn\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let (status, _) = stack
+        .post("/api/eligibility/estimate", None, estimate)
+        .await;
+    assert!(
+        !status.is_success(),
+        "the estimate passed without its rate limit's permission"
+    );
+    let refused = refusal(&stack, "EligibilityFunction", "dynamodb:UpdateItem").await;
+    assert_eq!(
+        refused["resource"],
+        format!(
+            "arn:aws:dynamodb:eu-west-3:123456789012:table/{}",
+            stack.table("RateLimitsTable")
+        )
+    );
+    stack.stop_allowing_refusals().await;
+}
+
+#[tokio::test]
+async fn a_job_without_its_bucket_permission_fails_and_says_so() {
+    let stack = TestStack::start().await;
+    let report = stack.run_job("purge").await;
+    assert!(report["dispatched"].is_object(), "{report}");
+    stack.stop().await;
+
+    let template = template_without(
+        "PurgeFunction",
+        "            - Effect: Allow\n              Action: [s3:PutObject]\n              Resource: !Sub \"${ExchangeBucket.Arn}/reports/purge/*\"\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let (status, body) = stack.post("/dev/run/purge", None, json!({})).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["code"], "job_failed");
+    let refused = refusal(&stack, "PurgeFunction", "s3:PutObject").await;
+    let exchange = stack.bucket("ExchangeBucket");
+    assert!(
+        refused["resource"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(&format!("arn:aws:s3:::{exchange}/reports/purge/"))),
+        "{refused}"
+    );
+    stack.stop_allowing_refusals().await;
+}
+
+/// The KMS permission no call names: receiving from a queue under the stack's key needs
+/// kms:Decrypt on that key, so without it the consumer never gets its messages.
+#[tokio::test]
+async fn a_queue_consumer_without_the_queue_key_receives_nothing() {
+    let email = "claude.petit@udaf-perm.fr";
+    let stack = TestStack::start().await;
+    let admin = stack.admin_token("adm-perm", ROUEN).await;
+    let (pid, _) = stack
+        .onboard_partner(&admin, "UDAF des permissions", email)
+        .await;
+    assert!(!pid.is_empty());
+    stack.stop().await;
+
+    let template = template_without(
+        "NotifyFunction",
+        "            - Effect: Allow\n              Action: [kms:Decrypt]\n              Resource: !GetAtt DataKey.Arn\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let admin = stack.admin_token("adm-perm", ROUEN).await;
+    let (_, org) = stack.post("/api/agent/partners", Some(&admin), json!({"name": "UDAF des permissions", "kind": "udaf", "members": 12, "caisses": [ROUEN], "convention": {"caisse": ROUEN, "start": "2025-01-01", "end": "2025-12-31"}})).await;
+    let pid = org["partner_id"].as_str().unwrap_or_default().to_owned();
+    let (status, body) = stack.post(&format!("/api/agent/partners/{pid}/managers"), Some(&admin), json!({"email": email, "last_name": "Petit", "first_name": "Claude", "function": "Mandataire"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let refused = refusal(&stack, "NotifyFunction", "kms:Decrypt").await;
+    assert!(
+        refused["via"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("sqs:ReceiveMessage on ")),
+        "{refused}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        stack.outbox_for(email).await.is_empty(),
+        "an activation email left without the queue's key"
+    );
+    stack.stop_allowing_refusals().await;
+}
