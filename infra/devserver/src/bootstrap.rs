@@ -87,6 +87,15 @@ pub async fn create(
     let mut names = Names::default();
     let mut info = StackInfo::default();
     names.pseudo.insert("AWS::Region".into(), region.into());
+    // The account the emulator (or AWS) gives this caller: moto's, LocalStack's or real.
+    let account = aws_sdk_sts::Client::new(&clients.sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(err("sts:GetCallerIdentity"))?
+        .account
+        .unwrap_or_default();
+    names.pseudo.insert("AWS::AccountId".into(), account);
     names.pseudo.insert("AWS::Partition".into(), "aws".into());
     names.pseudo.insert("AWS::StackName".into(), prefix.into());
     names
@@ -304,13 +313,6 @@ pub async fn create(
             .attributes
             .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
             .unwrap_or_default();
-        // `arn:aws:sqs:<region>:<account>:<name>`: the account the emulator gives this caller.
-        if let Some(account) = arn.split(':').nth(4) {
-            names
-                .pseudo
-                .entry("AWS::AccountId".into())
-                .or_insert_with(|| account.to_owned());
-        }
         names.arns.insert(id.clone(), arn);
         names.refs.insert(id.clone(), url.clone());
         info.queues.insert(id.clone(), url);
