@@ -154,6 +154,7 @@ impl TestStack {
             listener,
             sdk: sdk.clone(),
             clamd: clamd.clone(),
+            freshclam_config: std::env::var_os("FRESHCLAM_CONFIG").map(PathBuf::from),
             demo: false,
             pollers,
             secrets_file: secrets_file.clone(),

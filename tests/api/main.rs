@@ -8,6 +8,7 @@
 mod helpers;
 
 mod agents;
+mod antivirus;
 mod beneficiary_journey;
 mod deadlines;
 mod documents;

@@ -1,12 +1,16 @@
 //! `document-check`: every object that lands in the documents bucket is checked before an
 //! agent may open it: size and magic bytes against what was announced, then the antivirus.
 //! A failing object is deleted and its document marked `rejected` with the reason. Without
-//! an antivirus the document stays `pending_scan`: never `clean` unscanned.
+//! an antivirus the document stays `pending_scan`: never `clean` unscanned. Which antivirus
+//! scans: [`antivirus`] (on AWS, a clamd of the function's own).
 
+pub mod antivirus;
+
+use antivirus::{Antivirus, AntivirusError};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use c2s_domain::document::{check_content, DocumentStatus, RejectReason, MAX_DOCUMENT_BYTES};
 use c2s_platform::aws::Clients;
-use c2s_platform::clamd::{self, Verdict};
+use c2s_platform::clamd::Verdict;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::queue::{for_each_message, ObjectRef};
@@ -20,7 +24,7 @@ pub struct App {
     renewals: RenewalStore,
     objects: Objects,
     bucket: String,
-    clamd: Option<String>,
+    antivirus: Antivirus,
 }
 
 impl App {
@@ -30,7 +34,7 @@ impl App {
             renewals: RenewalStore::from_env(env, clients)?,
             objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
-            clamd: env.optional("CLAMD_ADDRESS"),
+            antivirus: Antivirus::from_env(env, clients)?,
         })
     }
 }
@@ -53,7 +57,7 @@ pub enum CheckError {
     #[error(transparent)]
     Object(#[from] ObjectError),
     #[error(transparent)]
-    Antivirus(#[from] clamd::ScanError),
+    Antivirus(#[from] AntivirusError),
 }
 
 /// One span per message; failed messages are reported so only they come back.
@@ -113,12 +117,10 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
     let head = &bytes[..bytes.len().min(16)];
     let mut outcome = match check_content(doc.content_type, doc.size, size, head) {
         Err(reason) => Outcome::Rejected(reason),
-        Ok(()) => match &app.clamd {
+        Ok(()) => match app.antivirus.scan(&bytes).await? {
             None => Outcome::PendingScan,
-            Some(address) => match clamd::scan(address, &bytes).await? {
-                Verdict::Clean => Outcome::Clean,
-                Verdict::Infected => Outcome::Rejected(RejectReason::Infected),
-            },
+            Some(Verdict::Clean) => Outcome::Clean,
+            Some(Verdict::Infected) => Outcome::Rejected(RejectReason::Infected),
         },
     };
     match &outcome {

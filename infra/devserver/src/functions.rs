@@ -50,7 +50,8 @@ macro_rules! job {
     }};
 }
 
-/// `binary` is the function's `BuildProperties.Binary` in the template.
+/// `binary` is the function's `BuildProperties.Binary` in the template (`DockerBuildArgs.BINARY`
+/// for a container image).
 pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handler>, ConfigError> {
     Ok(Some(match binary {
         "identity" => http!(identity, env, clients),
@@ -68,6 +69,7 @@ pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handle
         "purge" => job!(purge, env, clients),
         "purge-worker" => queue!(purge_worker, env, clients),
         "notify" => queue!(notify, env, clients),
+        "antivirus-definitions" => job!(antivirus_definitions, env, clients),
         _ => return Ok(None),
     }))
 }
@@ -185,6 +187,9 @@ mod consumers {
         assert_eq!(live, consumed, "queues (left) and their consumers (right)");
         let alarmed: BTreeSet<String> = template
             .of_kind("AWS::CloudWatch::Alarm")
+            .filter(|(_, a)| {
+                a.properties.get("Namespace").and_then(|n| n.as_str()) == Some("AWS/SQS")
+            })
             .filter_map(|(_, a)| {
                 let value = a.properties.get("Dimensions")?.get(0)?.get("Value")?;
                 let serde_yaml::Value::Tagged(t) = value else {

@@ -44,7 +44,12 @@ pub struct Options {
     pub web_root: PathBuf,
     pub listener: tokio::net::TcpListener,
     pub sdk: SdkConfig,
+    /// The stack's clamd (`infra/lib/stack.sh`), which the document check uses instead of
+    /// starting its own; `None`: documents stay `pending_scan`.
     pub clamd: Option<String>,
+    /// freshclam's configuration for `antivirus-definitions` (the emulator has no internet:
+    /// `infra/lib/stack.sh` writes one that reads a local file); `None` keeps the template's.
+    pub freshclam_config: Option<PathBuf>,
     pub demo: bool,
     /// Poll the queues (off in tests that hand events to the handlers themselves).
     pub pollers: bool,
@@ -311,7 +316,10 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 // A parameter on AWS, the public half of the signing key here.
                 "TOKEN_PUBLIC_KEY" => secrets.public_key.clone(),
                 "S3_FORCE_PATH_STYLE" => "true".into(),
-                "CLAMD_ADDRESS" => opts.clamd.clone().unwrap_or_default(),
+                "FRESHCLAM_CONFIG" => match &opts.freshclam_config {
+                    Some(path) => path.display().to_string(),
+                    None => names.resolve(v, &template.parameters)?,
+                },
                 // The development identity provider of this server stands for the real one.
                 "AGENT_JWKS_URL" => format!("http://{addr}/dev/idp/jwks.json"),
                 "AGENT_TOKEN_ISSUER" => format!("http://{addr}/dev/idp"),
@@ -323,6 +331,13 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 _ => names.resolve(v, &template.parameters)?,
             };
             vars.insert(name.to_owned(), value);
+        }
+        // On AWS the document check starts its own clamd with the definitions of this bucket;
+        // here the stack's clamd scans, or none (tests/api/antivirus.rs runs its own).
+        if f.binary == "document-check" && vars.remove("VIRUS_DEFINITIONS_BUCKET").is_some() {
+            if let Some(address) = &opts.clamd {
+                vars.insert("CLAMD_ADDRESS".to_owned(), address.clone());
+            }
         }
         // As the Lambda runtime gives a function its role's credentials.
         let key = keys

@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
         clamd: std::env::var("CLAMD_ADDRESS")
             .ok()
             .filter(|s| !s.is_empty()),
+        freshclam_config: std::env::var_os("FRESHCLAM_CONFIG").map(PathBuf::from),
         demo: true,
         pollers: true,
         secrets_file: Some(root.join("infra/.run/dev-secrets.json")),

@@ -114,10 +114,13 @@ impl Template {
     pub fn functions(&self) -> Vec<FunctionSpec> {
         self.of_kind("AWS::Serverless::Function")
             .map(|(id, r)| {
+                // A zip function names its binary for cargo-lambda, a container image for
+                // its Dockerfile.
                 let binary = r
                     .metadata
                     .get("BuildProperties")
                     .and_then(|b| b.get("Binary"))
+                    .or_else(|| r.metadata.get("DockerBuildArgs")?.get("BINARY"))
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
@@ -310,5 +313,117 @@ impl Names {
                 "unsupported intrinsic {other}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+    use std::path::Path;
+
+    /// Zip functions name their binary for cargo-lambda, container images for their
+    /// Dockerfile: the dev server builds each from that name, so every one must be a crate.
+    #[test]
+    fn every_function_names_a_binary_of_the_workspace() {
+        let template = Template::parse(include_str!("../../../template.yaml"))
+            .unwrap_or_else(|e| panic!("template: {e}"));
+        let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+        let specs = template.functions();
+        assert!(specs.len() > 10);
+        for f in &specs {
+            assert!(
+                functions.join(&f.binary).join("src/main.rs").exists(),
+                "{}: no functions/{}/src/main.rs",
+                f.logical_id,
+                f.binary
+            );
+        }
+        let binary = |id: &str| {
+            specs
+                .iter()
+                .find(|f| f.logical_id == id)
+                .map(|f| f.binary.clone())
+        };
+        assert_eq!(
+            binary("DocumentCheckFunction").as_deref(),
+            Some("document-check")
+        );
+        assert_eq!(
+            binary("VirusDefinitionsFunction").as_deref(),
+            Some("antivirus-definitions")
+        );
+    }
+
+    /// Deployed with its defaults, the stack scans documents: the check loads the bucket that
+    /// the updater fills on a schedule and at the first deploy.
+    #[test]
+    fn the_template_deploys_a_working_antivirus() {
+        let template = Template::parse(include_str!("../../../template.yaml"))
+            .unwrap_or_else(|e| panic!("template: {e}"));
+        let specs = template.functions();
+        let spec = |id: &str| {
+            specs
+                .iter()
+                .find(|f| f.logical_id == id)
+                .unwrap_or_else(|| panic!("no {id}"))
+        };
+        let tag = |v: Option<&serde_yaml::Value>| match v {
+            Some(serde_yaml::Value::Tagged(t)) => {
+                format!("{} {}", t.tag, t.value.as_str().unwrap_or_default())
+            }
+            other => format!("{other:?}"),
+        };
+        let bucket = serde_yaml::Value::from("VIRUS_DEFINITIONS_BUCKET");
+        for id in ["DocumentCheckFunction", "VirusDefinitionsFunction"] {
+            assert_eq!(
+                tag(spec(id).env.get(&bucket)),
+                "!Ref VirusDefinitionsBucket",
+                "{id}"
+            );
+            let r = &template.resources[id];
+            assert_eq!(r.properties["PackageType"].as_str(), Some("Image"), "{id}");
+        }
+        assert!(
+            !spec("DocumentCheckFunction")
+                .env
+                .contains_key(serde_yaml::Value::from("CLAMD_ADDRESS")),
+            "on AWS the check runs its own clamd"
+        );
+        assert!(!spec("VirusDefinitionsFunction").schedules.is_empty());
+        let init: Vec<_> = template.of_kind("Custom::VirusDefinitions").collect();
+        assert_eq!(init.len(), 1);
+        assert_eq!(
+            tag(init[0].1.properties.get("ServiceToken")),
+            "!GetAtt VirusDefinitionsFunction.Arn"
+        );
+    }
+
+    #[test]
+    fn an_image_function_is_read_like_a_zip_one() {
+        let template = Template::parse(
+            r#"
+Resources:
+  ScanFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      Dockerfile: infra/antivirus/Dockerfile
+      DockerContext: .
+      DockerBuildArgs: { BINARY: document-check }
+    Properties:
+      PackageType: Image
+      Environment:
+        Variables: { DOCUMENTS_BUCKET: !Ref Documents }
+      Events:
+        Uploaded:
+          Type: SQS
+          Properties: { Queue: !GetAtt ScanQueue.Arn, BatchSize: 5 }
+"#,
+        )
+        .unwrap_or_else(|e| panic!("template: {e}"));
+        let specs = template.functions();
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].binary, "document-check");
+        assert_eq!(specs[0].queue, Some(("ScanQueue".to_owned(), 5)));
+        assert!(specs[0].env.contains_key("DOCUMENTS_BUCKET"));
     }
 }

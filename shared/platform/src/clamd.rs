@@ -1,8 +1,12 @@
-//! The ClamAV daemon's INSTREAM protocol over TCP: send the object in chunks, read the verdict.
+//! The ClamAV daemon's INSTREAM protocol: send the object in chunks, read the verdict. The
+//! daemon is reached at `host:port` over TCP, or at the path of its local socket (`/…`),
+//! which is how the document check talks to the clamd it runs itself ([`daemon`]).
+
+pub mod daemon;
 
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 use tokio::time::timeout;
 
 /// How long the antivirus may take: to accept the connection, and to scan a 10 MB document.
@@ -38,6 +42,27 @@ pub enum ScanError {
     TimedOut,
 }
 
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
+async fn connect(address: &str, within: Duration) -> Result<Box<dyn Connection>, ScanError> {
+    let connecting = async {
+        if address.starts_with('/') {
+            UnixStream::connect(address)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Connection>)
+        } else {
+            TcpStream::connect(address)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Connection>)
+        }
+    };
+    timeout(within, connecting)
+        .await
+        .map_err(|_| ScanError::TimedOut)?
+        .map_err(ScanError::Unreachable)
+}
+
 pub async fn scan(address: &str, data: &[u8]) -> Result<Verdict, ScanError> {
     scan_within(address, data, Timeouts::default()).await
 }
@@ -47,16 +72,44 @@ pub async fn scan_within(
     data: &[u8],
     limits: Timeouts,
 ) -> Result<Verdict, ScanError> {
-    let stream = timeout(limits.connect, TcpStream::connect(address))
-        .await
-        .map_err(|_| ScanError::TimedOut)?
-        .map_err(ScanError::Unreachable)?;
+    let stream = connect(address, limits.connect).await?;
     timeout(limits.scan, exchange(stream, data))
         .await
         .map_err(|_| ScanError::TimedOut)?
 }
 
-async fn exchange(mut stream: TcpStream, data: &[u8]) -> Result<Verdict, ScanError> {
+/// The daemon answers `PING` with `PONG` once its databases are loaded.
+pub async fn ping(address: &str, within: Duration) -> Result<(), ScanError> {
+    let answering = async {
+        let mut stream = connect(address, within).await?;
+        stream
+            .write_all(b"zPING\0")
+            .await
+            .map_err(ScanError::Unreachable)?;
+        let answer = read_answer(&mut stream).await?;
+        if answer == "PONG" {
+            Ok(())
+        } else {
+            Err(ScanError::Unexpected)
+        }
+    };
+    timeout(within, answering)
+        .await
+        .map_err(|_| ScanError::TimedOut)?
+}
+
+async fn read_answer(stream: &mut Box<dyn Connection>) -> Result<String, ScanError> {
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .map_err(ScanError::Unreachable)?;
+    Ok(String::from_utf8_lossy(&answer)
+        .trim_end_matches(['\0', '\n'])
+        .to_owned())
+}
+
+async fn exchange(mut stream: Box<dyn Connection>, data: &[u8]) -> Result<Verdict, ScanError> {
     stream
         .write_all(b"zINSTREAM\0")
         .await
@@ -75,13 +128,7 @@ async fn exchange(mut stream: TcpStream, data: &[u8]) -> Result<Verdict, ScanErr
         .write_all(&0u32.to_be_bytes())
         .await
         .map_err(ScanError::Unreachable)?;
-    let mut answer = Vec::new();
-    stream
-        .read_to_end(&mut answer)
-        .await
-        .map_err(ScanError::Unreachable)?;
-    let answer = String::from_utf8_lossy(&answer);
-    let answer = answer.trim_end_matches(['\0', '\n']);
+    let answer = read_answer(&mut stream).await?;
     if answer.ends_with("OK") {
         Ok(Verdict::Clean)
     } else if answer.ends_with("FOUND") {
@@ -118,5 +165,19 @@ mod tests {
         let verdict = scan_within(&address, b"%PDF-1.4", limits).await;
         assert!(matches!(verdict, Err(ScanError::TimedOut)), "{verdict:?}");
         silent.abort();
+    }
+
+    #[tokio::test]
+    async fn a_socket_nobody_listens_on_is_unreachable() {
+        let dir = std::env::temp_dir().join(format!("c2s-clamd-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("clamd.sock");
+        let address = path.to_string_lossy();
+        let verdict = scan(&address, b"%PDF-1.4").await;
+        assert!(
+            matches!(verdict, Err(ScanError::Unreachable(_))),
+            "{verdict:?}"
+        );
+        let ping = ping(&address, Duration::from_millis(200)).await;
+        assert!(matches!(ping, Err(ScanError::Unreachable(_))), "{ping:?}");
     }
 }

@@ -1,6 +1,6 @@
 //! What the functions share around the pure domain: configuration, AWS clients, the stores,
-//! documents in S3, tokens, keyed hashes, the queue driver, idempotency. No HTTP here: that
-//! is `c2s-api`.
+//! documents in S3, tokens, keyed hashes, the queue driver, idempotency, the antivirus (its
+//! client, its daemon, its definitions). No HTTP here: that is `c2s-api`.
 
 pub mod agents;
 pub mod audit;
@@ -22,5 +22,6 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod virus_definitions;
 
 pub use env::{ConfigError, Env};

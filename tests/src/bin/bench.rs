@@ -63,6 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener,
         sdk: sdk.clone(),
         clamd: None,
+        freshclam_config: None,
         demo: false,
         pollers: false,
         secrets_file: None,
