@@ -9,6 +9,7 @@ mod helpers;
 
 mod agents;
 mod beneficiary_journey;
+mod binaries;
 mod deadlines;
 mod documents;
 mod eligibility;

@@ -76,7 +76,7 @@ pub async fn create(
     prefix: &str,
     region: &str,
 ) -> Result<(StackInfo, Names), BootstrapError> {
-    let account = "123456789012";
+    let account = crate::events::ACCOUNT;
     let mut names = Names::default();
     let mut info = StackInfo::default();
     names.pseudo.insert("AWS::Region".into(), region.into());

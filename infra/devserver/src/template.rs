@@ -25,6 +25,8 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     pub parameters: BTreeMap<String, String>,
     pub globals_env: Mapping,
+    /// `Globals.Function`, for the settings a function may inherit (timeout, memory).
+    pub globals_function: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +45,10 @@ pub struct FunctionSpec {
     /// (queue logical id, batch size)
     pub queue: Option<(String, i32)>,
     pub schedules: Vec<String>,
+    /// `Timeout`, in seconds: how long an invocation may run before Lambda stops it.
+    pub timeout_seconds: u64,
+    /// `MemorySize`, in MB (the runtime reads it from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
+    pub memory_mb: u64,
 }
 
 impl Template {
@@ -79,10 +85,13 @@ impl Template {
                 }
             }
         }
-        let globals_env = root
+        let globals_function = root
             .get("Globals")
             .and_then(|g| g.get("Function"))
-            .and_then(|f| f.get("Environment"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let globals_env = globals_function
+            .get("Environment")
             .and_then(|e| e.get("Variables"))
             .and_then(Value::as_mapping)
             .cloned()
@@ -91,6 +100,7 @@ impl Template {
             resources,
             parameters,
             globals_env,
+            globals_function,
         })
     }
 
@@ -162,6 +172,14 @@ impl Template {
                         }
                     }
                 }
+                // The function's own setting, else the Globals', else Lambda's default.
+                let setting = |name: &str, default: u64| {
+                    r.properties
+                        .get(name)
+                        .or_else(|| self.globals_function.get(name))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(default)
+                };
                 FunctionSpec {
                     logical_id: id.clone(),
                     binary,
@@ -169,6 +187,8 @@ impl Template {
                     routes,
                     queue,
                     schedules,
+                    timeout_seconds: setting("Timeout", 3),
+                    memory_mb: setting("MemorySize", 128),
                 }
             })
             .collect()

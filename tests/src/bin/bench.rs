@@ -66,6 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         demo: false,
         pollers: false,
         secrets_file: None,
+        mode: devserver::Mode::InProcess,
     })
     .await?;
     let local = c2s_platform::Env::from_map(HashMap::from([(
