@@ -83,6 +83,66 @@ pub fn pdf() -> Vec<u8> {
 
 pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
+fn fresh_prefix() -> String {
+    format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+/// The template, and the handlers built in the test's process: fast, and many side by side.
+fn in_process() -> (PathBuf, devserver::Mode) {
+    (root().join("template.yaml"), devserver::Mode::InProcess)
+}
+
+/// The directory of the functions' binaries, built once per run of these tests with the
+/// command `./infra/run` uses (seconds when they are up to date).
+pub fn built_binaries() -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = std::process::Command::new(cargo);
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--workspace",
+                "--bins",
+                "--exclude",
+                "c2s-tests",
+            ])
+            .current_dir(root());
+        // What cargo set for this test run (its package's name, manifest…), unlike the user's
+        // own settings, is dropped: build scripts watch some of these names and would have
+        // everything built again.
+        let settings = [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_",
+            "CARGO_PROFILE_",
+            "CARGO_NET_",
+            "CARGO_HTTP_",
+            "CARGO_REGISTR",
+            "CARGO_INCREMENTAL",
+            "CARGO_TERM_",
+        ];
+        for (name, _) in std::env::vars() {
+            let set_by_cargo = (name.starts_with("CARGO") || name == "OUT_DIR")
+                && !settings.iter().any(|s| name.starts_with(s));
+            if set_by_cargo {
+                build.env_remove(name);
+            }
+        }
+        let status = build.status().map_err(|e| format!("cargo build: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo build of the binaries: {status}"));
+        }
+        // This test binary is target/<profile>/deps/api-…: the binaries are in target/<profile>.
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+            .ok_or_else(|| "no target directory".to_owned())
+    });
+    built.clone().unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub struct TestStack {
     pub running: Running,
     pub url: String,
@@ -102,21 +162,40 @@ impl TestStack {
 
     /// `pollers: false` leaves the queues alone: the test hands events to the handlers.
     pub async fn start_with(pollers: bool) -> TestStack {
-        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Self::launch(prefix, None, pollers).await
+        Self::launch(fresh_prefix(), None, pollers, in_process()).await
     }
 
     /// A stack made from another template than the repository's (a copy with a permission
     /// removed, say).
     pub async fn start_with_template(template: PathBuf) -> TestStack {
-        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Self::launch_from(template, prefix, None, true).await
+        Self::launch(
+            fresh_prefix(),
+            None,
+            true,
+            (template, devserver::Mode::InProcess),
+        )
+        .await
     }
 
     /// A stack that keeps its development secrets in `file`, as `./infra/run` does.
     pub async fn start_keeping_secrets(file: PathBuf) -> TestStack {
-        let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        Self::launch(prefix, Some(file), true).await
+        Self::launch(fresh_prefix(), Some(file), true, in_process()).await
+    }
+
+    /// A stack whose functions run as their own binaries through the Lambda runtime API, as
+    /// `./infra/run` runs them.
+    pub async fn start_binaries() -> TestStack {
+        Self::start_binaries_from(root().join("template.yaml"), built_binaries()).await
+    }
+
+    /// The same with another template and the binaries of `dir` (a test's own stand-ins).
+    pub async fn start_binaries_from(template: PathBuf, dir: PathBuf) -> TestStack {
+        let mode = devserver::Mode::Binaries(devserver::binaries::BinaryMode {
+            dir,
+            cargo_lambda: root().join("infra/.venv/bin/cargo-lambda"),
+            workspace: root(),
+        });
+        Self::launch(fresh_prefix(), None, true, (template, mode)).await
     }
 
     /// Stops the server and starts it again on the same resources, which the emulator still
@@ -124,20 +203,16 @@ impl TestStack {
     pub async fn restart(self) -> TestStack {
         let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();
         self.running.stop().await;
-        let again = Self::launch(self.prefix, self.secrets_file, true).await;
+        let again = Self::launch(self.prefix, self.secrets_file, true, in_process()).await;
         again.remember_nirs(nirs);
         again
     }
 
-    async fn launch(prefix: String, secrets_file: Option<PathBuf>, pollers: bool) -> TestStack {
-        Self::launch_from(root().join("template.yaml"), prefix, secrets_file, pollers).await
-    }
-
-    async fn launch_from(
-        template: PathBuf,
+    async fn launch(
         prefix: String,
         secrets_file: Option<PathBuf>,
         pollers: bool,
+        (template, mode): (PathBuf, devserver::Mode),
     ) -> TestStack {
         log_buffer();
         let sdk = c2s_tests::sdk_config().await;
@@ -159,6 +234,7 @@ impl TestStack {
             pollers,
             secrets_file: secrets_file.clone(),
             enforce_permissions: devserver::permissions::enforced_by_default(),
+            mode,
         })
         .await
         .unwrap_or_else(|e| panic!("the local stack did not start (is the emulator running? ./infra/test starts it): {e}"));

@@ -10,6 +10,7 @@ mod helpers;
 mod agents;
 mod antivirus;
 mod beneficiary_journey;
+mod binaries;
 mod deadlines;
 mod documents;
 mod eligibility;

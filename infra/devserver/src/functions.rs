@@ -1,75 +1,211 @@
-//! The function handlers, built in-process from the environment the template gives them.
+//! Each function of the template as the dev server calls it: with the JSON event AWS sends,
+//! answered by the JSON the function returns. Either its real binary runs through the Lambda
+//! runtime API (`crate::binaries`), or its handler is built in-process here and decodes the
+//! event and encodes its answer exactly as `lambda_http` and `lambda_runtime` do in `main.rs`.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use c2s_platform::aws::Clients;
 use c2s_platform::{ConfigError, Env};
 use futures::future::BoxFuture;
-use lambda_http::{Body, Request, Response};
+use futures::FutureExt;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Context, LambdaEvent, Request, Response, Service};
+use serde_json::Value;
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
-pub type QueueHandler = Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync>;
-
-/// A scheduled job: runs once, answers its report (or its error's text, as Lambda shows it).
-pub type JobHandler =
-    Arc<dyn Fn() -> BoxFuture<'static, Result<serde_json::Value, String>> + Send + Sync>;
-
-pub enum Handler {
-    Http(HttpHandler),
-    Queue(QueueHandler),
-    Job(JobHandler),
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The function answered an error (`{"errorType", "errorMessage"}`); it logged the cause.
+    #[error("the function failed ({0})")]
+    Failed(String),
+    #[error("the function's process stopped before answering")]
+    Crashed,
+    #[error("the function did not answer within its timeout")]
+    TimedOut,
+    #[error("the function cannot be reached: {0}")]
+    Unreachable(String),
 }
 
-macro_rules! http {
-    ($krate:ident, $env:expr, $clients:expr) => {{
-        let app = Arc::new($krate::App::from_env($env, $clients)?);
-        Handler::Http(Arc::new(move |req| {
-            let app = app.clone();
-            Box::pin(async move { $krate::handle(&app, req).await })
+/// Event in, answer out, both as JSON bytes.
+pub type Invoke =
+    Arc<dyn Fn(Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, InvokeError>> + Send + Sync>;
+
+/// A function of the template, ready to be invoked.
+pub struct Function {
+    /// Its `BuildProperties.Binary`.
+    pub name: String,
+    invoke: Invoke,
+}
+
+impl Function {
+    pub fn new(name: &str, invoke: Invoke) -> Function {
+        Function {
+            name: name.to_owned(),
+            invoke,
+        }
+    }
+
+    pub async fn invoke(&self, event: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        (self.invoke)(event).await
+    }
+}
+
+/// Runs `work` as the runtime does: a panic is the invocation's error, not the server's.
+async fn guarded<F>(function: &'static str, work: F) -> Result<Vec<u8>, InvokeError>
+where
+    F: Future<Output = Result<Vec<u8>, InvokeError>>,
+{
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(answer) => answer,
+        Err(_) => {
+            tracing::error!(function, "the handler panicked");
+            Err(InvokeError::Failed("panic".into()))
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    function: &'static str,
+    event: &[u8],
+) -> Result<T, InvokeError> {
+    serde_json::from_slice(event).map_err(|e| {
+        // Where, not what: serde's message may quote the event.
+        let (line, column) = (e.line(), e.column());
+        tracing::error!(function, line, column, "the event does not decode");
+        InvokeError::Failed("serde_json::Error".into())
+    })
+}
+
+fn encode<T: serde::Serialize>(answer: &T) -> Result<Vec<u8>, InvokeError> {
+    serde_json::to_vec(answer).map_err(|_| InvokeError::Failed("serde_json::Error".into()))
+}
+
+/// An HTTP function: the API Gateway event through `lambda_http`'s own adapter (the request
+/// it builds, the response it encodes), as `lambda_http::run` does.
+fn http<F, Fut>(function: &'static str, handle: F) -> Invoke
+where
+    F: Fn(Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    Arc::new(move |event: Vec<u8>| {
+        let handle = handle.clone();
+        Box::pin(guarded(function, async move {
+            let request: LambdaRequest = decode(function, &event)?;
+            let mut adapter =
+                lambda_http::Adapter::from(lambda_http::service_fn(move |req: Request| {
+                    let answer = handle(req);
+                    async move { Ok::<_, Infallible>(answer.await) }
+                }));
+            let _ = futures::future::poll_fn(|cx| adapter.poll_ready(cx)).await;
+            let response = adapter
+                .call(LambdaEvent::new(request, Context::default()))
+                .await
+                .map_err(|e: Infallible| InvokeError::Failed(e.to_string()))?;
+            encode(&response)
         }))
-    }};
+    })
 }
 
-macro_rules! queue {
-    ($krate:ident, $env:expr, $clients:expr) => {{
-        let app = Arc::new($krate::App::from_env($env, $clients)?);
-        Handler::Queue(Arc::new(move |event| {
-            let app = app.clone();
-            Box::pin(async move { $krate::handle(&app, event).await })
+/// A queue consumer: `LambdaEvent<SqsEvent>` in, `SqsBatchResponse` out.
+fn queue<F, Fut>(function: &'static str, handle: F) -> Invoke
+where
+    F: Fn(SqsEvent) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = SqsBatchResponse> + Send + 'static,
+{
+    Arc::new(move |event: Vec<u8>| {
+        let handle = handle.clone();
+        Box::pin(guarded(function, async move {
+            let event: SqsEvent = decode(function, &event)?;
+            encode(&handle(event).await)
         }))
-    }};
+    })
 }
 
-macro_rules! job {
-    ($krate:ident, $env:expr, $clients:expr) => {{
-        let app = Arc::new($krate::App::from_env($env, $clients)?);
-        Handler::Job(Arc::new(move || {
-            let app = app.clone();
-            Box::pin(async move { $krate::run(&app).await.map_err(|e| e.to_string()) })
+/// A scheduled job: the event is read (and ignored, as `main.rs` does), the report returned.
+fn job<F, Fut, E>(function: &'static str, run: F) -> Invoke
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    Arc::new(move |event: Vec<u8>| {
+        let run = run.clone();
+        Box::pin(guarded(function, async move {
+            let _: Value = decode(function, &event)?;
+            match run().await {
+                Ok(report) => encode(&report),
+                Err(e) => {
+                    // What lambda_runtime logs for the binary.
+                    tracing::error!(function, error = %e, "the job failed");
+                    Err(InvokeError::Failed(std::any::type_name::<E>().to_owned()))
+                }
+            }
         }))
-    }};
+    })
 }
 
-/// `binary` is the function's `BuildProperties.Binary` in the template (`DockerBuildArgs.BINARY`
-/// for a container image).
-pub fn build(binary: &str, env: &Env, clients: &Clients) -> Result<Option<Handler>, ConfigError> {
+macro_rules! in_process {
+    ($kind:ident, $name:literal, $krate:ident, $env:expr, $clients:expr) => {{
+        let app = Arc::new($krate::App::from_env($env, $clients)?);
+        in_process!(@$kind, $name, $krate, app)
+    }};
+    (@http, $name:literal, $krate:ident, $app:ident) => {
+        http($name, move |req| {
+            let app = $app.clone();
+            async move { $krate::handle(&app, req).await }
+        })
+    };
+    (@queue, $name:literal, $krate:ident, $app:ident) => {
+        queue($name, move |event| {
+            let app = $app.clone();
+            async move { $krate::handle(&app, event).await }
+        })
+    };
+    (@job, $name:literal, $krate:ident, $app:ident) => {
+        job($name, move || {
+            let app = $app.clone();
+            async move { $krate::run(&app).await }
+        })
+    };
+}
+
+/// The function's handler built in-process from its environment; `binary` is its
+/// `BuildProperties.Binary` in the template.
+pub fn in_process(
+    binary: &str,
+    env: &Env,
+    clients: &Clients,
+) -> Result<Option<Invoke>, ConfigError> {
     Ok(Some(match binary {
-        "identity" => http!(identity, env, clients),
-        "eligibility" => http!(eligibility, env, clients),
-        "review" => http!(review, env, clients),
-        "partner" => http!(partner, env, clients),
-        "renewal" => http!(renewal, env, clients),
-        "upload" => http!(upload, env, clients),
-        "document-check" => queue!(document_check, env, clients),
-        "sync-in" => queue!(sync_in, env, clients),
-        "partner-lifecycle" => job!(partner_lifecycle, env, clients),
-        "sync-out" => job!(sync_out, env, clients),
-        "deadlines" => job!(deadlines, env, clients),
-        "reminders" => job!(reminders, env, clients),
-        "purge" => job!(purge, env, clients),
-        "purge-worker" => queue!(purge_worker, env, clients),
-        "notify" => queue!(notify, env, clients),
-        "antivirus-definitions" => job!(antivirus_definitions, env, clients),
+        "identity" => in_process!(http, "identity", identity, env, clients),
+        "eligibility" => in_process!(http, "eligibility", eligibility, env, clients),
+        "review" => in_process!(http, "review", review, env, clients),
+        "partner" => in_process!(http, "partner", partner, env, clients),
+        "renewal" => in_process!(http, "renewal", renewal, env, clients),
+        "upload" => in_process!(http, "upload", upload, env, clients),
+        "document-check" => in_process!(queue, "document-check", document_check, env, clients),
+        "sync-in" => in_process!(queue, "sync-in", sync_in, env, clients),
+        "purge-worker" => in_process!(queue, "purge-worker", purge_worker, env, clients),
+        "notify" => in_process!(queue, "notify", notify, env, clients),
+        "partner-lifecycle" => {
+            in_process!(job, "partner-lifecycle", partner_lifecycle, env, clients)
+        }
+        "sync-out" => in_process!(job, "sync-out", sync_out, env, clients),
+        "deadlines" => in_process!(job, "deadlines", deadlines, env, clients),
+        "reminders" => in_process!(job, "reminders", reminders, env, clients),
+        "purge" => in_process!(job, "purge", purge, env, clients),
+        "antivirus-definitions" => {
+            in_process!(
+                job,
+                "antivirus-definitions",
+                antivirus_definitions,
+                env,
+                clients
+            )
+        }
         _ => return Ok(None),
     }))
 }

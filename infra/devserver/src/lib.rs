@@ -1,9 +1,13 @@
 //! The local stack of C2S en ligne, never deployed: creates the resources of `template.yaml`
-//! on the emulator, builds every function in-process with the environment the template gives
-//! it, serves the HTTP API, the dev routes and `web/` on one port, and polls the queues.
+//! on the emulator, runs every function with the environment the template gives it (its own
+//! binary through the Lambda runtime API, or its handler in-process: `Mode`), serves the HTTP
+//! API, the dev routes and `web/` on one port, and polls the queues. Either way a function
+//! gets the JSON events AWS sends (`events`).
 
+pub mod binaries;
 pub mod bootstrap;
 pub mod demo;
+pub mod events;
 pub mod functions;
 pub mod idp;
 pub mod permissions;
@@ -16,7 +20,7 @@ use aws_config::SdkConfig;
 use bootstrap::StackInfo;
 use c2s_platform::aws::Clients;
 use c2s_platform::Env;
-use functions::Handler;
+use functions::Function;
 use p256::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -59,6 +63,17 @@ pub struct Options {
     /// Each function's calls checked against its own role (`permissions`); on unless
     /// `C2S_PERMISSIONS=off` (`permissions::enforced_by_default`).
     pub enforce_permissions: bool,
+    pub mode: Mode,
+}
+
+/// How the functions run.
+pub enum Mode {
+    /// Each handler built inside this process, reached through the same JSON events: the
+    /// per-test stacks, which start in a second and run side by side.
+    InProcess,
+    /// Each function's own binary, as deployed, through the Lambda runtime API (`./infra/run`,
+    /// the browser tests, the end-to-end smoke test).
+    Binaries(binaries::BinaryMode),
 }
 
 pub struct Running {
@@ -72,6 +87,8 @@ pub struct Running {
     pub sdks: HashMap<String, SdkConfig>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    emulator: Option<binaries::Emulator>,
+    pids: binaries::Pids,
 }
 
 impl Running {
@@ -79,13 +96,78 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops the server and the pollers and waits for them.
+    /// Every process started for a function so far (binaries mode).
+    pub fn function_pids(&self) -> Vec<u32> {
+        self.pids.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Stops the server, the pollers and the functions' processes, and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for t in self.tasks {
             let _ = t.await;
         }
+        if let Some(emulator) = self.emulator {
+            emulator.stop().await;
+        }
     }
+}
+
+/// What the Lambda service gives a function's process besides the template's variables:
+/// the region, and where its AWS calls go and as whom (from this server's own configuration,
+/// where the function's environment does not say).
+async fn aws_variables(sdk: &SdkConfig) -> Vec<(String, String)> {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    let mut vars = vec![("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned())];
+    if let Some(region) = sdk.region() {
+        vars.push(("AWS_REGION".into(), region.to_string()));
+        vars.push(("AWS_DEFAULT_REGION".into(), region.to_string()));
+    }
+    if let Some(url) = sdk.endpoint_url() {
+        vars.push(("AWS_ENDPOINT_URL".into(), url.to_owned()));
+    }
+    if let Some(provider) = sdk.credentials_provider() {
+        if let Ok(c) = provider.provide_credentials().await {
+            vars.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id().to_owned()));
+            vars.push((
+                "AWS_SECRET_ACCESS_KEY".into(),
+                c.secret_access_key().to_owned(),
+            ));
+            if let Some(token) = c.session_token() {
+                vars.push(("AWS_SESSION_TOKEN".into(), token.to_owned()));
+            }
+        }
+    }
+    vars
+}
+
+/// The whole environment of a function's process: the template's variables (secrets by
+/// name: the function reads them itself), what Lambda sets, and the AWS settings it lacks.
+fn process_env(
+    f: &template::FunctionSpec,
+    template_env: &Env,
+    prefix: &str,
+    aws: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut vars: std::collections::BTreeMap<String, String> = template_env
+        .vars()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let name = format!("{prefix}-{}", f.logical_id);
+    for (k, v) in [
+        ("AWS_LAMBDA_FUNCTION_NAME", f.binary.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", f.memory_mb.to_string()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+    ] {
+        vars.insert(k.to_owned(), v);
+    }
+    for (k, v) in aws {
+        vars.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    vars.into_iter().collect()
 }
 
 /// Secrets that production reads from Secrets Manager: made up here, then stored in the
@@ -246,6 +328,16 @@ async fn sealed_and_opened(
 }
 
 pub async fn start(opts: Options) -> Result<Running, DevError> {
+    // The runtime API's emulator starts while the resources are made.
+    let emulator = match &opts.mode {
+        Mode::InProcess => None,
+        Mode::Binaries(mode) => {
+            let mode = mode.clone();
+            Some(tokio::spawn(async move {
+                binaries::Emulator::start(&mode).await
+            }))
+        }
+    };
     let text = std::fs::read_to_string(&opts.template)
         .map_err(|e| DevError::Other(format!("{}: {e}", opts.template.display())))?;
     let mut template = template::Template::parse(&text)?;
@@ -308,6 +400,23 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let mut sdks = HashMap::new();
     let mut jobs = HashMap::new();
 
+    let pids = binaries::Pids::default();
+    let (emulator, aws) = match emulator {
+        None => (None, Vec::new()),
+        Some(starting) => (
+            Some(
+                starting
+                    .await
+                    .map_err(|e| DevError::Other(e.to_string()))?
+                    .map_err(DevError::Other)?,
+            ),
+            aws_variables(&opts.sdk).await,
+        ),
+    };
+    if let (Some(pid), Ok(mut all)) = (emulator.as_ref().and_then(|e| e.pid()), pids.lock()) {
+        all.push(pid);
+    }
+
     for f in template.functions() {
         let mut vars = HashMap::new();
         for (k, v) in &f.env {
@@ -356,62 +465,101 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 .map_err(|e| DevError::Other(format!("{}: KmsKeyArn: {e}", f.logical_id)))?;
         }
         let sdk = key.sdk(&opts.sdk);
-        let env = c2s_platform::secrets::resolve(Env::from_map(vars), &sdk)
+        let template_env = Env::from_map(vars);
+        let env = c2s_platform::secrets::resolve(template_env.clone(), &sdk)
             .await
             .map_err(|e| DevError::Other(format!("{}: {e}", f.logical_id)))?;
-        let clients = Clients::new(&sdk, &env);
-        let handler = functions::build(&f.binary, &env, &clients)
-            .map_err(|e| DevError::Config(f.logical_id.clone(), e))?;
-        envs.insert(f.logical_id.clone(), env);
-        sdks.insert(f.logical_id.clone(), sdk);
-        match handler {
-            Some(Handler::Http(h)) => {
-                for r in &f.routes {
-                    let method = r
-                        .method
-                        .parse()
-                        .map_err(|_| DevError::Other(format!("bad method {}", r.method)))?;
-                    routes.push(server::Route {
-                        method,
-                        segments: r
-                            .path
-                            .split('/')
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_owned)
-                            .collect(),
-                        template: r.path.clone(),
-                        handler: h.clone(),
-                    });
-                }
-            }
-            Some(Handler::Queue(h)) => {
-                if let (true, Some((queue, batch))) = (opts.pollers, &f.queue) {
-                    let url = stack
-                        .queues
-                        .get(queue)
-                        .cloned()
-                        .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
-                    let arn = names.arns.get(queue).cloned().unwrap_or_default();
-                    tasks.push(tokio::spawn(pollers::run(
-                        clients.sqs.clone(),
-                        admin.sqs.clone(),
-                        url,
-                        arn,
-                        region.clone(),
-                        *batch,
-                        h,
-                        stop_rx.clone(),
+        let invoke = match (&opts.mode, &emulator) {
+            (Mode::Binaries(mode), Some(emulator)) => {
+                let program = mode.dir.join(&f.binary);
+                if !program.exists() {
+                    return Err(DevError::Other(format!(
+                        "{}: {} is missing (cargo build --workspace --bins)",
+                        f.logical_id,
+                        program.display()
                     )));
                 }
+                let launch = binaries::Launch {
+                    binary: f.binary.clone(),
+                    program,
+                    env: process_env(&f, &template_env, &opts.prefix, &aws),
+                    timeout: std::time::Duration::from_secs(f.timeout_seconds),
+                };
+                let (invoke, task) =
+                    binaries::spawn(launch, emulator, stop_rx.clone(), pids.clone());
+                tasks.push(task);
+                Some(invoke)
             }
-            // A job only where the template schedules it.
-            Some(Handler::Job(h)) if !f.schedules.is_empty() => {
-                jobs.insert(f.binary.clone(), h);
+            _ => {
+                let clients = Clients::new(&sdk, &env);
+                functions::in_process(&f.binary, &env, &clients)
+                    .map_err(|e| DevError::Config(f.logical_id.clone(), e))?
             }
-            Some(Handler::Job(_)) => {
-                tracing::warn!(function = %f.logical_id, "job without a schedule in the template")
-            }
-            None => tracing::warn!(function = %f.logical_id, "no local handler for this function"),
+        };
+        envs.insert(f.logical_id.clone(), env);
+        sdks.insert(f.logical_id.clone(), sdk.clone());
+        let Some(invoke) = invoke else {
+            tracing::warn!(function = %f.logical_id, "no local handler for this function");
+            continue;
+        };
+        let function = Arc::new(Function::new(&f.binary, invoke));
+        for r in &f.routes {
+            let method = r
+                .method
+                .parse()
+                .map_err(|_| DevError::Other(format!("bad method {}", r.method)))?;
+            routes.push(server::Route {
+                method,
+                segments: r
+                    .path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                template: r.path.clone(),
+                function: function.clone(),
+            });
+        }
+        if let (true, Some((queue, batch))) = (opts.pollers, &f.queue) {
+            let url = stack
+                .queues
+                .get(queue)
+                .cloned()
+                .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
+            let arn = names.arns.get(queue).cloned().unwrap_or_default();
+            // The event source mapping receives with the function's role.
+            tasks.push(tokio::spawn(pollers::run(
+                aws_sdk_sqs::Client::new(&sdk),
+                admin.sqs.clone(),
+                url,
+                arn,
+                region.clone(),
+                *batch,
+                function.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        // A job only where the template schedules it: `POST /dev/run/<binary>` plays the
+        // schedule.
+        if let Some(schedule) = f.schedules.first() {
+            let account = names
+                .pseudo
+                .get("AWS::AccountId")
+                .cloned()
+                .unwrap_or_default();
+            jobs.insert(
+                f.binary.clone(),
+                server::Job {
+                    function: function.clone(),
+                    schedule_arn: format!(
+                        "arn:aws:scheduler:{region}:{account}:schedule/default/{}-{}-{schedule}",
+                        opts.prefix, f.logical_id
+                    ),
+                },
+            );
+        }
+        if f.routes.is_empty() && f.queue.is_none() && f.schedules.is_empty() {
+            tracing::warn!(function = %f.logical_id, "nothing in the template invokes this function");
         }
     }
 
@@ -447,6 +595,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
 
     let state = Arc::new(server::DevState {
         routes,
+        region: region.clone(),
         stack: stack.clone(),
         idp,
         jobs,
@@ -503,5 +652,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         sdks,
         stop,
         tasks,
+        emulator,
+        pids,
     })
 }

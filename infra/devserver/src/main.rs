@@ -37,6 +37,21 @@ async fn main() -> ExitCode {
     } else {
         root.join("web")
     };
+    // The functions' own binaries, built beside this one (`cargo build --workspace --bins`),
+    // unless C2S_FUNCTIONS=in-process asks for their handlers inside this process.
+    let mode = match std::env::var("C2S_FUNCTIONS").as_deref() {
+        Ok("in-process") => devserver::Mode::InProcess,
+        _ => devserver::Mode::Binaries(devserver::binaries::BinaryMode {
+            dir: std::env::current_exe()
+                .ok()
+                .and_then(|p| p.parent().map(PathBuf::from))
+                .unwrap_or_else(|| root.join("target/debug")),
+            cargo_lambda: std::env::var("CARGO_LAMBDA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|_| root.join("infra/.venv/bin/cargo-lambda")),
+            workspace: root.clone(),
+        }),
+    };
     let options = devserver::Options {
         prefix: std::env::var("C2S_PREFIX").unwrap_or_else(|_| "c2s-local".into()),
         template: root.join("template.yaml"),
@@ -51,6 +66,7 @@ async fn main() -> ExitCode {
         pollers: true,
         secrets_file: Some(root.join("infra/.run/dev-secrets.json")),
         enforce_permissions: devserver::permissions::enforced_by_default(),
+        mode,
     };
     let running = match devserver::start(options).await {
         Ok(r) => r,

@@ -1,11 +1,12 @@
 //! Drives queue-triggered functions as the Lambda event source mapping does: receive a batch,
-//! hand it over as a real `SqsEvent`, delete what succeeded, and let the failed messages
-//! come back (and, after `maxReceiveCount`, go to the dead-letter queue).
+//! hand it over as the SQS event's JSON, delete what succeeded (all of it unless the function
+//! reports `batchItemFailures`; none of it when the invocation fails), and let the failed
+//! messages come back (and, after `maxReceiveCount`, go to the dead-letter queue).
 
-use crate::functions::QueueHandler;
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use crate::functions::Function;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -20,7 +21,7 @@ pub async fn run(
     queue_arn: String,
     region: String,
     batch: i32,
-    handler: QueueHandler,
+    function: Arc<Function>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -42,31 +43,25 @@ pub async fn run(
         if messages.is_empty() {
             continue;
         }
-        let mut event = SqsEvent::default();
-        for m in &messages {
-            let mut record = SqsMessage::default();
-            record.message_id = m.message_id.clone();
-            record.receipt_handle = m.receipt_handle.clone();
-            record.body = m.body.clone();
-            record.md5_of_body = m.md5_of_body.clone();
-            record.attributes = m
-                .attributes
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v))
-                .collect();
-            record.event_source = Some("aws:sqs".into());
-            record.event_source_arn = Some(queue_arn.clone());
-            record.aws_region = Some(region.clone());
-            event.records.push(record);
-        }
-        let response = handler(event).await;
-        let failed: HashSet<String> = response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect();
+        let event = crate::events::sqs_event(&messages, &queue_arn, &region);
+        let failed: HashSet<String> = match function
+            .invoke(event)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|answer| crate::events::batch_failures(&answer).map_err(|e| e.to_string()))
+        {
+            Ok(failed) => failed,
+            // Stopping: the functions' processes are going away, the messages come back.
+            Err(_) if *stop.borrow() => return,
+            Err(outcome) => {
+                // As Lambda: a failed invocation returns the whole batch to the queue.
+                tracing::warn!(function = %function.name, %outcome, "batch not processed");
+                messages
+                    .iter()
+                    .filter_map(|m| m.message_id.clone())
+                    .collect()
+            }
+        };
         let mut done = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let (Some(id), Some(handle)) = (&m.message_id, &m.receipt_handle) else {

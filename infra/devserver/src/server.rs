@@ -4,7 +4,7 @@
 
 use crate::bootstrap::StackInfo;
 use crate::demo::DemoAccount;
-use crate::functions::HttpHandler;
+use crate::functions::Function;
 use crate::idp::{self, AuthError, DevIdp, SignInForm, TokenRequest};
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -23,7 +23,7 @@ pub struct Route {
     pub method: Method,
     pub segments: Vec<String>,
     pub template: String,
-    pub handler: HttpHandler,
+    pub function: Arc<Function>,
 }
 
 impl Route {
@@ -34,16 +34,39 @@ impl Route {
                 .segments
                 .iter()
                 .zip(segs)
-                .all(|(t, s)| (t.starts_with('{') && t.ends_with('}')) || t == s)
+                .all(|(t, s)| is_parameter(t) || t == s)
     }
+
+    /// `{id}` and the like, with the segment that stands for each: API Gateway's
+    /// `pathParameters`.
+    fn parameters(&self, segs: &[&str]) -> std::collections::BTreeMap<String, String> {
+        self.segments
+            .iter()
+            .zip(segs)
+            .filter(|(t, _)| is_parameter(t))
+            .map(|(t, s)| (t[1..t.len() - 1].to_owned(), (*s).to_owned()))
+            .collect()
+    }
+}
+
+fn is_parameter(segment: &str) -> bool {
+    segment.len() > 2 && segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// A scheduled function, run on demand by `POST /dev/run/<binary>`.
+pub struct Job {
+    pub function: Arc<Function>,
+    /// The schedule's ARN, in the event as EventBridge Scheduler sends it.
+    pub schedule_arn: String,
 }
 
 pub struct DevState {
     pub routes: Vec<Route>,
+    pub region: String,
     pub stack: StackInfo,
     pub idp: DevIdp,
     /// Scheduled functions, by binary name: `POST /dev/run/<name>` runs one now.
-    pub jobs: std::collections::HashMap<String, crate::functions::JobHandler>,
+    pub jobs: std::collections::HashMap<String, Job>,
     pub demo: Vec<DemoAccount>,
     /// What the emulator's SES and SNS sent from this stack.
     pub sent: crate::sent::SentMessages,
@@ -102,6 +125,14 @@ pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
         .with_state(state)
 }
 
+/// What API Gateway's caller gets when the function cannot answer (its process stopped, it
+/// overran its timeout): the cause is in the log, under the function's name.
+fn unavailable(function: &str, outcome: &crate::functions::InvokeError) -> Response {
+    tracing::error!(%function, %outcome, "the function did not answer");
+    let code = c2s_api::Code::ServiceUnavailable;
+    error(code.status(), code.as_str(), code.message())
+}
+
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
@@ -146,18 +177,32 @@ async fn api(
             "La requête est trop volumineuse.",
         );
     };
-    let body = if bytes.is_empty() {
-        lambda_http::Body::Empty
-    } else {
-        match String::from_utf8(bytes.to_vec()) {
-            Ok(s) => lambda_http::Body::Text(s),
-            Err(e) => lambda_http::Body::Binary(e.into_bytes()),
+    let route_key = format!("{} {}", route.method, route.template);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let event = crate::events::http_request(&crate::events::HttpCall {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &bytes,
+        route_key: &route_key,
+        path_parameters: route.parameters(&segs),
+        source_ip: peer.ip(),
+        request_id: &request_id,
+    });
+    let answer = match route.function.invoke(event).await {
+        Ok(answer) => answer,
+        Err(e) => return unavailable(&route.function.name, &e),
+    };
+    let response = match crate::events::http_response(&answer) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = crate::functions::InvokeError::Unreachable(e.to_string());
+            return unavailable(&route.function.name, &e);
         }
     };
-    let response = (route.handler)(http::Request::from_parts(parts, body)).await;
     let (parts, body) = response.into_parts();
-    tracing::info!(route = %format!("{} {}", route.method, route.template), status = parts.status.as_u16(), ms = started.elapsed().as_millis() as u64, "api");
-    Response::from_parts(parts, axum::body::Body::from(body.as_ref().to_vec()))
+    tracing::info!(route = %route_key, status = parts.status.as_u16(), ms = started.elapsed().as_millis() as u64, "api");
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Presigned uploads and downloads reach the emulator through the pages' own origin, as
@@ -504,21 +549,26 @@ async fn run_job(State(state): State<Arc<DevState>>, Path(job): Path<String>) ->
         known.sort();
         return (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response();
     };
-    match handler().await {
-        Ok(report) => (
+    let event = crate::events::scheduled_event(&handler.schedule_arn, &state.region);
+    match handler.function.invoke(event).await {
+        Ok(answer) => (
             StatusCode::OK,
             [("cache-control", "no-store")],
-            Json(json!({"job": job, "report": report})),
+            Json(json!({
+                "job": job,
+                "report": serde_json::from_slice::<Value>(&answer).unwrap_or(Value::Null),
+            })),
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "job failed");
+        Err(crate::functions::InvokeError::Failed(error_type)) => {
+            tracing::error!(function = %handler.function.name, %error_type, "job failed");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "job_failed",
                 "Le traitement a échoué ; voir les journaux du serveur.",
             )
         }
+        Err(e) => unavailable(&handler.function.name, &e),
     }
 }
 

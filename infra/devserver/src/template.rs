@@ -27,6 +27,8 @@ pub struct Template {
     pub globals_env: Mapping,
     /// `Globals.Function.KmsKeyArn`: the key the functions' configuration is encrypted with.
     pub globals_kms_key: Option<Value>,
+    /// `Globals.Function`, for the settings a function may inherit (timeout, memory).
+    pub globals_function: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,10 @@ pub struct FunctionSpec {
     pub schedules: Vec<String>,
     /// Its `KmsKeyArn`, or the Globals' one (unresolved).
     pub kms_key: Option<Value>,
+    /// `Timeout`, in seconds: how long an invocation may run before Lambda stops it.
+    pub timeout_seconds: u64,
+    /// `MemorySize`, in MB (the runtime reads it from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
+    pub memory_mb: u64,
 }
 
 impl Template {
@@ -83,10 +89,13 @@ impl Template {
                 }
             }
         }
-        let globals_env = root
+        let globals_function = root
             .get("Globals")
             .and_then(|g| g.get("Function"))
-            .and_then(|f| f.get("Environment"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let globals_env = globals_function
+            .get("Environment")
             .and_then(|e| e.get("Variables"))
             .and_then(Value::as_mapping)
             .cloned()
@@ -101,6 +110,7 @@ impl Template {
             parameters,
             globals_env,
             globals_kms_key,
+            globals_function,
         })
     }
 
@@ -175,6 +185,14 @@ impl Template {
                         }
                     }
                 }
+                // The function's own setting, else the Globals', else Lambda's default.
+                let setting = |name: &str, default: u64| {
+                    r.properties
+                        .get(name)
+                        .or_else(|| self.globals_function.get(name))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(default)
+                };
                 FunctionSpec {
                     logical_id: id.clone(),
                     binary,
@@ -187,6 +205,8 @@ impl Template {
                         .get("KmsKeyArn")
                         .cloned()
                         .or_else(|| self.globals_kms_key.clone()),
+                    timeout_seconds: setting("Timeout", 3),
+                    memory_mb: setting("MemorySize", 128),
                 }
             })
             .collect()

@@ -77,6 +77,7 @@ codes! {
     ConventionEnded => ("convention_ended", FORBIDDEN, "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne."),
     HealthData => ("health_data", UNPROCESSABLE_ENTITY, "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez qu'elles sont nécessaires."),
     UnknownJob => ("unknown_job", NOT_FOUND, "Ce traitement planifié n'existe pas."),
+    ServiceUnavailable => ("service_unavailable", SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques instants."),
 }
 
 impl Code {

@@ -48,6 +48,11 @@ impl Env {
             .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Every variable, with its value (to hand a whole configuration to a process).
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn flag(&self, name: &str) -> bool {
         matches!(self.optional(name).as_deref(), Some("true" | "1" | "yes"))
     }

@@ -68,6 +68,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pollers: false,
         secrets_file: None,
         enforce_permissions: devserver::permissions::enforced_by_default(),
+        mode: devserver::Mode::InProcess,
     })
     .await?;
     let local = c2s_platform::Env::from_map(HashMap::from([(
