@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use c2s_domain::document::RejectReason;
 use c2s_platform::aws::Clients;
 use c2s_platform::queue::ObjectRef;
+use c2s_platform::Env;
 use document_check::Outcome;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -84,25 +85,32 @@ impl Drop for Mirror {
     }
 }
 
+/// The updater with its own role, freshclam reading `config`.
 fn updater(stack: &TestStack, config: &std::path::Path) -> antivirus_definitions::App {
-    let env = stack
-        .env_of("VirusDefinitionsFunction")
+    let (env, clients) = stack.function("VirusDefinitionsFunction");
+    let env = env
         .with("FRESHCLAM_CONFIG", config.display().to_string())
         .with("FRESHCLAM_PROGRAM", FRESHCLAM.to_owned());
-    antivirus_definitions::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap()
+    antivirus_definitions::App::from_env(&env, &clients).unwrap()
 }
 
-/// The document check as deployed: no daemon given, its own clamd from the bucket.
-fn own_checker(stack: &TestStack) -> document_check::App {
-    let env = stack
-        .env_of("DocumentCheckFunction")
+/// The document check's configuration as deployed (with its own role): no daemon given, its
+/// own clamd from the bucket.
+fn own_configuration(stack: &TestStack) -> (Env, Clients) {
+    let (env, clients) = stack.function("DocumentCheckFunction");
+    let env = env
         .with("CLAMD_ADDRESS", String::new())
         .with(
             "VIRUS_DEFINITIONS_BUCKET",
             stack.bucket("VirusDefinitionsBucket"),
         )
         .with("CLAMD_PROGRAM", CLAMD.to_owned());
-    document_check::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap()
+    (env, clients)
+}
+
+fn own_checker(stack: &TestStack) -> document_check::App {
+    let (env, clients) = own_configuration(stack);
+    document_check::App::from_env(&env, &clients).unwrap()
 }
 
 async fn bucket_files(stack: &TestStack) -> BTreeMap<String, Vec<u8>> {
@@ -189,8 +197,8 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let env = stack.env_of("SyncInFunction");
-    let sync_in = sync_in::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
+    let (env, clients) = stack.function("SyncInFunction");
+    let sync_in = sync_in::App::from_env(&env, &clients).unwrap();
     let file = ObjectRef {
         bucket: exchange,
         key,
@@ -445,10 +453,9 @@ async fn an_antivirus_that_is_down_never_makes_a_document_clean() {
 
     // Its own clamd, before any definitions are in the bucket; then a daemon nobody runs.
     let without_definitions = own_checker(&stack);
-    let env = stack
-        .env_of("DocumentCheckFunction")
-        .with("CLAMD_ADDRESS", "/nonexistent/clamd.sock".to_owned());
-    let unreachable = document_check::App::from_env(&env, &Clients::new(&stack.sdk, &env)).unwrap();
+    let (env, clients) = stack.function("DocumentCheckFunction");
+    let env = env.with("CLAMD_ADDRESS", "/nonexistent/clamd.sock".to_owned());
+    let unreachable = document_check::App::from_env(&env, &clients).unwrap();
     for checker in [&without_definitions, &unreachable] {
         let response = document_check::handle(checker, uploaded.clone()).await;
         // The message fails, to come back later and, after 3 receives, to wait in the
@@ -505,17 +512,8 @@ async fn a_clamd_of_its_own_that_stops_is_started_again() {
     antivirus_definitions::update(&updater(&stack, &mirror.config()))
         .await
         .unwrap();
-    let env = stack
-        .env_of("DocumentCheckFunction")
-        .with("CLAMD_ADDRESS", String::new())
-        .with(
-            "VIRUS_DEFINITIONS_BUCKET",
-            stack.bucket("VirusDefinitionsBucket"),
-        )
-        .with("CLAMD_PROGRAM", CLAMD.to_owned());
-    let antivirus =
-        document_check::antivirus::Antivirus::from_env(&env, &Clients::new(&stack.sdk, &env))
-            .unwrap();
+    let (env, clients) = own_configuration(&stack);
+    let antivirus = document_check::antivirus::Antivirus::from_env(&env, &clients).unwrap();
     let document_check::antivirus::Antivirus::Own(own) = &antivirus else {
         panic!("not its own clamd");
     };
