@@ -12,9 +12,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
-/// The account id of every local ARN.
-pub const ACCOUNT: &str = "123456789012";
-
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("the function's answer is not what AWS expects: {0}")]
@@ -37,6 +34,8 @@ pub struct HttpCall<'a> {
     pub path_parameters: BTreeMap<String, String>,
     pub source_ip: IpAddr,
     pub request_id: &'a str,
+    /// The stack's account (the emulator's, or AWS's).
+    pub account: &'a str,
 }
 
 /// The HTTP API's event (payload 2.0): header names in lower case, repeated headers and query
@@ -85,7 +84,7 @@ pub fn http_request(call: &HttpCall) -> Vec<u8> {
         "rawQueryString": raw_query,
         "headers": headers,
         "requestContext": {
-            "accountId": ACCOUNT,
+            "accountId": call.account,
             "apiId": "local",
             "domainName": host,
             "domainPrefix": host.split('.').next().unwrap_or(host),
@@ -210,7 +209,7 @@ pub fn batch_failures(answer: &[u8]) -> Result<HashSet<String>, EventError> {
 }
 
 /// EventBridge Scheduler's default event for a schedule without an input.
-pub fn scheduled_event(schedule_arn: &str, region: &str) -> Vec<u8> {
+pub fn scheduled_event(schedule_arn: &str, region: &str, account: &str) -> Vec<u8> {
     let time = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or_else(|_| OffsetDateTime::now_utc())
@@ -221,7 +220,7 @@ pub fn scheduled_event(schedule_arn: &str, region: &str) -> Vec<u8> {
         "id": uuid::Uuid::new_v4().to_string(),
         "detail-type": "Scheduled Event",
         "source": "aws.scheduler",
-        "account": ACCOUNT,
+        "account": account,
         "time": time,
         "region": region,
         "resources": [schedule_arn],
@@ -267,6 +266,7 @@ mod tests {
             path_parameters: BTreeMap::from([("id".to_owned(), "r-1".to_owned())]),
             source_ip: "203.0.113.10".parse().unwrap_or_else(|e| panic!("{e}")),
             request_id: "req-1",
+            account: "123456789012",
         })
     }
 
@@ -405,6 +405,7 @@ mod tests {
         let bytes = scheduled_event(
             "arn:aws:scheduler:eu-west-3:123456789012:schedule/default/x",
             "eu-west-3",
+            "123456789012",
         );
         let event: aws_lambda_events::eventbridge::EventBridgeEvent =
             serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"));

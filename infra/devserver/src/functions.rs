@@ -124,18 +124,19 @@ where
     })
 }
 
-/// A scheduled job: the event is read (and ignored, as `main.rs` does), the report returned.
+/// A scheduled job: `LambdaEvent<Value>` in (most ignore it, as their `main.rs` does), the
+/// report out.
 fn job<F, Fut, E>(function: &'static str, run: F) -> Invoke
 where
-    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    F: Fn(Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<Value, E>> + Send + 'static,
     E: std::fmt::Display,
 {
     Arc::new(move |event: Vec<u8>| {
         let run = run.clone();
         Box::pin(guarded(function, async move {
-            let _: Value = decode(function, &event)?;
-            match run().await {
+            let event: Value = decode(function, &event)?;
+            match run(event).await {
                 Ok(report) => encode(&report),
                 Err(e) => {
                     // What lambda_runtime logs for the binary.
@@ -165,15 +166,22 @@ macro_rules! in_process {
         })
     };
     (@job, $name:literal, $krate:ident, $app:ident) => {
-        job($name, move || {
+        job($name, move |_| {
             let app = $app.clone();
             async move { $krate::run(&app).await }
+        })
+    };
+    // A job that reads its event (a schedule's, or CloudFormation's for a custom resource).
+    (@job_event, $name:literal, $krate:ident, $app:ident) => {
+        job($name, move |event| {
+            let app = $app.clone();
+            async move { $krate::handle(&app, event).await }
         })
     };
 }
 
 /// The function's handler built in-process from its environment; `binary` is its
-/// `BuildProperties.Binary` in the template.
+/// `BuildProperties.Binary` in the template (`DockerBuildArgs.BINARY` for a container image).
 pub fn in_process(
     binary: &str,
     env: &Env,
@@ -197,15 +205,13 @@ pub fn in_process(
         "deadlines" => in_process!(job, "deadlines", deadlines, env, clients),
         "reminders" => in_process!(job, "reminders", reminders, env, clients),
         "purge" => in_process!(job, "purge", purge, env, clients),
-        "antivirus-definitions" => {
-            in_process!(
-                job,
-                "antivirus-definitions",
-                antivirus_definitions,
-                env,
-                clients
-            )
-        }
+        "antivirus-definitions" => in_process!(
+            job_event,
+            "antivirus-definitions",
+            antivirus_definitions,
+            env,
+            clients
+        ),
         _ => return Ok(None),
     }))
 }

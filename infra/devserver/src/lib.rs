@@ -126,6 +126,8 @@ async fn aws_variables(sdk: &SdkConfig) -> Vec<(String, String)> {
     if let Some(url) = sdk.endpoint_url() {
         vars.push(("AWS_ENDPOINT_URL".into(), url.to_owned()));
     }
+    // A service sent elsewhere (LocalStack runs keep DynamoDB and SES v2 on moto).
+    vars.extend(std::env::vars().filter(|(k, _)| k.starts_with("AWS_ENDPOINT_URL_")));
     if let Some(provider) = sdk.credentials_provider() {
         if let Ok(c) = provider.provide_credentials().await {
             vars.push(("AWS_ACCESS_KEY_ID".into(), c.access_key_id().to_owned()));
@@ -352,6 +354,11 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     )]));
     let admin = Clients::new(&opts.sdk, &local);
     let (stack, names) = bootstrap::create(&template, &admin, &opts.prefix, &region).await?;
+    let account = names
+        .pseudo
+        .get("AWS::AccountId")
+        .cloned()
+        .unwrap_or_default();
     let sender = bootstrap::email_sender(&template, &opts.sdk, &opts.prefix).await?;
     // This stack's own sender and configuration set, verified and created on the emulator:
     // the messages it shows at /dev/outbox are those sent from it, and NotifyFunction's role
@@ -469,6 +476,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         let env = c2s_platform::secrets::resolve(template_env.clone(), &sdk)
             .await
             .map_err(|e| DevError::Other(format!("{}: {e}", f.logical_id)))?;
+        let clients = Clients::new(&sdk, &env);
         let invoke = match (&opts.mode, &emulator) {
             (Mode::Binaries(mode), Some(emulator)) => {
                 let program = mode.dir.join(&f.binary);
@@ -490,14 +498,11 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 tasks.push(task);
                 Some(invoke)
             }
-            _ => {
-                let clients = Clients::new(&sdk, &env);
-                functions::in_process(&f.binary, &env, &clients)
-                    .map_err(|e| DevError::Config(f.logical_id.clone(), e))?
-            }
+            _ => functions::in_process(&f.binary, &env, &clients)
+                .map_err(|e| DevError::Config(f.logical_id.clone(), e))?,
         };
         envs.insert(f.logical_id.clone(), env);
-        sdks.insert(f.logical_id.clone(), sdk.clone());
+        sdks.insert(f.logical_id.clone(), sdk);
         let Some(invoke) = invoke else {
             tracing::warn!(function = %f.logical_id, "no local handler for this function");
             continue;
@@ -527,9 +532,8 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 .cloned()
                 .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
             let arn = names.arns.get(queue).cloned().unwrap_or_default();
-            // The event source mapping receives with the function's role.
             tasks.push(tokio::spawn(pollers::run(
-                aws_sdk_sqs::Client::new(&sdk),
+                clients.sqs.clone(),
                 admin.sqs.clone(),
                 url,
                 arn,
@@ -542,11 +546,6 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
         // A job only where the template schedules it: `POST /dev/run/<binary>` plays the
         // schedule.
         if let Some(schedule) = f.schedules.first() {
-            let account = names
-                .pseudo
-                .get("AWS::AccountId")
-                .cloned()
-                .unwrap_or_default();
             jobs.insert(
                 f.binary.clone(),
                 server::Job {
@@ -596,6 +595,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
     let state = Arc::new(server::DevState {
         routes,
         region: region.clone(),
+        account: account.clone(),
         stack: stack.clone(),
         idp,
         jobs,

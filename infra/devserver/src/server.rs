@@ -63,6 +63,8 @@ pub struct Job {
 pub struct DevState {
     pub routes: Vec<Route>,
     pub region: String,
+    /// The stack's account, in the events' ARNs.
+    pub account: String,
     pub stack: StackInfo,
     pub idp: DevIdp,
     /// Scheduled functions, by binary name: `POST /dev/run/<name>` runs one now.
@@ -188,6 +190,7 @@ async fn api(
         path_parameters: route.parameters(&segs),
         source_ip: peer.ip(),
         request_id: &request_id,
+        account: &state.account,
     });
     let answer = match route.function.invoke(event).await {
         Ok(answer) => answer,
@@ -549,7 +552,8 @@ async fn run_job(State(state): State<Arc<DevState>>, Path(job): Path<String>) ->
         known.sort();
         return (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response();
     };
-    let event = crate::events::scheduled_event(&handler.schedule_arn, &state.region);
+    let event =
+        crate::events::scheduled_event(&handler.schedule_arn, &state.region, &state.account);
     match handler.function.invoke(event).await {
         Ok(answer) => (
             StatusCode::OK,
