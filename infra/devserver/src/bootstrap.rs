@@ -250,7 +250,7 @@ pub async fn create(
         }
         // The ARN as the emulator says it: its account is moto's, LocalStack's or AWS's.
         let arn = clients
-            .dynamo
+            .dynamo()
             .describe_table()
             .table_name(&name)
             .send()
@@ -303,7 +303,7 @@ pub async fn create(
             Err(e) => return Err(err(&name)(e)),
         };
         let arn = clients
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(&url)
             .attribute_names(QueueAttributeName::QueueArn)
@@ -396,7 +396,7 @@ pub async fn create(
                 );
             }
             clients
-                .s3
+                .s3()
                 .put_bucket_encryption()
                 .bucket(&name)
                 .server_side_encryption_configuration(

@@ -11,6 +11,7 @@ use crate::env::Env;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls;
 use aws_types::sdk_config::{SharedCredentialsProvider, SharedHttpClient};
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::sync::{Arc, OnceLock};
 
 #[derive(Clone, Debug)]
@@ -29,6 +30,18 @@ struct Made {
     #[cfg(feature = "sqs")]
     sqs: OnceLock<aws_sdk_sqs::Client>,
     force_path_style: bool,
+}
+
+/// A service's own settings from the environment alone, as the standard chain reads them
+/// without its profile files: `AWS_ENDPOINT_URL_DYNAMODB` and the like, which the SDK asks
+/// for before `AWS_ENDPOINT_URL` (LocalStack runs send DynamoDB to moto).
+#[derive(Debug)]
+struct FromEnvironment;
+
+impl LoadServiceConfig for FromEnvironment {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        std::env::var(key.env()).ok().filter(|v| !v.is_empty())
+    }
 }
 
 impl Clients {
@@ -87,9 +100,10 @@ pub async fn sdk_config() -> SdkConfig {
 }
 
 /// What a function runs with: the region and credentials Lambda puts in its environment
-/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and
-/// `AWS_ENDPOINT_URL` when one is set (an emulator). The standard chain's other sources, and
-/// the STS client some of them call, would be linked into every package and never used.
+/// (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), and the
+/// endpoints an emulator sets (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`). The standard
+/// chain's other sources (profiles, SSO, containers, IMDS), and the STS client some of them
+/// call, would be linked into every package and never used.
 pub async fn lambda_config() -> SdkConfig {
     use aws_config::environment::{
         EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
@@ -101,7 +115,8 @@ pub async fn lambda_config() -> SdkConfig {
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
-        .http_client(http_client());
+        .http_client(http_client())
+        .service_config(FromEnvironment);
     if let Some(url) = std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|u| !u.is_empty())
