@@ -193,6 +193,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
+# A string only each service's client carries (its protocol's target prefix, its endpoint
+# rules, an operation's name): which clients a package links, read from the binary itself.
+CLIENT_MARKERS = {
+    "dynamodb": b"DynamoDB_20120810",
+    "s3": b"s3express",
+    "sqs": b"AmazonSQS",
+    "secretsmanager": b"GetSecretValue",
+    "sesv2": b"SendEmail",
+    "sns": b"AmazonSimpleNotificationService",
+    "sts": b"AssumeRoleWithWebIdentity",
+}
+
+
+def linked(binary):
+    data = Path(binary).read_bytes()
+    return [name for name, marker in CLIENT_MARKERS.items() if marker in data]
+
+
 def read_secrets(endpoint, names):
     """Secret name → value, to give the functions directly in the "env" mode."""
     client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="eu-west-3",
@@ -304,7 +322,7 @@ def main():
     head = ["binary"] + [f"zip {a} (MB)" for a in archs]
     head += [f"zip {a} / minimal" for a in archs]
     head += ["starts", "min ms", "median ms", "max ms", "median / minimal",
-             "median ms, secrets fetched"]
+             "median ms, secrets fetched", "clients linked"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
     for name in dict.fromkeys(n for n, _, _, _ in runs):
@@ -324,7 +342,9 @@ def main():
             row += ["0", "", "", "", "failed"]
         fetched = times.get((name, "fetched"))
         row.append(f"{statistics.median(fetched):.1f}" if fetched else
-                   ("failed" if (name, "fetched") in failures else "no secret"))
+                   ("failed" if (name, "fetched") in failures else "–"))
+        boot = next(b for n, _, b, _ in runs if n == name)
+        row.append(", ".join(linked(boot)) or "none")
         print("| " + " | ".join(row) + " |")
     for (name, mode), why in failures.items():
         print(f"\n{name} ({mode}) did not start: {why}", file=sys.stderr)
