@@ -301,6 +301,27 @@ impl TestStack {
         (env, clients)
     }
 
+    /// `function`'s configuration and clients (its own credentials) with every AWS call sent
+    /// to `endpoint` instead of the emulator: the function as it runs while AWS is out of
+    /// reach (`closed_endpoint`) or answers what the SDK cannot read (`html_error_endpoint`).
+    pub async fn function_reaching(&self, function: &str, endpoint: &str) -> (Env, Clients) {
+        let env = self.env_of(function);
+        let own = self
+            .running
+            .sdks
+            .get(function)
+            .unwrap_or_else(|| panic!("no function {function} in the stack"));
+        // Set here, the endpoint outranks AWS_ENDPOINT_URL from the environment.
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(own.region().cloned())
+            .endpoint_url(endpoint);
+        if let Some(credentials) = own.credentials_provider() {
+            loader = loader.credentials_provider(credentials);
+        }
+        let clients = Clients::new(&loader.load().await, &env);
+        (env, clients)
+    }
+
     /// What the emulator refused this stack's functions so far (`Function: action on
     /// resource`), as `infra/lib/permissions.py` records it.
     pub async fn refused(&self) -> Vec<Value> {
@@ -899,6 +920,40 @@ impl TestStack {
             assert!(!logs.contains(&n), "a NIR appeared in the logs");
         }
     }
+}
+
+/// An address where nothing listens: every call there fails to connect.
+pub async fn closed_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("address: {e}"));
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// An address where a proxy answers every request with its HTML error page (502), which no
+/// AWS SDK can read as an answer. It serves until the test ends.
+pub async fn html_error_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("address: {e}"));
+    let page = axum::Router::new().fallback(|| async {
+        (
+            StatusCode::BAD_GATEWAY,
+            [("content-type", "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+        )
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, page).await;
+    });
+    format!("http://{addr}")
 }
 
 /// The dates of a partner account that the lifecycle job counts from.
