@@ -1,7 +1,7 @@
 //! Degrade, don't fail: with AWS out of reach (nothing listens where the SDK calls) or
-//! answering what the SDK cannot read (a proxy's HTML 502 page), the public estimate still
-//! answers, its limit counted in the function's process, and every other route answers 503
-//! `service_unavailable` with its French message: never a 500.
+//! answering what the SDK cannot read (a proxy's HTML page, as a 502 or even a 200), the
+//! public estimate still answers, its limit counted in the function's process, and every
+//! other route answers 503 `service_unavailable` with its French message: never a 500.
 //!
 //! The stack starts healthy (tokens, a renewal, a partner); then each HTTP function is built
 //! again from its own configuration with its AWS calls sent to the broken endpoint
@@ -354,6 +354,9 @@ async fn with_aws_out_of_reach_only_the_estimate_answers() {
     let stack = TestStack::start().await;
     let w = world(&stack).await;
     degrade_through(&stack, &w, &closed_endpoint().await, "closed port").await;
-    degrade_through(&stack, &w, &html_error_endpoint().await, "HTML 502 page").await;
+    let page = html_page_endpoint(StatusCode::BAD_GATEWAY).await;
+    degrade_through(&stack, &w, &page, "HTML 502 page").await;
+    let page = html_page_endpoint(StatusCode::OK).await;
+    degrade_through(&stack, &w, &page, "HTML page answered 200").await;
     stack.stop().await;
 }

@@ -303,7 +303,7 @@ impl TestStack {
 
     /// `function`'s configuration and clients (its own credentials) with every AWS call sent
     /// to `endpoint` instead of the emulator: the function as it runs while AWS is out of
-    /// reach (`closed_endpoint`) or answers what the SDK cannot read (`html_error_endpoint`).
+    /// reach (`closed_endpoint`) or answers what the SDK cannot read (`html_page_endpoint`).
     pub async fn function_reaching(&self, function: &str, endpoint: &str) -> (Env, Clients) {
         let env = self.env_of(function);
         let own = self
@@ -934,20 +934,22 @@ pub async fn closed_endpoint() -> String {
     format!("http://{addr}")
 }
 
-/// An address where a proxy answers every request with its HTML error page (502), which no
-/// AWS SDK can read as an answer. It serves until the test ends.
-pub async fn html_error_endpoint() -> String {
+/// An address where a proxy answers every request with an HTML page and `status` (its 502
+/// error page, say), which no AWS SDK can read as an answer. It serves until the test ends.
+pub async fn html_page_endpoint(status: StatusCode) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener
         .local_addr()
         .unwrap_or_else(|e| panic!("address: {e}"));
-    let page = axum::Router::new().fallback(|| async {
+    let page = axum::Router::new().fallback(move || async move {
         (
-            StatusCode::BAD_GATEWAY,
+            status,
             [("content-type", "text/html")],
-            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>",
+            format!(
+                "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
+            ),
         )
     });
     tokio::spawn(async move {
