@@ -52,17 +52,10 @@ impl Functions {
 
     /// Every route of the six route tables, with the function that serves it.
     fn routes() -> Vec<(&'static str, &'static str, &'static str)> {
-        [
-            ("identity", identity::ROUTES),
-            ("eligibility", eligibility::ROUTES),
-            ("renewal", renewal::ROUTES),
-            ("upload", upload::ROUTES),
-            ("review", review::ROUTES),
-            ("partner", partner::ROUTES),
-        ]
-        .into_iter()
-        .flat_map(|(f, routes)| routes.iter().map(move |(m, p)| (f, *m, *p)))
-        .collect()
+        devserver::functions::route_tables()
+            .into_iter()
+            .flat_map(|(f, routes)| routes.iter().map(move |(m, p)| (f, *m, *p)))
+            .collect()
     }
 
     async fn handle(&self, function: &str, req: Request) -> Response<Body> {

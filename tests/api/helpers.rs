@@ -922,27 +922,27 @@ impl TestStack {
     }
 }
 
-/// An address where nothing listens: every call there fails to connect.
-pub async fn closed_endpoint() -> String {
+/// A listener on a free local port, and its address.
+async fn local_listener() -> (tokio::net::TcpListener, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener
         .local_addr()
         .unwrap_or_else(|e| panic!("address: {e}"));
-    drop(listener);
-    format!("http://{addr}")
+    (listener, format!("http://{addr}"))
+}
+
+/// An address where nothing listens: every call there fails to connect.
+pub async fn closed_endpoint() -> String {
+    // The listener is dropped here: the port was free, and is closed again.
+    local_listener().await.1
 }
 
 /// An address where a proxy answers every request with an HTML page and `status` (its 502
 /// error page, say), which no AWS SDK can read as an answer. It serves until the test ends.
 pub async fn html_page_endpoint(status: StatusCode) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("bind: {e}"));
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|e| panic!("address: {e}"));
+    let (listener, url) = local_listener().await;
     let page = axum::Router::new().fallback(move || async move {
         (
             status,
@@ -955,7 +955,7 @@ pub async fn html_page_endpoint(status: StatusCode) -> String {
     tokio::spawn(async move {
         let _ = axum::serve(listener, page).await;
     });
-    format!("http://{addr}")
+    url
 }
 
 /// The dates of a partner account that the lifecycle job counts from.

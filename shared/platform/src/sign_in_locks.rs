@@ -5,7 +5,7 @@
 //! none is lost to contention. Nothing else writes to this table: request counters live in
 //! `RATE_LIMITS_TABLE` (`rate_limit`), so a flood of those never throttles sign-in.
 
-use crate::store::{n, s, sdk_error, StoreError};
+use crate::store::{get_as, n, s, sdk_error, Item, StoreError};
 use c2s_domain::attempts::{AttemptLimit, Attempts, Next};
 use time::OffsetDateTime;
 
@@ -112,29 +112,26 @@ impl SignInLocks {
     }
 
     async fn read(&self, key: &str) -> Result<Option<Attempts>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out.item.map(|i| {
-            let num = |k: &str| {
-                i.get(k)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0)
-            };
-            Attempts {
-                count: u32::try_from(num("attempts")).unwrap_or(u32::MAX),
-                window_start: num("window_start"),
-                last_at: num("last_at"),
-            }
+        let stored: Option<Stored> = get_as(
+            &self.client,
+            &self.table,
+            Item::from([("pk".into(), s(key))]),
+        )
+        .await?;
+        Ok(stored.map(|i| Attempts {
+            count: i.attempts,
+            window_start: i.window_start,
+            last_at: i.last_at,
         }))
     }
+}
+
+/// An item as both writes leave it.
+#[derive(serde::Deserialize)]
+struct Stored {
+    attempts: u32,
+    window_start: i64,
+    last_at: i64,
 }
 
 /// A conditional write: done, or refused because its condition no longer held.
