@@ -314,6 +314,7 @@ impl TestStack {
         // Set here, the endpoint outranks AWS_ENDPOINT_URL from the environment.
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(own.region().cloned())
+            .http_client(c2s_platform::aws::http_client())
             .endpoint_url(endpoint);
         if let Some(credentials) = own.credentials_provider() {
             loader = loader.credentials_provider(credentials);
@@ -353,7 +354,7 @@ impl TestStack {
         let bucket = self.bucket("ExchangeBucket");
         let body = lines.join("\n") + "\n";
         self.clients
-            .s3
+            .s3()
             .put_object()
             .bucket(&bucket)
             .key(format!("inbound/beneficiaries/{name}"))
@@ -375,7 +376,7 @@ impl TestStack {
         loop {
             if let Ok(out) = self
                 .clients
-                .s3
+                .s3()
                 .get_object()
                 .bucket(bucket)
                 .key(key)
@@ -730,20 +731,20 @@ impl TestStack {
 
     pub fn renewal_store(&self) -> RenewalStore {
         RenewalStore::new(
-            self.clients.dynamo.clone(),
+            self.clients.dynamo(),
             self.table("RenewalsTable"),
             self.table("BeneficiariesTable"),
         )
     }
 
     pub fn audit_store(&self) -> AuditStore {
-        AuditStore::new(self.clients.dynamo.clone(), self.table("AuditTable"))
+        AuditStore::new(self.clients.dynamo(), self.table("AuditTable"))
     }
 
     /// Whether a document's object is still in the documents bucket.
     pub async fn document_exists(&self, renewal_id: &str, document_id: &str) -> bool {
         self.clients
-            .s3
+            .s3()
             .head_object()
             .bucket(self.bucket("DocumentsBucket"))
             .key(format!("renewals/{renewal_id}/{document_id}"))
@@ -840,7 +841,7 @@ impl TestStack {
     pub async fn tamper_with_audit_entry(&self, caisse: &str, seq: u64) {
         use aws_sdk_dynamodb::types::AttributeValue;
         self.clients
-            .dynamo
+            .dynamo()
             .update_item()
             .table_name(self.table("AuditTable"))
             .key("caisse", AttributeValue::S(caisse.into()))
@@ -856,7 +857,7 @@ impl TestStack {
     pub async fn delete_audit_entry(&self, caisse: &str, seq: u64) {
         use aws_sdk_dynamodb::types::AttributeValue;
         self.clients
-            .dynamo
+            .dynamo()
             .delete_item()
             .table_name(self.table("AuditTable"))
             .key("caisse", AttributeValue::S(caisse.into()))
@@ -877,7 +878,7 @@ impl TestStack {
         use aws_sdk_dynamodb::types::AttributeValue;
         let mut update = self
             .clients
-            .dynamo
+            .dynamo()
             .update_item()
             .table_name(self.table(table))
             .update_expression(expression);

@@ -207,7 +207,7 @@ async fn sign_in_locks_have_a_table_of_their_own() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let keys = |table: String| {
-        let dynamo = stack.clients.dynamo.clone();
+        let dynamo = stack.clients.dynamo();
         async move {
             let scan = dynamo.scan().table_name(table).send().await.expect("scan");
             let mut keys: Vec<String> = scan

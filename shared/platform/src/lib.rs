@@ -24,6 +24,7 @@ pub mod sign_in_locks;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+#[cfg(feature = "s3")]
 pub mod virus_definitions;
 
 pub use env::{ConfigError, Env};

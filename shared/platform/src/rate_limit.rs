@@ -48,7 +48,7 @@ impl RateLimiter {
         clients: &crate::aws::Clients,
     ) -> Result<Self, crate::ConfigError> {
         Ok(Self::new(
-            clients.dynamo.clone(),
+            clients.dynamo(),
             env.require("RATE_LIMITS_TABLE")?,
         ))
     }
