@@ -104,7 +104,11 @@ async fn anyone_can_estimate_without_signing_in() {
 }
 
 fn request(address: &str) -> lambda_http::Request {
-    let mut req = lambda_http::Request::new(lambda_http::Body::Text(family(1_000_000).to_string()));
+    request_with(address, family(1_000_000).to_string())
+}
+
+fn request_with(address: &str, body: String) -> lambda_http::Request {
+    let mut req = lambda_http::Request::new(lambda_http::Body::Text(body));
     *req.method_mut() = lambda_http::http::Method::POST;
     *req.uri_mut() = "/api/eligibility/estimate".parse().unwrap_or_default();
     if let Ok(v) = address.parse() {
@@ -113,18 +117,26 @@ fn request(address: &str) -> lambda_http::Request {
     req
 }
 
-#[tokio::test]
-async fn estimates_are_limited_per_client() {
-    let stack = TestStack::start().await;
+/// The estimate's handler with its stack's settings, limited to `per_minute`.
+fn limited_to(stack: &TestStack, per_minute: u32) -> eligibility::App {
     let mut vars: HashMap<String, String> = HashMap::new();
     let env = stack.env_of("EligibilityFunction");
     for name in ["RATE_LIMITS_TABLE", "ADDRESS_KEY"] {
         vars.insert(name.to_owned(), env.require(name).unwrap_or_default());
     }
-    vars.insert("ESTIMATE_LIMIT_PER_MINUTE".to_owned(), "3".to_owned());
+    vars.insert(
+        "ESTIMATE_LIMIT_PER_MINUTE".to_owned(),
+        per_minute.to_string(),
+    );
     let env = Env::from_map(vars);
     let (_, clients) = stack.function("EligibilityFunction");
-    let app = eligibility::App::from_env(&env, &clients).unwrap();
+    eligibility::App::from_env(&env, &clients).unwrap()
+}
+
+#[tokio::test]
+async fn estimates_are_limited_per_client() {
+    let stack = TestStack::start().await;
+    let app = limited_to(&stack, 3);
     let mut statuses = Vec::new();
     for _ in 0..7 {
         statuses.push(
@@ -150,6 +162,42 @@ async fn estimates_are_limited_per_client() {
         200,
         "another client is not limited"
     );
+    stack.stop().await;
+}
+
+/// A body that cannot be estimated is refused before it is counted: it costs the caller
+/// nothing of their budget (the limit protects the engine's answers, not the parser).
+#[tokio::test]
+async fn a_malformed_estimate_is_not_counted_against_the_limit() {
+    let stack = TestStack::start().await;
+    let app = limited_to(&stack, 3);
+    let mut no_applicant = family(0);
+    no_applicant["household"] = json!([{"birth_date": "1986-02-01", "relation": "spouse"}]);
+    let malformed = [
+        "{".to_owned(),
+        "[1, 2]".to_owned(),
+        json!({"request_month": "juin"}).to_string(),
+        no_applicant.to_string(),
+        "x".repeat(70 * 1024),
+    ];
+    for body in malformed {
+        let status = eligibility::handle(&app, request_with("203.0.113.8", body))
+            .await
+            .status()
+            .as_u16();
+        assert!([400, 413, 422].contains(&status), "{status}");
+    }
+    // Each window holds at most 3: the three valid ones may straddle two windows, never
+    // more than three in one, so all three pass whatever the clock.
+    for n in 1..=3 {
+        assert_eq!(
+            eligibility::handle(&app, request("203.0.113.8"))
+                .await
+                .status(),
+            200,
+            "valid estimate {n} after five malformed ones"
+        );
+    }
     stack.stop().await;
 }
 

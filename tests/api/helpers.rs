@@ -301,6 +301,28 @@ impl TestStack {
         (env, clients)
     }
 
+    /// `function`'s configuration and clients (its own credentials) with every AWS call sent
+    /// to `endpoint` instead of the emulator: the function as it runs while AWS is out of
+    /// reach (`closed_endpoint`) or answers what the SDK cannot read (`html_page_endpoint`).
+    pub async fn function_reaching(&self, function: &str, endpoint: &str) -> (Env, Clients) {
+        let env = self.env_of(function);
+        let own = self
+            .running
+            .sdks
+            .get(function)
+            .unwrap_or_else(|| panic!("no function {function} in the stack"));
+        // Set here, the endpoint outranks AWS_ENDPOINT_URL from the environment.
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(own.region().cloned())
+            .http_client(c2s_platform::aws::http_client())
+            .endpoint_url(endpoint);
+        if let Some(credentials) = own.credentials_provider() {
+            loader = loader.credentials_provider(credentials);
+        }
+        let clients = Clients::new(&loader.load().await, &env);
+        (env, clients)
+    }
+
     /// What the emulator refused this stack's functions so far (`Function: action on
     /// resource`), as `infra/lib/permissions.py` records it.
     pub async fn refused(&self) -> Vec<Value> {
@@ -899,6 +921,42 @@ impl TestStack {
             assert!(!logs.contains(&n), "a NIR appeared in the logs");
         }
     }
+}
+
+/// A listener on a free local port, and its address.
+async fn local_listener() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("address: {e}"));
+    (listener, format!("http://{addr}"))
+}
+
+/// An address where nothing listens: every call there fails to connect.
+pub async fn closed_endpoint() -> String {
+    // The listener is dropped here: the port was free, and is closed again.
+    local_listener().await.1
+}
+
+/// An address where a proxy answers every request with an HTML page and `status` (its 502
+/// error page, say), which no AWS SDK can read as an answer. It serves until the test ends.
+pub async fn html_page_endpoint(status: StatusCode) -> String {
+    let (listener, url) = local_listener().await;
+    let page = axum::Router::new().fallback(move || async move {
+        (
+            status,
+            [("content-type", "text/html")],
+            format!(
+                "<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
+            ),
+        )
+    });
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, page).await;
+    });
+    url
 }
 
 /// The dates of a partner account that the lifecycle job counts from.

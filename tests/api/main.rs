@@ -12,6 +12,7 @@ mod antivirus;
 mod beneficiary_journey;
 mod binaries;
 mod deadlines;
+mod degraded;
 mod documents;
 mod eligibility;
 mod events_replay;

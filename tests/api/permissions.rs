@@ -183,3 +183,69 @@ async fn a_queue_consumer_without_the_queue_key_receives_nothing() {
     );
     stack.stop_allowing_refusals().await;
 }
+
+/// Sign-in locks and request counters live apart: the locks in `SignInLocksTable`, which only
+/// the functions that judge a secret may write, the estimate's counters in `RateLimitsTable`,
+/// so a flood of estimates never touches (or throttles) the table sign-in depends on.
+#[tokio::test]
+async fn sign_in_locks_have_a_table_of_their_own() {
+    if skipped_without_enforcement() {
+        return;
+    }
+    let estimate = json!({"request_month": "2025-06", "territory": "metropole", "household": [{"birth_date": "1984-05-12", "relation": "applicant"}], "resources_annual_cents": 900_000, "housing": {"status": "tenant", "housing_aid_cents": 0}});
+    let nir = fresh_nir(64, 4);
+    let wrong = json!({"nir": nir, "birth_date": "1964-04-04", "renewal_code": "WRONG644"});
+
+    let stack = TestStack::start().await;
+    stack.remember_nirs([nir.clone()]);
+    let (status, body) = stack
+        .post("/api/eligibility/estimate", None, estimate.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = stack
+        .post("/api/auth/beneficiary", None, wrong.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let keys = |table: String| {
+        let dynamo = stack.clients.dynamo();
+        async move {
+            let scan = dynamo.scan().table_name(table).send().await.expect("scan");
+            let mut keys: Vec<String> = scan
+                .items
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|i| i.get("pk")?.as_s().ok())
+                .map(|k| k.split('#').next().unwrap_or_default().to_owned())
+                .collect();
+            keys.dedup();
+            keys
+        }
+    };
+    assert_eq!(keys(stack.table("RateLimitsTable")).await, ["estimate"]);
+    assert_eq!(
+        keys(stack.table("SignInLocksTable")).await,
+        ["beneficiary-sign-in"]
+    );
+    stack.stop().await;
+
+    let template = template_without(
+        "IdentityFunction",
+        "            - Effect: Allow\n              Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:DeleteItem]\n              Resource: !GetAtt SignInLocksTable.Arn\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    // Unjudged, and a fault of ours (AWS refused the call as made), not a passing outage.
+    let (status, body) = stack.post("/api/auth/beneficiary", None, wrong).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal"))
+    );
+    let refused = refusal(&stack, "IdentityFunction", "dynamodb:UpdateItem").await;
+    assert_eq!(
+        refused["resource"],
+        format!(
+            "arn:aws:dynamodb:eu-west-3:123456789012:table/{}",
+            stack.table("SignInLocksTable")
+        )
+    );
+    stack.stop_allowing_refusals().await;
+}

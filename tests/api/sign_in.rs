@@ -233,3 +233,144 @@ async fn two_concurrent_starts_make_one_renewal() {
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
     stack.stop().await;
 }
+
+/// The statuses of `requests` sent all at once, sorted, with how many of each.
+async fn all_at_once(
+    stack: &TestStack,
+    path: &str,
+    token: Option<&str>,
+    bodies: Vec<serde_json::Value>,
+) -> std::collections::BTreeMap<u16, usize> {
+    let calls = bodies.into_iter().map(|b| stack.post(path, token, b));
+    let mut counts = std::collections::BTreeMap::new();
+    for (status, body) in futures::future::join_all(calls).await {
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        *counts.entry(status.as_u16()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Each attempt is counted before it is judged: twenty wrong answers sent together get five
+/// judged (401) and the lock for the rest (429), and none is lost to a 500.
+#[tokio::test]
+async fn twenty_parallel_wrong_answers_are_judged_five_times() {
+    let stack = TestStack::start().await;
+    let nir = fresh_nir(72, 2);
+    stack
+        .import(
+            "parallel.jsonl",
+            &[beneficiary(
+                &nir,
+                "1972-02-02",
+                "RIGHT722",
+                "le-havre",
+                &months_from_today(2),
+            )
+            .to_string()],
+        )
+        .await;
+    let guesses = (0..20)
+        .map(|i| json!({"nir": nir, "birth_date": "1972-02-02", "renewal_code": format!("GUESS{i:03}")}))
+        .collect();
+    let counts = all_at_once(&stack, "/api/auth/beneficiary", None, guesses).await;
+    assert_eq!(
+        counts,
+        std::collections::BTreeMap::from([(401, 5), (429, 15)]),
+        "statuses of 20 parallel wrong answers"
+    );
+    let (status, body) = stack
+        .post(
+            "/api/auth/beneficiary",
+            None,
+            json!({"nir": nir, "birth_date": "1972-02-02", "renewal_code": "RIGHT722"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    stack.stop().await;
+}
+
+/// The same for a partner's password: five judged, the account locked (423) for the rest.
+#[tokio::test]
+async fn twenty_parallel_wrong_passwords_lock_a_partner_account_after_five() {
+    let stack = TestStack::start().await;
+    let admin = stack.admin_token("adm-par", ROUEN).await;
+    let email = "j.lemoine@udaf-parallele.fr";
+    stack.onboard_partner(&admin, "UDAF parallèle", email).await;
+    let guesses = (0..20)
+        .map(|i| json!({"email": email, "password": format!("Mauvaise phrase numéro {i}")}))
+        .collect();
+    let counts = all_at_once(&stack, "/api/auth/partner", None, guesses).await;
+    assert_eq!(
+        counts,
+        std::collections::BTreeMap::from([(401, 5), (423, 15)]),
+        "statuses of 20 parallel wrong passwords"
+    );
+    let (status, body) = stack
+        .post(
+            "/api/auth/partner",
+            None,
+            json!({"email": email, "password": PARTNER_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::LOCKED, Some("account_locked"))
+    );
+    stack.stop().await;
+}
+
+/// The step-up has its own count: signing in again at level 1 (the person, or a partner for
+/// them) does not give the IBAN and Vitale answers a fresh set of guesses.
+#[tokio::test]
+async fn a_level_one_sign_in_does_not_reset_the_step_up_count() {
+    let stack = TestStack::start().await;
+    let nir = fresh_nir(69, 9);
+    stack
+        .import(
+            "step-up.jsonl",
+            &[beneficiary(
+                &nir,
+                "1969-09-09",
+                "STEP6969",
+                "le-havre",
+                &months_from_today(2),
+            )
+            .to_string()],
+        )
+        .await;
+    let wrong = json!({"iban_last4": "0000", "vitale_serial": "123456789"});
+    let token = stack.sign_in(&nir, "1969-09-09", "STEP6969").await;
+    for attempt in 1..=4 {
+        let (status, _) = stack
+            .post("/api/auth/beneficiary/step-up", Some(&token), wrong.clone())
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "step-up attempt {attempt}"
+        );
+    }
+    let token = stack.sign_in(&nir, "1969-09-09", "STEP6969").await;
+    let (status, _) = stack
+        .post("/api/auth/beneficiary/step-up", Some(&token), wrong)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "step-up attempt 5");
+    let (status, body) = stack
+        .post(
+            "/api/auth/beneficiary/step-up",
+            Some(&token),
+            json!({"iban_last4": "4242", "vitale_serial": "123456789"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "locked after five wrong step-ups, whatever level 1 did meanwhile"
+    );
+    // The level-1 sign-in has a count of its own, which the step-up's lock leaves alone.
+    stack.sign_in(&nir, "1969-09-09", "STEP6969").await;
+    stack.stop().await;
+}

@@ -1,6 +1,8 @@
 //! `eligibility`: `POST /api/eligibility/estimate`, open without sign-in, so that anyone can
 //! know where they stand before filing. The same engine gives the renewal's estimate and the
-//! agent's proposal. Limited per client address (hashed), 120 estimates a minute by default.
+//! agent's proposal. Limited per client address (hashed), 120 estimates a minute by default:
+//! only a body it can estimate counts, and while the counters' table is out of reach each
+//! instance counts in its own memory, so the estimate stays up.
 
 use c2s_api::callers::client_address;
 use c2s_api::{json, json_body, ApiError, Code};
@@ -55,7 +57,18 @@ c2s_api::routes! {
 }
 
 /// Handles `POST /api/eligibility/estimate`.
+///
+/// The body is judged first: a request that cannot be estimated (400, 413, 422) costs the
+/// caller nothing of their budget. The limit counts the rest, in the rate limits table, or in
+/// the process while that table cannot be reached (`RateLimiter::hit`).
 async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let situation = parse(&json_body(req)?).map_err(ApiError::invalid)?;
+    let result = estimate(app.parameters, &situation);
+    match &result {
+        Err(EstimateError::ParametersUnknown) | Ok(_) => {}
+        // What the body itself gets wrong.
+        Err(e) => return Err(refusal(e)),
+    }
     let client = app.hasher.hash(
         Purpose::ClientAddress,
         &client_address(req, app.edge.as_ref()),
@@ -67,25 +80,8 @@ async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     {
         return Err(ApiError::from(Code::TooManyRequests).with("retry_after", 60));
     }
-    let situation = parse(&json_body(req)?).map_err(ApiError::invalid)?;
-    let e = estimate(app.parameters, &situation).map_err(|e| match e {
-        EstimateError::ParametersUnknown => ApiError::from(Code::ParametersUnknown),
-        EstimateError::Applicant => ApiError::invalid(vec![FieldError::new(
-            "household",
-            "applicant_required",
-            "Le foyer doit compter exactement un demandeur (relation « applicant »).",
-        )]),
-        EstimateError::Spouses => ApiError::invalid(vec![FieldError::new(
-            "household",
-            "too_many_spouses",
-            "Le foyer ne compte qu'un conjoint.",
-        )]),
-        EstimateError::NegativeResources => ApiError::invalid(vec![FieldError::new(
-            "resources_annual_cents",
-            "invalid_amount",
-            "Le montant doit être positif.",
-        )]),
-    })?;
+    // A valid request for a period whose scales are unknown is counted like any other.
+    let e = result.map_err(|e| refusal(&e))?;
     tracing::info!(outcome = ?e.outcome, "estimate");
     Ok(json(
         StatusCode::OK,
@@ -102,6 +98,27 @@ async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiE
             "resources_considered_cents": e.resources_considered_cents,
         }),
     ))
+}
+
+fn refusal(e: &EstimateError) -> ApiError {
+    match e {
+        EstimateError::ParametersUnknown => ApiError::from(Code::ParametersUnknown),
+        EstimateError::Applicant => ApiError::invalid(vec![FieldError::new(
+            "household",
+            "applicant_required",
+            "Le foyer doit compter exactement un demandeur (relation « applicant »).",
+        )]),
+        EstimateError::Spouses => ApiError::invalid(vec![FieldError::new(
+            "household",
+            "too_many_spouses",
+            "Le foyer ne compte qu'un conjoint.",
+        )]),
+        EstimateError::NegativeResources => ApiError::invalid(vec![FieldError::new(
+            "resources_annual_cents",
+            "invalid_amount",
+            "Le montant doit être positif.",
+        )]),
+    }
 }
 
 /// `YYYY-MM` (the first of that month) or a full date.

@@ -1,11 +1,14 @@
 //! `identity`: beneficiary sign-in (level 1), step-up (level 2) and `GET /api/me`.
 //!
-//! Every wrong answer gets the same 401 whatever was wrong, after the same work; five failures
-//! for one NIR within 15 minutes lock it for 15 minutes (429).
+//! Every wrong answer gets the same 401 whatever was wrong, after the same work; five attempts
+//! for one NIR within 15 minutes lock it for 15 minutes (429), the letter's and the step-up's
+//! each on their own count; five failed passwords lock a partner account (423). Each attempt
+//! is counted before it is judged, so parallel guesses get no more tries.
 
 use c2s_api::callers;
-use c2s_api::credentials::{self, fail, invalid_credentials, limiter_key, too_many};
+use c2s_api::credentials::{self, invalid_credentials, refused, step_up_key};
 use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::attempts::STEP_UP;
 use c2s_domain::dates::format_date;
 use c2s_domain::partner::{AccountStatus, LOCK_AFTER};
 use c2s_domain::renewal::opens_on;
@@ -14,8 +17,8 @@ use c2s_domain::{FieldError, Nir};
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
-use c2s_platform::partners::PartnerStore;
-use c2s_platform::rate_limit::RateLimiter;
+use c2s_platform::partners::{AccountRecord, PartnerStore};
+use c2s_platform::sign_in_locks::SignInLocks;
 use c2s_platform::tokens::{now_seconds, TokenIssuer, TokenVerifier, ACCESS_TOKEN_SECONDS};
 use c2s_platform::{ConfigError, Env};
 use lambda_http::http::StatusCode;
@@ -25,7 +28,7 @@ use serde_json::{json, Value};
 pub struct App {
     partners: PartnerStore,
     beneficiaries: BeneficiaryStore,
-    limiter: RateLimiter,
+    locks: SignInLocks,
     hasher: Hasher,
     issuer: TokenIssuer,
     verifier: TokenVerifier,
@@ -36,7 +39,7 @@ impl App {
         Ok(App {
             partners: PartnerStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
-            limiter: RateLimiter::from_env(env, clients)?,
+            locks: SignInLocks::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
             issuer: TokenIssuer::from_env(env)?,
             verifier: TokenVerifier::from_env(env)?,
@@ -82,7 +85,7 @@ async fn sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let v = strings(&body, &["nir", "birth_date", "renewal_code"])?;
     let profile = credentials::check_letter(
         &app.beneficiaries,
-        &app.limiter,
+        &app.locks,
         &app.hasher,
         v[0],
         v[1],
@@ -98,10 +101,9 @@ async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = callers::beneficiary(req, &app.verifier)?;
     let body = json_body(req)?;
     let v = strings(&body, &["iban_last4", "vitale_serial"])?;
-    let key = limiter_key(&claims.sub);
-    if let Some(left) = app.limiter.locked_for(&key).await? {
-        return Err(too_many(left));
-    }
+    // Its own count: a level-1 success (the person's, or a partner's for them) leaves it.
+    let key = step_up_key(&claims.sub);
+    credentials::reserve(&app.locks, &key, &STEP_UP).await?;
     let profile = app.beneficiaries.profile(&claims.sub).await?;
     let (iban, vitale) = profile
         .as_ref()
@@ -114,9 +116,9 @@ async fn step_up(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         .hasher
         .verify(Purpose::VitaleSerial, &normalize_secret(v[1]), vitale);
     if !(profile.is_some() && iban_ok && vitale_ok) {
-        return Err(fail(&app.limiter, &key).await);
+        return Err(refused("level 2"));
     }
-    app.limiter.reset(&key).await?;
+    app.locks.forget(&key).await?;
     tracing::info!(outcome = "signed_in", level = 2, "beneficiary step-up");
     token(app, &claims.sub, 2)
 }
@@ -168,42 +170,58 @@ fn account_locked() -> ApiError {
     ApiError::from(Code::AccountLocked)
 }
 
+/// Why an attempt could not be counted: the account reached its limit (or was locked) since
+/// it was read, or left `active`.
+async fn refused_unjudged(app: &App, account: &AccountRecord) -> Result<ApiError, ApiError> {
+    let now = app
+        .partners
+        .account(&account.partner_id, &account.account_id)
+        .await?;
+    Ok(match now {
+        Some(a) if a.status == AccountStatus::Locked || a.failed_sign_ins >= LOCK_AFTER => {
+            account_locked()
+        }
+        _ => invalid_credentials(),
+    })
+}
+
 /// Handles `POST /api/auth/partner`.
 async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(req)?;
     let v = strings(&body, &["email", "password"])?;
-    let account = app.partners.account_by_email(v[0].trim()).await?;
-    // Verify even without an account, so an unknown address costs the same time.
-    let password_ok = c2s_platform::passwords::verify(
-        v[1],
-        account.as_ref().and_then(|a| a.password_hash.as_deref()),
-    );
-    let Some(mut account) = account else {
+    let password = v[1];
+    let Some(account) = app.partners.account_by_email(v[0].trim()).await? else {
+        // Verify even without an account, so an unknown address costs the same time.
+        c2s_platform::passwords::verify(password, None);
         return Err(invalid_credentials());
     };
+    let verify = || c2s_platform::passwords::verify(password, account.password_hash.as_deref());
     if account.status == AccountStatus::Locked {
         return Err(account_locked());
     }
     let org = app.partners.org(&account.partner_id).await?;
     let usable = account.status == AccountStatus::Active && org.as_ref().is_some_and(|o| o.active);
-    if !password_ok || !usable {
-        if usable {
-            account.failed_sign_ins += 1;
-            if account.failed_sign_ins >= LOCK_AFTER {
-                account.status = AccountStatus::Locked;
-            }
-            app.partners.save_account(&mut account).await?;
-            tracing::info!(
-                outcome = "invalid_credentials",
-                locked = account.status == AccountStatus::Locked,
-                "partner sign-in refused"
-            );
-        }
+    if !usable {
+        verify();
         return Err(invalid_credentials());
     }
-    if account.failed_sign_ins > 0 {
-        account.failed_sign_ins = 0;
-        app.partners.save_account(&mut account).await?;
+    // Counted before it is judged: parallel guesses past the limit are never judged.
+    let Some(attempt) = app.partners.reserve_sign_in(&account, LOCK_AFTER).await? else {
+        return Err(refused_unjudged(app, &account).await?);
+    };
+    if !verify() {
+        if attempt >= LOCK_AFTER {
+            app.partners.lock_account(&account).await?;
+        }
+        tracing::info!(
+            outcome = "invalid_credentials",
+            locked = attempt >= LOCK_AFTER,
+            "partner sign-in refused"
+        );
+        return Err(invalid_credentials());
+    }
+    if !app.partners.sign_in_succeeded(&account).await? {
+        return Err(account_locked());
     }
     let role = match account.role {
         c2s_domain::partner::AccountRole::Gestionnaire => "gestionnaire",

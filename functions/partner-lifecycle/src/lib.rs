@@ -115,7 +115,7 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
                         link: format!("{}/partenaire/mot-de-passe", app.public_url),
                     },
                 );
-                app.outbox.send(&message).await?;
+                app.outbox.send(&message).await.map_err(|e| e.to_string())?;
                 a.reminded_for = a.password_set_at;
                 app.partners
                     .save_account(&mut a)

@@ -65,10 +65,7 @@ pub(crate) async fn open_account(
             link,
         },
     );
-    app.outbox
-        .send(&message)
-        .await
-        .map_err(ApiError::internal)?;
+    app.outbox.send(&message).await?;
     tracing::info!(outcome = "account_created", "partner account created");
     Ok(account)
 }

@@ -28,7 +28,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
     let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
     let profile = credentials::check_letter(
         &app.beneficiaries,
-        &app.limiter,
+        &app.locks,
         &app.hasher,
         field("nir"),
         field("birth_date"),
@@ -88,7 +88,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
         Err(CreateError::AlreadyOpen) => Err(Code::RenewalAlreadyOpen.with_message(
             "Une demande vient d'être ouverte pour cette personne ; réessayez pour la reprendre.",
         )),
-        Err(CreateError::Store(e)) => Err(ApiError::internal(e)),
+        Err(CreateError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -31,8 +31,8 @@ use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
 use c2s_platform::outbox::Outbox;
 use c2s_platform::partners::PartnerStore;
-use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::renewals::RenewalStore;
+use c2s_platform::sign_in_locks::SignInLocks;
 use c2s_platform::tokens::TokenVerifier;
 use c2s_platform::{ConfigError, Env};
 
@@ -40,7 +40,7 @@ pub struct App {
     partners: PartnerStore,
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
-    limiter: RateLimiter,
+    locks: SignInLocks,
     hasher: Hasher,
     outbox: Outbox,
     agents: AgentVerifier,
@@ -53,7 +53,7 @@ impl App {
         Ok(App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
-            limiter: RateLimiter::from_env(env, clients)?,
+            locks: SignInLocks::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
             partners: PartnerStore::from_env(env, clients)?,
             outbox: Outbox::from_env(env, clients)?,

@@ -57,8 +57,8 @@ pub enum RemindError {
     InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Outbox(String),
+    #[error(transparent)]
+    Outbox(#[from] c2s_platform::outbox::OutboxError),
     #[error(transparent)]
     Report(#[from] serde_json::Error),
 }

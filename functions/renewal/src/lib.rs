@@ -124,7 +124,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
             let open = app.beneficiaries.open_renewal(&claims.sub).await?;
             Err(ApiError::from(Code::RenewalAlreadyOpen).with("open_renewal_id", open))
         }
-        Err(CreateError::Store(e)) => Err(ApiError::internal(e)),
+        Err(CreateError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -80,7 +80,7 @@ where
                 return Ok((r, docs));
             }
             Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(ApiError::internal(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(version_conflict())

@@ -48,7 +48,7 @@ pub(crate) async fn note(app: &App, req: &Request, id: &str) -> Result<Response<
                 ));
             }
             Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(ApiError::internal(e)),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(version_conflict())

@@ -38,7 +38,7 @@ pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, Ap
         .await
         .map_err(|e| match e {
             QueueError::BadCursor => ApiError::from(Code::InvalidCursor),
-            QueueError::Store(e) => ApiError::internal(e),
+            QueueError::Store(e) => e.into(),
         })?;
     Ok(json(
         StatusCode::OK,

@@ -1,14 +1,19 @@
 //! The level-1 proof that one holds a beneficiary's letter: NIR, birth date and renewal code.
 //! Used by the beneficiary's own sign-in and by a partner opening a renewal for them, so both
-//! answer the same way and count against the same lock (5 failures in 15 minutes).
+//! answer the same way and count against the same lock (`attempts::LETTER`). The step-up's
+//! answers count under a key of their own (`step_up_key`), which no level-1 success resets.
+//!
+//! Every attempt is reserved before it is judged (`reserve`), so answers sent in parallel are
+//! judged as many times as the limit allows and no more; the others get the lock's 429.
 
 use crate::error::{ApiError, Code};
+use c2s_domain::attempts::{AttemptLimit, LETTER};
 use c2s_domain::dates::parse_date;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::Nir;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::hashing::{Hasher, Purpose};
-use c2s_platform::rate_limit::RateLimiter;
+use c2s_platform::sign_in_locks::{Reservation, SignInLocks};
 
 pub fn invalid_credentials() -> ApiError {
     Code::InvalidCredentials.into()
@@ -18,31 +23,38 @@ pub fn too_many(retry_after: i64) -> ApiError {
     ApiError::from(Code::TooManyAttempts).with("retry_after", retry_after)
 }
 
-/// The key under which a NIR's failures are counted.
-pub fn limiter_key(nir_hash: &str) -> String {
+/// The key under which the letter's answers for a NIR are counted.
+pub fn letter_key(nir_hash: &str) -> String {
     format!("beneficiary-sign-in#{nir_hash}")
 }
 
-/// Counts a failure and answers the same 401 whatever was wrong.
-pub async fn fail(limiter: &RateLimiter, key: &str) -> ApiError {
-    match limiter.record_failure(key).await {
-        Ok(locked) => {
-            tracing::info!(
-                outcome = "invalid_credentials",
-                locked,
-                "level 1 credentials refused"
-            );
-            invalid_credentials()
+/// The key under which the step-up's answers for a NIR are counted.
+pub fn step_up_key(nir_hash: &str) -> String {
+    format!("beneficiary-step-up#{nir_hash}")
+}
+
+/// Counts one attempt under `key` before it is judged, or answers 429 with the time left.
+pub async fn reserve(locks: &SignInLocks, key: &str, limit: &AttemptLimit) -> Result<(), ApiError> {
+    match locks.reserve(key, limit).await? {
+        Reservation::Granted => Ok(()),
+        Reservation::Locked { retry_after } => {
+            tracing::info!(outcome = "too_many_attempts", "attempt refused unjudged");
+            Err(too_many(retry_after))
         }
-        Err(e) => ApiError::internal(e),
     }
+}
+
+/// The same 401 whatever was wrong (the attempt was counted when it was reserved).
+pub fn refused(what: &'static str) -> ApiError {
+    tracing::info!(outcome = "invalid_credentials", what, "credentials refused");
+    invalid_credentials()
 }
 
 /// The beneficiary's profile if the three answers match, after the same work whatever was
 /// wrong; a locked NIR answers 429.
 pub async fn check_letter(
     beneficiaries: &BeneficiaryStore,
-    limiter: &RateLimiter,
+    locks: &SignInLocks,
     hasher: &Hasher,
     nir: &str,
     birth_date: &str,
@@ -53,10 +65,8 @@ pub async fn check_letter(
         return Err(invalid_credentials());
     };
     let nir_hash = hasher.nir(&nir);
-    let key = limiter_key(&nir_hash);
-    if let Some(left) = limiter.locked_for(&key).await? {
-        return Err(too_many(left));
-    }
+    let key = letter_key(&nir_hash);
+    reserve(locks, &key, &LETTER).await?;
     let profile = beneficiaries.profile(&nir_hash).await?;
     let birth_ok = parse_date(birth_date.trim())
         .ok()
@@ -74,9 +84,9 @@ pub async fn check_letter(
     );
     match profile {
         Some(p) if birth_ok && code_ok => {
-            limiter.reset(&key).await?;
+            locks.forget(&key).await?;
             Ok(p)
         }
-        _ => Err(fail(limiter, &key).await),
+        _ => Err(refused("level 1")),
     }
 }

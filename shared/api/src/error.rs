@@ -3,6 +3,7 @@
 //! README's list is checked against it (`tests::readme_lists_every_code`).
 
 use c2s_platform::objects::ObjectError;
+use c2s_platform::outbox::OutboxError;
 use c2s_platform::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -104,21 +105,35 @@ impl From<Code> for ApiError {
     }
 }
 
-/// A conflict is someone else's write landing first; anything else is unexpected.
+/// A conflict is someone else's write landing first; a store that cannot answer is a 503
+/// (try again in a moment); anything else is unexpected.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict => Code::VersionConflict.into(),
+            StoreError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }
     }
 }
 
-/// Documents in S3 fail only unexpectedly on the API's paths: a missing object is looked
-/// for where it matters (`ObjectError::NotFound`) before `?` is reached.
+/// Documents in S3 fail only unexpectedly on the API's paths, unless S3 cannot answer: a
+/// missing object is looked for where it matters (`ObjectError::NotFound`) before `?`.
 impl From<ObjectError> for ApiError {
     fn from(e: ObjectError) -> Self {
-        ApiError::internal(e)
+        match e {
+            ObjectError::Unavailable(cause) => ApiError::unavailable(cause),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<OutboxError> for ApiError {
+    fn from(e: OutboxError) -> Self {
+        match e {
+            OutboxError::Unavailable(cause) => ApiError::unavailable(cause),
+            other => ApiError::internal(other),
+        }
     }
 }
 
@@ -150,6 +165,13 @@ impl ApiError {
         ApiError::from(Code::Invalid).with("fields", fields)
     }
 
+    /// A dependency (DynamoDB, S3, SQS) that cannot answer now: logged with its cause,
+    /// answered 503 without it, so the caller tries again rather than reports a fault.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "dependency unavailable");
+        Code::ServiceUnavailable.into()
+    }
+
     /// An unexpected failure: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
@@ -177,7 +199,7 @@ impl<T> ResultExt<T> for Result<T, StoreError> {
     fn on_conflict(self, f: impl FnOnce() -> ApiError) -> Result<T, ApiError> {
         self.map_err(|e| match e {
             StoreError::Conflict => f(),
-            other => ApiError::internal(other),
+            other => other.into(),
         })
     }
 }
@@ -234,9 +256,26 @@ mod tests {
             .on_conflict(|| Code::EmailTaken.into())
             .err();
         assert_eq!(e.map(|e| e.code), Some(Code::EmailTaken));
-        let e = Err::<(), _>(StoreError::Unavailable("x".into()))
+        let e = Err::<(), _>(StoreError::Failed("x".into()))
             .on_conflict(|| Code::EmailTaken.into())
             .err();
         assert_eq!(e.map(|e| e.code), Some(Code::Internal));
+    }
+
+    #[test]
+    fn a_dependency_that_cannot_answer_is_a_503_never_a_500() {
+        let cases: [ApiError; 3] = [
+            StoreError::Unavailable("dispatch failure".into()).into(),
+            ObjectError::Unavailable("timeout".into()).into(),
+            OutboxError::Unavailable("throttled".into()).into(),
+        ];
+        for e in cases {
+            assert_eq!(
+                (e.code, e.status().as_u16()),
+                (Code::ServiceUnavailable, 503)
+            );
+        }
+        let e: ApiError = StoreError::Failed("ValidationException".into()).into();
+        assert_eq!(e.code, Code::Internal);
     }
 }

@@ -1,6 +1,7 @@
 //! The C2S domain: types that validate on parse, the renewal state machine and its rules.
 //! Nothing here knows about AWS, HTTP or the clock: callers pass `today`.
 
+pub mod attempts;
 pub mod beneficiary;
 pub mod dates;
 pub mod document;

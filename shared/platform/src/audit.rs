@@ -135,7 +135,7 @@ impl AuditStore {
             .set_item(Some(to_item(e, &[])?))
             .condition_expression("attribute_not_exists(caisse)")
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 

@@ -23,13 +23,25 @@ use tokio::io::AsyncBufRead;
 pub enum ObjectError {
     #[error("object not found")]
     NotFound,
+    /// S3 could not answer (unreachable, throttled, an unreadable answer): try again later.
+    #[error("object storage unavailable: {0}")]
+    Unavailable(String),
+    /// S3 refused the request as made.
     #[error("object storage error: {0}")]
     Storage(String),
 }
 
 #[cfg(feature = "s3")]
-fn storage<E: std::error::Error + 'static>(e: aws_sdk_s3::error::SdkError<E>) -> ObjectError {
-    ObjectError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
+fn storage<E>(e: aws_sdk_s3::error::SdkError<E>) -> ObjectError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let why = aws_sdk_s3::error::DisplayErrorContext(&e).to_string();
+    if crate::fault::unavailable(&e) {
+        ObjectError::Unavailable(why)
+    } else {
+        ObjectError::Storage(why)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

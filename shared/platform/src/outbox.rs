@@ -50,17 +50,34 @@ impl Outbox {
         Self { sqs, queue_url }
     }
 
-    pub async fn send(&self, message: &OutboxMessage) -> Result<(), String> {
-        let body = serde_json::to_string(message).map_err(|e| e.to_string())?;
+    pub async fn send(&self, message: &OutboxMessage) -> Result<(), OutboxError> {
+        let body =
+            serde_json::to_string(message).map_err(|e| OutboxError::Failed(e.to_string()))?;
         self.sqs
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
             .send()
             .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())?;
+            .map_err(|e| {
+                let why = aws_sdk_sqs::error::DisplayErrorContext(&e).to_string();
+                if crate::fault::unavailable(&e) {
+                    OutboxError::Unavailable(why)
+                } else {
+                    OutboxError::Failed(why)
+                }
+            })?;
         Ok(())
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// SQS could not answer: try again later.
+    #[error("outbox unavailable: {0}")]
+    Unavailable(String),
+    #[error("outbox error: {0}")]
+    Failed(String),
 }
 
 #[cfg(test)]

@@ -66,8 +66,13 @@ pub struct PartnerStore {
 
 crate::store::table_store!(PartnerStore, "PARTNERS_TABLE");
 
+/// An account status as the account's item stores it.
+fn status(value: AccountStatus) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn build(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    StoreError::Failed(e.to_string())
 }
 
 impl PartnerStore {
@@ -222,6 +227,87 @@ impl PartnerStore {
             ],
         )?;
         self.put_next(item, &mut a.version).await
+    }
+
+    /// Counts one sign-in attempt on `a` before its password is judged: `failed_sign_ins`
+    /// goes up by one if the account is active and below `limit`, and the version moves on
+    /// so that no copy read before overwrites the count. `Some(n)`: this is attempt `n`;
+    /// `None`: the account was locked (or changed state) meanwhile.
+    pub async fn reserve_sign_in(
+        &self,
+        a: &AccountRecord,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(a)))
+            .update_expression("ADD failed_sign_ins :one, version :one")
+            .condition_expression("#status = :active AND failed_sign_ins < :limit")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":active", status(AccountStatus::Active)?)
+            .expression_attribute_values(":limit", n(limit))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_error);
+        match out {
+            Ok(out) => Ok(Some(
+                out.attributes
+                    .and_then(|a| a.get("failed_sign_ins")?.as_n().ok()?.parse().ok())
+                    .unwrap_or(limit),
+            )),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Locks `a` after its last allowed attempt failed (unless it left `active` meanwhile).
+    pub async fn lock_account(&self, a: &AccountRecord) -> Result<(), StoreError> {
+        let locked = status(AccountStatus::Locked)?;
+        self.update_active(a, "SET #status = :locked", vec![(":locked", locked)])
+            .await
+            .map(|_| ())
+    }
+
+    /// The right password: the attempts counted are forgotten. False when the account was
+    /// locked (or changed state) meanwhile, by attempts that failed beside this one.
+    pub async fn sign_in_succeeded(&self, a: &AccountRecord) -> Result<bool, StoreError> {
+        self.update_active(a, "SET failed_sign_ins = :zero", vec![(":zero", n(0))])
+            .await
+    }
+
+    /// `set` (and the next version) on the account if it is still active; false if not.
+    async fn update_active(
+        &self,
+        a: &AccountRecord,
+        set: &str,
+        values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<bool, StoreError> {
+        let mut call = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::account_key(a)))
+            .update_expression(format!("{set} ADD version :one"))
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", status(AccountStatus::Active)?)
+            .expression_attribute_values(":one", n(1));
+        for (name, value) in values {
+            call = call.expression_attribute_values(name, value);
+        }
+        match call.send().await.map_err(sdk_error) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn account_key(a: &AccountRecord) -> Item {
+        key(&org_pk(&a.partner_id), &format!("account#{}", a.account_id))
     }
 
     fn request_item(r: &RequestRecord) -> Result<Item, StoreError> {

@@ -1,93 +1,56 @@
-//! Sign-in throttling: 5 failures for one key within 15 minutes lock it for the next
-//! 15 minutes. The key is a keyed hash, never an identifier in clear.
+//! Request counters (`RATE_LIMITS_TABLE`): how many requests one key (a purpose and a keyed
+//! hash, never an address in clear) made in a fixed window, counted with one atomic `ADD`.
+//! Only counters are written here; the sign-in locks have their own table (`sign_in_locks`).
+//!
+//! When the table cannot be reached, the counts are kept in the process instead, for
+//! `TABLE_RETRY_SECONDS` before the table is tried again: each Lambda sandbox then limits on
+//! its own, which is looser but keeps a route that needs nothing else (the public estimate)
+//! answering rather than failing with its counter.
 
 use crate::store::{n, s, sdk_error, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
-pub const MAX_FAILURES: u64 = 5;
-pub const WINDOW_SECONDS: i64 = 15 * 60;
-pub const LOCK_SECONDS: i64 = 15 * 60;
+/// How long the process counts alone after the table failed to answer.
+const TABLE_RETRY_SECONDS: i64 = 15;
+/// Keys counted in the process at most in one window; past that, new keys are refused, so a
+/// flood of addresses cannot grow the sandbox's memory.
+const LOCAL_KEYS: usize = 50_000;
 
 #[derive(Clone, Debug)]
 pub struct RateLimiter {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    local: Arc<Mutex<Local>>,
 }
 
-crate::store::table_store!(RateLimiter, "RATE_LIMITS_TABLE");
-
-#[derive(Debug, Default, Clone, Copy)]
-struct State {
-    window_start: i64,
-    failures: u64,
-    locked_until: i64,
-    version: u64,
+/// The counts of the current window, while the table is out of reach.
+#[derive(Debug, Default)]
+struct Local {
+    window: i64,
+    hits: HashMap<String, u64>,
+    table_down_until: i64,
 }
 
 impl RateLimiter {
-    /// Seconds left before the key may try again, if it is locked.
-    pub async fn locked_for(&self, key: &str) -> Result<Option<i64>, StoreError> {
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let state = self.read(key).await?;
-        Ok(state
-            .filter(|s| s.locked_until > now)
-            .map(|s| s.locked_until - now))
-    }
-
-    /// Counts one failure; returns true when this failure locks the key.
-    pub async fn record_failure(&self, key: &str) -> Result<bool, StoreError> {
-        for _ in 0..5 {
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            let current = self.read(key).await?;
-            let mut next = current.unwrap_or_default();
-            if now - next.window_start >= WINDOW_SECONDS {
-                next.window_start = now;
-                next.failures = 0;
-            }
-            next.failures += 1;
-            let locks = next.failures >= MAX_FAILURES;
-            if locks {
-                next.locked_until = now + LOCK_SECONDS;
-                next.failures = 0;
-                next.window_start = now;
-            }
-            next.version += 1;
-            let expires = now + WINDOW_SECONDS.max(LOCK_SECONDS) + 60;
-            let mut put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .item("pk", s(key))
-                .item("window_start", n(next.window_start))
-                .item("failures", n(next.failures))
-                .item("locked_until", n(next.locked_until))
-                .item("version", n(next.version))
-                .item("expires_at", n(expires));
-            put = match current {
-                Some(c) => put
-                    .condition_expression("version = :v")
-                    .expression_attribute_values(":v", n(c.version)),
-                None => put.condition_expression("attribute_not_exists(pk)"),
-            };
-            match put.send().await.map_err(sdk_error) {
-                Ok(_) => return Ok(locks),
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
+    pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
+        Self {
+            client,
+            table,
+            local: Arc::default(),
         }
-        Err(StoreError::Conflict)
     }
 
-    /// A success forgets past failures (not an active lock: `locked_for` is checked first).
-    pub async fn reset(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(())
+    /// The counters of the table named by `RATE_LIMITS_TABLE`.
+    pub fn from_env(
+        env: &crate::Env,
+        clients: &crate::aws::Clients,
+    ) -> Result<Self, crate::ConfigError> {
+        Ok(Self::new(
+            clients.dynamo(),
+            env.require("RATE_LIMITS_TABLE")?,
+        ))
     }
 
     /// Counts one request in a fixed window; false once more than `limit` came in it.
@@ -98,7 +61,28 @@ impl RateLimiter {
         window_seconds: i64,
     ) -> Result<bool, StoreError> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let window = now.div_euclid(window_seconds.max(1));
+        let window_seconds = window_seconds.max(1);
+        let window = now.div_euclid(window_seconds);
+        if !self.table_down(now) {
+            match self.hit_table(key, window, window_seconds, now).await {
+                Ok(hits) => return Ok(hits <= limit),
+                Err(StoreError::Unavailable(cause)) => {
+                    tracing::warn!(error = %cause, "rate limits table unreachable: counting in the process");
+                    self.set_table_down(now + TABLE_RETRY_SECONDS);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.hit_local(key, window) <= limit)
+    }
+
+    async fn hit_table(
+        &self,
+        key: &str,
+        window: i64,
+        window_seconds: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
         let out = self
             .client
             .update_item()
@@ -111,40 +95,43 @@ impl RateLimiter {
             .send()
             .await
             .map_err(sdk_error)?;
-        let hits = out
+        Ok(out
             .attributes
             .and_then(|a| {
                 a.get("hits")
                     .and_then(|v| v.as_n().ok())
                     .and_then(|v| v.parse::<u64>().ok())
             })
-            .unwrap_or(u64::MAX);
-        Ok(hits <= limit)
+            .unwrap_or(u64::MAX))
     }
 
-    async fn read(&self, key: &str) -> Result<Option<State>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out.item.map(|i| {
-            let num = |k: &str| {
-                i.get(k)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .unwrap_or(0)
-            };
-            State {
-                window_start: num("window_start"),
-                failures: num("failures").max(0) as u64,
-                locked_until: num("locked_until"),
-                version: num("version").max(0) as u64,
-            }
-        }))
+    fn table_down(&self, now: i64) -> bool {
+        self.local
+            .lock()
+            .map(|l| l.table_down_until > now)
+            .unwrap_or(false)
+    }
+
+    fn set_table_down(&self, until: i64) {
+        if let Ok(mut l) = self.local.lock() {
+            l.table_down_until = until;
+        }
+    }
+
+    /// The request's number in this window, counted in the process.
+    fn hit_local(&self, key: &str, window: i64) -> u64 {
+        let Ok(mut l) = self.local.lock() else {
+            return u64::MAX;
+        };
+        if l.window != window {
+            l.window = window;
+            l.hits.clear();
+        }
+        if !l.hits.contains_key(key) && l.hits.len() >= LOCAL_KEYS {
+            return u64::MAX;
+        }
+        let hits = l.hits.entry(key.to_owned()).or_insert(0);
+        *hits += 1;
+        *hits
     }
 }

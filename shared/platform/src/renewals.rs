@@ -383,5 +383,5 @@ impl RenewalStore {
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    StoreError::Failed(e.to_string())
 }

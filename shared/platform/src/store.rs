@@ -33,8 +33,13 @@ pub enum StoreError {
     /// A condition did not hold: someone else changed the item first.
     #[error("conditional check failed")]
     Conflict,
-    #[error("store error: {0}")]
+    /// DynamoDB could not answer (unreachable, throttled, busy, an unreadable answer): the
+    /// caller may try again in a moment.
+    #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// DynamoDB refused the request as made (a fault of ours: request, permission, table).
+    #[error("store error: {0}")]
+    Failed(String),
     #[error("unreadable item: {0}")]
     Corrupt(String),
 }
@@ -43,14 +48,25 @@ pub enum StoreError {
 pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: aws_sdk_dynamodb::error::SdkError<E>,
 ) -> StoreError {
-    match e.code() {
-        Some("ConditionalCheckFailedException") => StoreError::Conflict,
-        Some("TransactionCanceledException")
-            if e.message().unwrap_or("").contains("ConditionalCheckFailed") =>
-        {
-            StoreError::Conflict
-        }
-        _ => StoreError::Unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()),
+    let cancelled = e.code() == Some("TransactionCanceledException");
+    let reasons = e.message().unwrap_or("");
+    if e.code() == Some("ConditionalCheckFailedException")
+        || (cancelled && reasons.contains("ConditionalCheckFailed"))
+    {
+        return StoreError::Conflict;
+    }
+    // A transaction cancelled because another one held an item, or for throughput, may pass
+    // when tried again; any other reason is the request's.
+    let busy = [
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    ];
+    let why = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+    if crate::fault::unavailable(&e) || (cancelled && busy.iter().any(|b| reasons.contains(b))) {
+        StoreError::Unavailable(why)
+    } else {
+        StoreError::Failed(why)
     }
 }
 
