@@ -45,8 +45,12 @@ pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
 ) -> StoreError {
     match e.code() {
         Some("ConditionalCheckFailedException") => StoreError::Conflict,
+        // A failed condition, or another transaction on the same item at that moment: either
+        // way someone else wrote first, and the caller reads again.
         Some("TransactionCanceledException")
-            if e.message().unwrap_or("").contains("ConditionalCheckFailed") =>
+            if ["ConditionalCheckFailed", "TransactionConflict"]
+                .iter()
+                .any(|r| e.message().unwrap_or("").contains(r)) =>
         {
             StoreError::Conflict
         }
