@@ -346,6 +346,18 @@ async fn an_expired_password_or_old_conditions_hold_a_partner_back_on_the_benefi
         .set_accepted_conditions(&pid, &account, "2025-01")
         .await;
     routes("cgu_not_accepted").await;
+    let (status, signed) = stack
+        .post(
+            "/api/auth/partner",
+            None,
+            json!({"email": "alix@fs-elbeuf.fr", "password": "Quatre chiens dans un pré 2027"}),
+        )
+        .await;
+    assert_eq!(
+        (status, signed["cgu_accepted"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "the sign-in says the conditions in force are still to accept: {signed}"
+    );
     let (_, body) = stack.get(&path, &partner).await;
     assert_eq!(body["cgu_version"], c2s_domain::partner::CGU_VERSION);
     let (status, _) = stack
