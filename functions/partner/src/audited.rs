@@ -5,11 +5,11 @@
 //! always see the latest state.
 
 use crate::App;
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use c2s_api::{ApiError, Code};
 use c2s_platform::agents::AgentClaims;
 use c2s_platform::audit::{Action, AuditStore};
 use c2s_platform::store::StoreError;
+use c2s_platform::store::TransactWriteItem;
 use std::future::Future;
 use time::OffsetDateTime;
 

@@ -2,6 +2,9 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
+/// A write to commit in one transaction with a store's own (an audit entry, a guard), as the
+/// stores' `*_with` methods take them: callers need not depend on the SDK to pass one on.
+pub use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 
@@ -21,7 +24,7 @@ macro_rules! table_store {
                 env: &crate::Env,
                 clients: &crate::aws::Clients,
             ) -> Result<Self, crate::ConfigError> {
-                Ok(Self::new(clients.dynamo.clone(), env.require($variable)?))
+                Ok(Self::new(clients.dynamo(), env.require($variable)?))
             }
         }
     };
