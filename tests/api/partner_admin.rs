@@ -11,6 +11,36 @@ fn new_org(name: &str, members: u32, caisses: &[&str], signing: &str) -> Value {
     json!({"name": name, "kind": "ccas", "members": members, "caisses": caisses, "convention": {"caisse": signing, "start": "2025-01-01", "end": "2025-12-31"}})
 }
 
+/// An organisation conventioned with Rouen by `admin`, one of its admins; its id.
+async fn organisation(stack: &TestStack, admin: &str, name: &str, members: u32) -> String {
+    let (status, org) = stack
+        .post(
+            "/api/agent/partners",
+            Some(admin),
+            new_org(name, members, &[ROUEN], ROUEN),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{org}");
+    id_of(&org, "partner_id")
+}
+
+/// A gestionnaire for the organisation at `base` (`/api/agent/partners/{pid}`), by `admin`.
+async fn add_manager(stack: &TestStack, admin: &str, base: &str, p: Value) -> (StatusCode, Value) {
+    stack
+        .post(&format!("{base}/managers"), Some(admin), p)
+        .await
+}
+
+/// Each `(path, body)` posted by `token`, all at once; the answers in the same order.
+async fn at_once(
+    stack: &TestStack,
+    token: &str,
+    calls: impl Iterator<Item = (String, Value)>,
+) -> Vec<(StatusCode, Value)> {
+    let posts = calls.map(|(path, body)| async move { stack.post(&path, Some(token), body).await });
+    futures::future::join_all(posts).await
+}
+
 fn person(email: &str, last: &str, function: &str) -> Value {
     json!({"email": email, "last_name": last, "first_name": "Camille", "function": function, "phone": "02 35 00 00 00"})
 }
@@ -53,13 +83,13 @@ async fn each_caisse_signs_and_administers_its_own_convention() {
     // Le Havre, without a convention, neither sees nor administers the organisation.
     let (status, _) = stack.get(&base, &havre).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = stack
-        .post(
-            &format!("{base}/managers"),
-            Some(&havre),
-            person("g.havre@udaf76.fr", "Havre", "Gestionnaire"),
-        )
-        .await;
+    let (status, _) = add_manager(
+        &stack,
+        &havre,
+        &base,
+        person("g.havre@udaf76.fr", "Havre", "Gestionnaire"),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Le Havre adds its own convention, through its own admin; not Rouen's, not twice.
@@ -111,13 +141,13 @@ async fn each_caisse_signs_and_administers_its_own_convention() {
     );
     let (status, _) = stack.get(&base, &havre).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = stack
-        .post(
-            &format!("{base}/managers"),
-            Some(&havre),
-            person("g.havre@udaf76.fr", "Havre", "Gestionnaire"),
-        )
-        .await;
+    let (status, _) = add_manager(
+        &stack,
+        &havre,
+        &base,
+        person("g.havre@udaf76.fr", "Havre", "Gestionnaire"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
 
     // Each caisse terminates its own convention only.
@@ -181,31 +211,24 @@ async fn every_partner_administration_is_in_the_audit_trail() {
     let superviseur_havre = stack.agent_token("S2", HAVRE, &["superviseur"]).await;
     let instructeur = stack.agent_token("I1", ROUEN, &["instructeur"]).await;
 
-    let (_, org) = stack
-        .post(
-            "/api/agent/partners",
-            Some(&rouen),
-            new_org("CCAS Sotteville", 8, &[ROUEN], ROUEN),
-        )
-        .await;
-    let pid = id_of(&org, "partner_id");
+    let pid = organisation(&stack, &rouen, "CCAS Sotteville", 8).await;
     let base = format!("/api/agent/partners/{pid}");
     let (status, _) = stack.get(&base, &rouen).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, first) = stack
-        .post(
-            &format!("{base}/managers"),
-            Some(&rouen),
-            person("a.first@sotteville.fr", "Premier", "Directrice"),
-        )
-        .await;
-    let (_, second) = stack
-        .post(
-            &format!("{base}/managers"),
-            Some(&rouen),
-            person("b.second@sotteville.fr", "Second", "Adjoint"),
-        )
-        .await;
+    let (_, first) = add_manager(
+        &stack,
+        &rouen,
+        &base,
+        person("a.first@sotteville.fr", "Premier", "Directrice"),
+    )
+    .await;
+    let (_, second) = add_manager(
+        &stack,
+        &rouen,
+        &base,
+        person("b.second@sotteville.fr", "Second", "Adjoint"),
+    )
+    .await;
     let (first, second) = (id_of(&first, "account_id"), id_of(&second, "account_id"));
     let partner = stack.activate_partner("a.first@sotteville.fr").await;
     let (status, _) = stack
@@ -350,21 +373,13 @@ async fn the_size_rule_holds_under_concurrent_requests() {
     let admin = stack.admin_token("PR3", ROUEN).await;
 
     // 8 members: 2 gestionnaires at most, however many are asked for at once.
-    let (_, org) = stack
-        .post(
-            "/api/agent/partners",
-            Some(&admin),
-            new_org("Mission locale", 8, &[ROUEN], ROUEN),
-        )
-        .await;
-    let pid = id_of(&org, "partner_id");
+    let pid = organisation(&stack, &admin, "Mission locale", 8).await;
     let managers = format!("/api/agent/partners/{pid}/managers");
     let asks = (0..8).map(|i| {
         let body = person(&format!("g{i}@ml-rouen.fr"), "Martin", "Conseiller");
-        let (stack, managers, admin) = (&stack, &managers, &admin);
-        async move { stack.post(managers, Some(admin), body).await }
+        (managers.clone(), body)
     });
-    let answers = futures::future::join_all(asks).await;
+    let answers = at_once(&stack, &admin, asks).await;
     let created = answers
         .iter()
         .filter(|(s, _)| *s == StatusCode::CREATED)
@@ -385,34 +400,26 @@ async fn the_last_gestionnaire_stays_under_concurrent_requests() {
     let admin = stack.admin_token("PR3", ROUEN).await;
 
     // 26 members: 5 active gestionnaires, all deactivated at once: one stays.
-    let (_, big) = stack
-        .post(
-            "/api/agent/partners",
-            Some(&admin),
-            new_org("UDAF", 26, &[ROUEN], ROUEN),
-        )
-        .await;
-    let big = id_of(&big, "partner_id");
+    let big = organisation(&stack, &admin, "UDAF", 26).await;
     let mut ids = Vec::new();
     for i in 0..5 {
         let email = format!("m{i}@udaf-rouen.fr");
-        let (status, a) = stack
-            .post(
-                &format!("/api/agent/partners/{big}/managers"),
-                Some(&admin),
-                person(&email, "Durand", "Mandataire"),
-            )
-            .await;
+        let (status, a) = add_manager(
+            &stack,
+            &admin,
+            &format!("/api/agent/partners/{big}"),
+            person(&email, "Durand", "Mandataire"),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{a}");
         stack.activate_partner(&email).await;
         ids.push(id_of(&a, "account_id"));
     }
     let deactivations = ids.iter().map(|aid| {
         let path = format!("/api/agent/partners/{big}/accounts/{aid}/deactivate");
-        let (stack, admin) = (&stack, &admin);
-        async move { stack.post(&path, Some(admin), json!({})).await }
+        (path, json!({}))
     });
-    let answers = futures::future::join_all(deactivations).await;
+    let answers = at_once(&stack, &admin, deactivations).await;
     let refused = answers
         .iter()
         .filter(|(s, b)| *s == StatusCode::UNPROCESSABLE_ENTITY && b["code"] == "last_manager")
@@ -435,21 +442,14 @@ async fn the_last_gestionnaire_stays_under_concurrent_requests() {
 async fn the_habilitation_table_carries_no_formula() {
     let stack = TestStack::start().await;
     let admin = stack.admin_token("PR4", ROUEN).await;
-    let (_, org) = stack
-        .post(
-            "/api/agent/partners",
-            Some(&admin),
-            new_org("=Organisme", 8, &[ROUEN], ROUEN),
-        )
-        .await;
-    let pid = id_of(&org, "partner_id");
-    let (status, _) = stack
-        .post(
-            &format!("/api/agent/partners/{pid}/managers"),
-            Some(&admin),
-            person("g@orga.fr", "Martin", "+33 1 02 03 04"),
-        )
-        .await;
+    let pid = organisation(&stack, &admin, "=Organisme", 8).await;
+    let (status, _) = add_manager(
+        &stack,
+        &admin,
+        &format!("/api/agent/partners/{pid}"),
+        person("g@orga.fr", "Martin", "+33 1 02 03 04"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let manager = stack.activate_partner("g@orga.fr").await;
     for (i, function) in [

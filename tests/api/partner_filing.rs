@@ -212,6 +212,15 @@ async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
     stack.stop().await;
 }
 
+/// The account behind a gestionnaire's token (its organisation's only account).
+async fn own_account_id(stack: &TestStack, token: &str) -> String {
+    let (_, accounts) = stack.get("/api/partner/accounts", token).await;
+    accounts["items"][0]["account_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn the_convention_comes_before_the_letter_and_each_account_has_its_limit() {
     let stack = TestStack::start().await;
@@ -219,11 +228,7 @@ async fn the_convention_comes_before_the_letter_and_each_account_has_its_limit()
     let (_, partner) = stack
         .onboard_partner(&admin, "CCAS Rouen", "alix@ccas-rouen.fr")
         .await;
-    let (_, accounts) = stack.get("/api/partner/accounts", &partner).await;
-    let account = accounts["items"][0]["account_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let account = own_account_id(&stack, &partner).await;
     let havrais = fresh_nir(66, 2);
     stack
         .import(
@@ -292,11 +297,7 @@ async fn an_expired_password_or_old_conditions_hold_a_partner_back_on_the_benefi
     let (pid, partner) = stack
         .onboard_partner(&admin, "France Services Elbeuf", "alix@fs-elbeuf.fr")
         .await;
-    let (_, accounts) = stack.get("/api/partner/accounts", &partner).await;
-    let account = accounts["items"][0]["account_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let account = own_account_id(&stack, &partner).await;
     let x = fresh_nir(58, 7);
     stack
         .import(

@@ -131,12 +131,7 @@ pub(crate) async fn create_manager(
     let body = &json_body(req)?;
     let account_id = &new_account_id();
     let created_by = &format!("agent:{}", claims.sub);
-    let trace = Trace {
-        claims,
-        action: "create_manager",
-        target: account_id,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "create_manager", account_id, pid);
     let (org, account, token) = commit(app, Some(&trace), move |mut extra| async move {
         let org = administered(app, claims, pid).await?;
         let p = NewPerson::parse(body, &org.email_domains).map_err(ApiError::invalid)?;
@@ -165,12 +160,7 @@ pub(crate) async fn modify_manager(
     let claims = &admin(app, req).await?;
     administered(app, claims, pid).await?;
     let body = &json_body(req)?;
-    let trace = Trace {
-        claims,
-        action: "modify_account",
-        target: aid,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "modify_account", aid, pid);
     let view = commit(app, Some(&trace), move |extra| async move {
         let org = administered(app, claims, pid).await?;
         let mut a = app
@@ -249,12 +239,7 @@ pub(crate) async fn agent_deactivate(
 ) -> Result<Response<Body>, ApiError> {
     let claims = &admin(app, req).await?;
     administered(app, claims, pid).await?;
-    let trace = Trace {
-        claims,
-        action: "deactivate_account",
-        target: aid,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "deactivate_account", aid, pid);
     let view = commit(app, Some(&trace), move |extra| async move {
         let org = administered(app, claims, pid).await?;
         deactivate_account(app, &org, aid, Acting::Cpam, extra).await
@@ -315,12 +300,7 @@ pub(crate) async fn agent_unlock(
 ) -> Result<Response<Body>, ApiError> {
     let claims = &admin(app, req).await?;
     administered(app, claims, pid).await?;
-    let trace = Trace {
-        claims,
-        action: "unlock_account",
-        target: aid,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "unlock_account", aid, pid);
     let view = commit(app, Some(&trace), move |extra| async move {
         let org = administered(app, claims, pid).await?;
         unlock(app, &org, aid, Acting::Cpam, extra).await

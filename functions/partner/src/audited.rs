@@ -25,7 +25,22 @@ pub(crate) struct Trace<'a> {
     pub partner_id: Option<&'a str>,
 }
 
-impl Trace<'_> {
+impl<'a> Trace<'a> {
+    /// An action about the partner organisation `partner_id`.
+    pub(crate) fn about(
+        claims: &'a AgentClaims,
+        action: &'a str,
+        target: &'a str,
+        partner_id: &'a str,
+    ) -> Trace<'a> {
+        Trace {
+            claims,
+            action,
+            target,
+            partner_id: Some(partner_id),
+        }
+    }
+
     fn entry(&self) -> Action<'_> {
         Action {
             caisse: &self.claims.caisse,

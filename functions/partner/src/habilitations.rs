@@ -59,12 +59,12 @@ pub(crate) async fn agent_habilitations(
     let csv = habilitations_csv(&org, &accounts)?;
     read(
         app,
-        &Trace {
+        &Trace::about(
             claims,
-            action: "export_habilitations",
-            target: &org.partner_id,
-            partner_id: Some(&org.partner_id),
-        },
+            "export_habilitations",
+            &org.partner_id,
+            &org.partner_id,
+        ),
     )
     .await?;
     Ok(text(StatusCode::OK, csv, "text/csv; charset=utf-8"))

@@ -33,12 +33,7 @@ pub(crate) async fn create_org(app: &App, req: &Request) -> Result<Response<Body
                 "Vous ne pouvez conventionner qu'au nom de votre caisse : chaque autre caisse ajoute sa propre convention.",
             ),
         })?;
-    let trace = Trace {
-        claims,
-        action: "create_partner",
-        target: &org.partner_id,
-        partner_id: Some(&org.partner_id),
-    };
+    let trace = Trace::about(claims, "create_partner", &org.partner_id, &org.partner_id);
     commit(app, Some(&trace), move |extra| async move {
         written(app.partners.create_org_with(org, extra).await, ())
     })
@@ -58,12 +53,7 @@ pub(crate) async fn add_convention(
         return Err(ApiError::not_found());
     }
     let new = &NewConvention::parse(&json_body(req)?).map_err(ApiError::invalid)?;
-    let trace = Trace {
-        claims,
-        action: "add_convention",
-        target: &claims.caisse,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "add_convention", &claims.caisse, pid);
     let org = commit(app, Some(&trace), move |extra| async move {
         let mut org = app
             .partners
@@ -116,12 +106,7 @@ pub(crate) async fn read_org(
     let accounts = app.partners.accounts(&org.partner_id).await?;
     read(
         app,
-        &Trace {
-            claims,
-            action: "read_partner",
-            target: &org.partner_id,
-            partner_id: Some(&org.partner_id),
-        },
+        &Trace::about(claims, "read_partner", &org.partner_id, &org.partner_id),
     )
     .await?;
     Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
@@ -152,12 +137,7 @@ pub(crate) async fn terminate(
             )])
         })?,
     };
-    let trace = Trace {
-        claims,
-        action: "terminate_convention",
-        target: caisse,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "terminate_convention", caisse, pid);
     let org = commit(app, Some(&trace), move |extra| async move {
         let mut org = administered(app, claims, pid).await?;
         if !org.terminate(caisse, on) {
@@ -178,12 +158,7 @@ pub(crate) async fn deactivate_org(
 ) -> Result<Response<Body>, ApiError> {
     let claims = &admin(app, req).await?;
     administered(app, claims, pid).await?;
-    let trace = Trace {
-        claims,
-        action: "deactivate_partner",
-        target: pid,
-        partner_id: Some(pid),
-    };
+    let trace = Trace::about(claims, "deactivate_partner", pid, pid);
     let org = commit(app, Some(&trace), move |extra| async move {
         let mut org = administered(app, claims, pid).await?;
         if !org.active {

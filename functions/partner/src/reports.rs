@@ -81,12 +81,7 @@ pub(crate) async fn agent_answer(
             )]))
         }
     };
-    let trace = Trace {
-        claims,
-        action: "answer_request",
-        target: rid,
-        partner_id: Some(&partner_id),
-    };
+    let trace = Trace::about(claims, "answer_request", rid, &partner_id);
     let view = commit(app, Some(&trace), move |extra| async move {
         let mut r = own_request(app, claims, rid).await?;
         r.answer = Some(answer.clone());

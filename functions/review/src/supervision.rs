@@ -7,7 +7,7 @@ use c2s_api::views::document_view;
 use c2s_api::{json, json_body, query, ApiError};
 use c2s_domain::{FieldError, Nir};
 use c2s_platform::agents::{AgentClaims, Role};
-use c2s_platform::audit::Action;
+use c2s_platform::audit::{Action, AuditEntry};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -24,16 +24,20 @@ pub(crate) async fn audit(app: &App, req: &Request) -> Result<Response<Body>, Ap
         return Err(ApiError::invalid(vec![FieldError::required("renewal_id")]));
     };
     let (r, _) = own_file(app, &claims, renewal_id).await?;
-    let entries = app.audit.for_renewal(&r.id).await?;
-    let items: Vec<Value> = entries
-        .iter()
-        .filter(|e| e.caisse == claims.caisse)
-        .map(|e| json!({"agent_id": e.agent_id, "agent_name": e.agent_name, "action": e.action, "at": c2s_domain::dates::format_instant(e.at), "target": e.target, "seq": e.seq}))
-        .collect();
+    let items = trail(&app.audit.for_renewal(&r.id).await?, &claims);
     Ok(json(
         StatusCode::OK,
         &json!({"renewal_id": r.id, "items": items}),
     ))
+}
+
+/// The entries of the agent's own caisse, in the chain's order.
+fn trail(entries: &[AuditEntry], claims: &AgentClaims) -> Vec<Value> {
+    entries
+        .iter()
+        .filter(|e| e.caisse == claims.caisse)
+        .map(|e| json!({"agent_id": e.agent_id, "agent_name": e.agent_name, "action": e.action, "at": c2s_domain::dates::format_instant(e.at), "target": e.target, "seq": e.seq}))
+        .collect()
 }
 
 /// The caisse's own entries about a partner organisation, in the chain's order. The
@@ -50,12 +54,7 @@ async fn partner_trail(
             "L'identifiant de l'organisme est vide ou trop long.",
         )]));
     }
-    let entries = app.audit.for_partner(partner_id).await?;
-    let items: Vec<Value> = entries
-        .iter()
-        .filter(|e| e.caisse == claims.caisse)
-        .map(|e| json!({"agent_id": e.agent_id, "agent_name": e.agent_name, "action": e.action, "at": c2s_domain::dates::format_instant(e.at), "target": e.target, "seq": e.seq}))
-        .collect();
+    let items = trail(&app.audit.for_partner(partner_id).await?, claims);
     Ok(json(
         StatusCode::OK,
         &json!({"partner_id": partner_id, "items": items}),
