@@ -125,14 +125,18 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
         (StatusCode::OK, Some("submitted"))
     );
 
-    // Back in the queue; claimed again; the document opens through a short-lived link.
+    // Back in the queue; claimed again. The file names each document's audited route, never
+    // a link to the storage: only that route hands one out, short-lived, and traces it.
     let (_, file) = stack
         .get(&format!("/api/agent/renewals/{id}"), &instructeur)
         .await;
-    let url = file["documents"][0]["download_url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let route = format!("/api/agent/renewals/{id}/documents/{doc}/download");
+    assert_eq!(file["documents"][0]["document_id"], json!(doc));
+    assert_eq!(file["documents"][0]["download_url"], json!(route), "{file}");
+    assert!(!file.to_string().contains("X-Amz-"), "{file}");
+    let (status, link) = stack.get(&route, &instructeur).await;
+    assert_eq!(status, StatusCode::OK);
+    let url = link["download_url"].as_str().unwrap_or_default().to_owned();
     assert!(
         url.contains("X-Amz-Expires=300") && url.contains("attachment"),
         "{url}"
@@ -144,14 +148,6 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("attachment")));
     assert_eq!(got.bytes().await.map(|b| b.len()).unwrap_or(0), pdf().len());
-    let (status, link) = stack
-        .get(
-            &format!("/api/agent/renewals/{id}/documents/{doc}/download"),
-            &instructeur,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(link["download_url"].as_str().is_some());
     let (_, claimed) = stack
         .post(
             &format!("/api/agent/renewals/{id}/claim"),
@@ -159,6 +155,8 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
             json!({"version": file["version"]}),
         )
         .await;
+    assert_eq!(claimed["documents"][0]["download_url"], json!(route));
+    assert!(!claimed.to_string().contains("X-Amz-"), "{claimed}");
 
     // Notes: a NIR is refused, health terms are flagged.
     let notes = format!("/api/agent/renewals/{id}/notes");
@@ -242,6 +240,7 @@ async fn an_agent_instructs_a_file_from_claim_to_decision() {
         (StatusCode::OK, Some("approved")),
         "{decided}"
     );
+    assert!(!decided.to_string().contains("X-Amz-"), "{decided}");
     let end = c2s_domain::dates::parse_date(&months_from_today(2)).unwrap_or(today());
     assert_eq!(
         decided["rights_start"],

@@ -835,6 +835,21 @@ impl TestStack {
         .await;
     }
 
+    /// Records that a partner account accepted conditions of use `version` (an older one
+    /// than those in force, say).
+    pub async fn set_accepted_conditions(&self, partner_id: &str, account_id: &str, version: &str) {
+        self.update_item(
+            "PartnersTable",
+            [
+                ("pk", format!("org#{partner_id}")),
+                ("sk", format!("account#{account_id}")),
+            ],
+            "SET cgu_version = :v",
+            [(":v", version.to_owned())],
+        )
+        .await;
+    }
+
     // Behind the application's back ------------------------------------------------------
 
     /// Someone edits audit entry `seq` of `caisse` straight in the table.

@@ -17,6 +17,7 @@ mod documents;
 mod eligibility;
 mod events_replay;
 mod notify;
+mod partner_admin;
 mod partner_filing;
 mod partner_lifecycle;
 mod partner_requests;

@@ -3,6 +3,7 @@
 //! guardian, another organisation kept out, and access lost when the convention ends.
 
 use crate::helpers::*;
+use c2s_domain::partner::FILING_CHECKS_PER_HOUR;
 use serde_json::json;
 
 #[tokio::test]
@@ -166,6 +167,7 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("convention_ended"))
     );
+    // Filing again: the convention is checked before the letter, which it does not confirm.
     let (status, body) = stack
         .post(
             "/api/partner/renewals",
@@ -175,7 +177,7 @@ async fn a_partner_files_with_consent_and_sees_no_amounts_unless_guardian() {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("convention_ended"))
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
     );
     stack.stop().await;
 }
@@ -207,5 +209,167 @@ async fn a_partner_takes_up_a_renewal_the_beneficiary_started() {
         .post("/api/renewals", Some(&partner_a), json!({}))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    stack.stop().await;
+}
+
+/// The account behind a gestionnaire's token (its organisation's only account).
+async fn own_account_id(stack: &TestStack, token: &str) -> String {
+    let (_, accounts) = stack.get("/api/partner/accounts", token).await;
+    accounts["items"][0]["account_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_convention_comes_before_the_letter_and_each_account_has_its_limit() {
+    let stack = TestStack::start().await;
+    let admin = stack.admin_token("P1", ROUEN).await;
+    let (_, partner) = stack
+        .onboard_partner(&admin, "CCAS Rouen", "alix@ccas-rouen.fr")
+        .await;
+    let account = own_account_id(&stack, &partner).await;
+    let havrais = fresh_nir(66, 2);
+    stack
+        .import(
+            "other-caisse.jsonl",
+            &[beneficiary(
+                &havrais,
+                "1966-02-02",
+                "HAVRE066",
+                HAVRE,
+                &months_from_today(2),
+            )
+            .to_string()],
+        )
+        .await;
+
+    // A person of a caisse without a convention: the right answers tell nothing, and the
+    // refusal names the account in the log.
+    let (status, body) = stack
+        .post("/api/partner/renewals", Some(&partner), json!({"nir": havrais, "birth_date": "1966-02-02", "renewal_code": "HAVRE066", "consent": true}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+        "{body}"
+    );
+    assert!(
+        captured_logs()
+            .lines()
+            .any(|l| l.contains("partner letter check refused") && l.contains(&account)),
+        "the refusal names the account"
+    );
+
+    // Each account checks a bounded number of letters an hour, right or wrong (the count
+    // runs per clock hour: not across the top of one).
+    let into_hour = time::OffsetDateTime::now_utc().unix_timestamp() % 3600;
+    if into_hour > 3600 - 60 {
+        tokio::time::sleep(std::time::Duration::from_secs((3601 - into_hour) as u64)).await;
+    }
+    let mut answers = Vec::new();
+    for _ in 0..FILING_CHECKS_PER_HOUR {
+        let (status, body) = stack
+            .post("/api/partner/renewals", Some(&partner), json!({"nir": fresh_nir(70, 1), "birth_date": "1970-01-01", "renewal_code": "ABCDEFGH", "consent": true}))
+            .await;
+        answers.push((status, body["code"].clone()));
+    }
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+            .count() as u64,
+        FILING_CHECKS_PER_HOUR - 1,
+        "{answers:?}"
+    );
+    let (status, body) = answers.last().cloned().unwrap_or_default();
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_password_or_old_conditions_hold_a_partner_back_on_the_beneficiary_routes() {
+    let stack = TestStack::start().await;
+    let admin = stack.admin_token("P1", ROUEN).await;
+    let (pid, partner) = stack
+        .onboard_partner(&admin, "France Services Elbeuf", "alix@fs-elbeuf.fr")
+        .await;
+    let account = own_account_id(&stack, &partner).await;
+    let x = fresh_nir(58, 7);
+    stack
+        .import(
+            "duties.jsonl",
+            &[beneficiary(&x, "1958-07-07", "DEVOIRS5", ROUEN, &months_from_today(2)).to_string()],
+        )
+        .await;
+    let (status, draft) = stack
+        .post("/api/partner/renewals", Some(&partner), json!({"nir": x, "birth_date": "1958-07-07", "renewal_code": "DEVOIRS5", "consent": true}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let path = format!("/api/renewals/{}", draft["id"].as_str().unwrap_or_default());
+    let routes = |code: &'static str| {
+        let (stack, path, partner) = (&stack, &path, &partner);
+        async move {
+            let form = json!({"version": 1, "housing": {"status": "housed_free"}});
+            for (status, body) in [
+                stack.get(path, partner).await,
+                stack.put(path, partner, form).await,
+                stack.post(&format!("{path}/submit"), Some(partner), json!({})).await,
+                stack.post(&format!("{path}/withdraw"), Some(partner), json!({})).await,
+                stack.post(&format!("{path}/documents"), Some(partner), json!({"kind": "payslip", "filename": "a.pdf", "content_type": "application/pdf", "size": 10})).await,
+            ] {
+                assert_eq!(
+                    (status, body["code"].as_str()),
+                    (StatusCode::FORBIDDEN, Some(code)),
+                    "{body}"
+                );
+            }
+        }
+    };
+
+    // The password expired: nothing but renewing it.
+    stack
+        .age_account(&pid, &account, AccountDate::PasswordSet, 91)
+        .await;
+    routes("password_expired").await;
+    let (status, body) = stack
+        .post("/api/partner/password", Some(&partner), json!({"current_password": PARTNER_PASSWORD, "new_password": "Quatre chiens dans un pré 2027"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = stack.get(&path, &partner).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Conditions of use accepted in an older version: the current ones first.
+    stack
+        .set_accepted_conditions(&pid, &account, "2025-01")
+        .await;
+    routes("cgu_not_accepted").await;
+    let (status, signed) = stack
+        .post(
+            "/api/auth/partner",
+            None,
+            json!({"email": "alix@fs-elbeuf.fr", "password": "Quatre chiens dans un pré 2027"}),
+        )
+        .await;
+    assert_eq!(
+        (status, signed["cgu_accepted"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "the sign-in says the conditions in force are still to accept: {signed}"
+    );
+    let (_, body) = stack.get(&path, &partner).await;
+    assert_eq!(body["cgu_version"], c2s_domain::partner::CGU_VERSION);
+    let (status, _) = stack
+        .post(
+            "/api/partner/cgu",
+            Some(&partner),
+            json!({"version": c2s_domain::partner::CGU_VERSION}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = stack.get(&path, &partner).await;
+    assert_eq!(status, StatusCode::OK);
     stack.stop().await;
 }

@@ -242,7 +242,7 @@ async fn partner_sign_in(app: &App, req: &Request) -> Result<Response<Body>, Api
         StatusCode::OK,
         &json!({
             "token": token, "role": role, "partner_id": account.partner_id, "account_id": account.account_id,
-            "expires_in": ACCESS_TOKEN_SECONDS, "cgu_accepted": account.cgu_version.is_some(), "password_expired": password_expired,
+            "expires_in": ACCESS_TOKEN_SECONDS, "cgu_accepted": account.cgu_version.as_deref() == Some(c2s_domain::partner::CGU_VERSION), "password_expired": password_expired,
         }),
     ))
 }

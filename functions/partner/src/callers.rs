@@ -3,8 +3,9 @@
 
 use crate::App;
 use c2s_api::{ApiError, Code};
-use c2s_domain::partner::{AccountRole, AccountStatus, CGU_VERSION};
+use c2s_domain::partner::{AccountRole, AccountStatus};
 use c2s_platform::agents::{AgentClaims, Role};
+use c2s_platform::clock::today;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
 use lambda_http::Request;
 use time::OffsetDateTime;
@@ -14,15 +15,33 @@ pub(crate) async fn admin(app: &App, req: &Request) -> Result<AgentClaims, ApiEr
     c2s_api::callers::agent(req, &app.agents, &[Role::AdminPartenaires]).await
 }
 
-/// A CPAM admin, and an organisation their caisse conventions with; any other is a 404.
-pub(crate) async fn admin_org(
+/// The organisation as stored now, if the admin's caisse has a convention in force with it:
+/// only such a caisse administers it (each its own convention). A caisse whose convention
+/// ended gets a 403, any other a 404.
+pub(crate) async fn administered(
     app: &App,
-    req: &Request,
+    claims: &AgentClaims,
     pid: &str,
-) -> Result<(AgentClaims, OrgRecord), ApiError> {
-    let claims = admin(app, req).await?;
+) -> Result<OrgRecord, ApiError> {
+    let org = known(app, claims, pid).await?;
+    if org.conventioned_with(&claims.caisse, today()) {
+        Ok(org)
+    } else {
+        Err(Code::Forbidden.with_message(
+            "Votre caisse n'a plus de convention en vigueur avec cet organisme : elle ne peut plus l'administrer.",
+        ))
+    }
+}
+
+/// The organisation as stored now, if the admin's caisse signed a convention with it, in
+/// force or ended: enough to read it; any other caisse gets a 404.
+pub(crate) async fn known(
+    app: &App,
+    claims: &AgentClaims,
+    pid: &str,
+) -> Result<OrgRecord, ApiError> {
     match app.partners.org(pid).await? {
-        Some(o) if o.caisses.contains(&claims.caisse) => Ok((claims, o)),
+        Some(o) if o.known_to(&claims.caisse) => Ok(o),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -33,16 +52,17 @@ pub(crate) struct Caller {
     pub org: OrgRecord,
 }
 
-/// The partner behind the token, with an active account in an active organisation. The
-/// conditions of use and an expired password hold back everything but themselves.
-/// Whether a route is held back by the partner's duties (current conditions of use accepted,
-/// password not expired): every route but those that fulfil them.
+/// Whether a route is held back by the partner's duties (the conditions of use in force
+/// accepted, password not expired): every route but those that fulfil them. The beneficiary
+/// routes hold a partner back the same way (`c2s_api::access`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Gate {
     Enforce,
     Skip,
 }
 
+/// The partner behind the token, with an active account in an active organisation, held
+/// back by its duties where `gate` says so.
 pub(crate) async fn partner(app: &App, req: &Request, gate: Gate) -> Result<Caller, ApiError> {
     let claims = c2s_api::callers::partner(req, &app.tokens)?;
     let pid = claims.partner_id.clone().unwrap_or_default();
@@ -60,11 +80,8 @@ pub(crate) async fn partner(app: &App, req: &Request, gate: Gate) -> Result<Call
         return Err(ApiError::from(Code::AccountInactive));
     }
     if gate == Gate::Enforce {
-        if account.password_expired(OffsetDateTime::now_utc()) {
-            return Err(ApiError::from(Code::PasswordExpired));
-        }
-        if account.cgu_version.is_none() {
-            return Err(ApiError::from(Code::CguNotAccepted).with("cgu_version", CGU_VERSION));
+        if let Some(duty) = account.pending_duty(OffsetDateTime::now_utc()) {
+            return Err(c2s_api::access::duty_pending(duty));
         }
     }
     Ok(Caller { account, org })

@@ -6,6 +6,7 @@ use crate::requests::request_view;
 use crate::App;
 use c2s_api::credentials;
 use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::partner::FILING_CHECKS_PER_HOUR;
 use c2s_domain::renewal::{opens_on, ActorKind};
 use c2s_platform::clock::today;
 use c2s_platform::renewals::{new_draft, CreateError, FiledBy};
@@ -25,25 +26,50 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
     if body.get("consent").and_then(Value::as_bool) != Some(true) {
         return Err(ApiError::from(Code::ConsentRequired));
     }
+    let (partner_id, account_id) = (c.org.partner_id.as_str(), c.account.account_id.as_str());
+    // Each account checks so many letters an hour, counted before any is judged (the key
+    // is the account's random id: nothing personal).
+    let key = format!("partner-letters#{partner_id}#{account_id}");
+    if !app.limiter.hit(&key, FILING_CHECKS_PER_HOUR, 3600).await? {
+        tracing::info!(
+            partner_id,
+            account_id,
+            outcome = "too_many_attempts",
+            "partner letter check refused"
+        );
+        let left = 3600 - OffsetDateTime::now_utc().unix_timestamp().rem_euclid(3600);
+        return Err(Code::TooManyAttempts
+            .with_message(
+                "Ce compte a vérifié trop de courriers en une heure. Réessayez plus tard.",
+            )
+            .with("retry_after", left));
+    }
     let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
-    let profile = credentials::check_letter(
+    let day = today();
+    // The convention with the person's caisse before the answers: a person of another
+    // caisse is judged as an unknown NIR, so the refusal never says the letter was right.
+    let checked = credentials::check_letter_admitted(
         &app.beneficiaries,
         &app.locks,
         &app.hasher,
         field("nir"),
         field("birth_date"),
         field("renewal_code"),
+        |p| c.org.conventioned_with(&p.caisse, day),
     )
-    .await?;
-    let day = today();
-    if !c
-        .org
-        .conventions
-        .iter()
-        .any(|cv| cv.caisse == profile.caisse && cv.active_on(day))
-    {
-        return Err(c2s_api::access::convention_ended());
-    }
+    .await;
+    let profile = match checked {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::info!(
+                partner_id,
+                account_id,
+                outcome = e.code.as_str(),
+                "partner letter check refused"
+            );
+            return Err(e);
+        }
+    };
     let filed_by = FiledBy {
         partner_id: c.org.partner_id.clone(),
         partner_name: c.org.name.clone(),

@@ -3,9 +3,12 @@
 //! everyone activates their account through a one-time link and chooses a password.
 //!
 //! A partner's token is checked against its account and organisation on every request, so a
-//! deactivation takes effect at once for tokens already issued.
+//! deactivation takes effect at once for tokens already issued. Each caisse administers an
+//! organisation through its own convention, and every agent's action is in its caisse's
+//! audit chain (`audited`).
 
 mod accounts;
+mod audited;
 mod callers;
 mod filing;
 mod habilitations;
@@ -20,17 +23,19 @@ use crate::accounts::{
 };
 use crate::filing::{file_for, requests};
 use crate::habilitations::{agent_habilitations, partner_habilitations};
-use crate::organisations::{create_org, deactivate_org, read_org, terminate};
+use crate::organisations::{add_convention, create_org, deactivate_org, read_org, terminate};
 use crate::own_account::{accept_cgu, activate, change_password};
 use crate::reports::{agent_answer, agent_reports};
 use crate::requests::new_request;
 use c2s_domain::partner::RequestKind;
 use c2s_platform::agents::AgentVerifier;
+use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
 use c2s_platform::outbox::Outbox;
 use c2s_platform::partners::PartnerStore;
+use c2s_platform::rate_limit::RateLimiter;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::sign_in_locks::SignInLocks;
 use c2s_platform::tokens::TokenVerifier;
@@ -40,7 +45,9 @@ pub struct App {
     partners: PartnerStore,
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
+    audit: AuditStore,
     locks: SignInLocks,
+    limiter: RateLimiter,
     hasher: Hasher,
     outbox: Outbox,
     agents: AgentVerifier,
@@ -52,8 +59,10 @@ impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
         Ok(App {
             renewals: RenewalStore::from_env(env, clients)?,
+            audit: AuditStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             locks: SignInLocks::from_env(env, clients)?,
+            limiter: RateLimiter::from_env(env, clients)?,
             hasher: Hasher::from_env(env)?,
             partners: PartnerStore::from_env(env, clients)?,
             outbox: Outbox::from_env(env, clients)?,
@@ -73,6 +82,7 @@ c2s_api::routes! {
     POST ["api", "agent", "partners", pid, "accounts", aid, "deactivate"] => agent_deactivate(app, &req, pid, aid),
     POST ["api", "agent", "partners", pid, "accounts", aid, "unlock"] => agent_unlock(app, &req, pid, aid),
     POST ["api", "agent", "partners", pid, "deactivate"] => deactivate_org(app, &req, pid),
+    POST ["api", "agent", "partners", pid, "conventions"] => add_convention(app, &req, pid),
     POST ["api", "agent", "partners", pid, "conventions", caisse, "terminate"] => terminate(app, &req, pid, caisse),
     GET ["api", "agent", "partners", pid, "habilitations.csv"] => agent_habilitations(app, &req, pid),
     POST ["api", "partner", "renewals"] => file_for(app, &req),

@@ -1,10 +1,15 @@
-//! Partner organisations and their conventions, administered by the CPAM.
+//! Partner organisations and their conventions, administered by the CPAM: each caisse signs
+//! its own convention, and administers the organisation while that convention is in force.
 
-use crate::callers::{admin, admin_org};
+use crate::audited::{commit, read, written, Step, Trace};
+use crate::callers::{admin, administered, known};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
-use c2s_domain::partner::{account, manager_limit, AccountStatus, NewOrganisation};
+use c2s_domain::partner::{
+    account, manager_limit, AccountStatus, ConventionRefusal, NewConvention, NewOrganisation,
+    SigningRefusal,
+};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
@@ -15,18 +20,60 @@ use time::OffsetDateTime;
 
 /// Handles `POST /api/agent/partners`.
 pub(crate) async fn create_org(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = admin(app, req).await?;
+    let claims = &admin(app, req).await?;
     let body = json_body(req)?;
     let new = NewOrganisation::parse(&body).map_err(ApiError::invalid)?;
-    if !new.caisses.contains(&claims.caisse) {
-        return Err(
-            Code::Forbidden.with_message("Vous ne pouvez conventionner qu'au nom de votre caisse.")
-        );
-    }
     let id = format!("p-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let org = new.into_organisation(id, OffsetDateTime::now_utc());
-    app.partners.create_org(&org).await?;
-    tracing::info!(outcome = "created", "partner organisation created");
+    let org = &new
+        .into_organisation(id, &claims.caisse, OffsetDateTime::now_utc())
+        .map_err(|refusal| match refusal {
+            SigningRefusal::NotListed => Code::Forbidden
+                .with_message("Vous ne pouvez conventionner qu'au nom de votre caisse."),
+            SigningRefusal::OtherCaisse => Code::Forbidden.with_message(
+                "Vous ne pouvez conventionner qu'au nom de votre caisse : chaque autre caisse ajoute sa propre convention.",
+            ),
+        })?;
+    let trace = Trace::about(claims, "create_partner", &org.partner_id, &org.partner_id);
+    commit(app, Some(&trace), move |extra| async move {
+        written(app.partners.create_org_with(org, extra).await, ())
+    })
+    .await?;
+    Ok(json(StatusCode::CREATED, &org_view(org, &[])))
+}
+
+/// Handles `POST /api/agent/partners/{pid}/conventions`: the calling caisse's own convention
+/// with an organisation another caisse created.
+pub(crate) async fn add_convention(
+    app: &App,
+    req: &Request,
+    pid: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = &admin(app, req).await?;
+    if app.partners.org(pid).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    let new = &NewConvention::parse(&json_body(req)?).map_err(ApiError::invalid)?;
+    let trace = Trace::about(claims, "add_convention", &claims.caisse, pid);
+    let org = commit(app, Some(&trace), move |extra| async move {
+        let mut org = app
+            .partners
+            .org(pid)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        org.add_convention(new.clone(), &claims.caisse, today())
+            .map_err(|refusal| match refusal {
+                ConventionRefusal::OtherCaisse => {
+                    Code::Forbidden.with_message("Une caisse n'ajoute que sa propre convention.")
+                }
+                ConventionRefusal::Exists => ApiError::from(Code::ConventionExists),
+                ConventionRefusal::Inactive => {
+                    Code::Forbidden.with_message("Cet organisme a été désactivé.")
+                }
+            })?;
+        let saved = app.partners.save_org_with(&mut org, extra).await;
+        written(saved, org)
+    })
+    .await?;
     Ok(json(StatusCode::CREATED, &org_view(&org, &[])))
 }
 
@@ -54,8 +101,14 @@ pub(crate) async fn read_org(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, org) = admin_org(app, req, pid).await?;
+    let claims = &admin(app, req).await?;
+    let org = known(app, claims, pid).await?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
+    read(
+        app,
+        &Trace::about(claims, "read_partner", &org.partner_id, &org.partner_id),
+    )
+    .await?;
     Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
 }
 
@@ -66,7 +119,8 @@ pub(crate) async fn terminate(
     pid: &str,
     caisse: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let (claims, mut org) = admin_org(app, req, pid).await?;
+    let claims = &admin(app, req).await?;
+    administered(app, claims, pid).await?;
     if caisse != claims.caisse {
         return Err(
             Code::Forbidden.with_message("Seule la caisse signataire peut résilier sa convention.")
@@ -83,11 +137,16 @@ pub(crate) async fn terminate(
             )])
         })?,
     };
-    let Some(c) = org.conventions.iter_mut().find(|c| c.caisse == caisse) else {
-        return Err(ApiError::not_found());
-    };
-    c.terminated_on = Some(on);
-    app.partners.save_org(&mut org).await?;
+    let trace = Trace::about(claims, "terminate_convention", caisse, pid);
+    let org = commit(app, Some(&trace), move |extra| async move {
+        let mut org = administered(app, claims, pid).await?;
+        if !org.terminate(caisse, on) {
+            return Err(ApiError::not_found());
+        }
+        let saved = app.partners.save_org_with(&mut org, extra).await;
+        written(saved, org)
+    })
+    .await?;
     Ok(json(StatusCode::OK, &org_view(&org, &[])))
 }
 
@@ -97,9 +156,20 @@ pub(crate) async fn deactivate_org(
     req: &Request,
     pid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, mut org) = admin_org(app, req, pid).await?;
-    org.active = false;
-    app.partners.save_org(&mut org).await?;
+    let claims = &admin(app, req).await?;
+    administered(app, claims, pid).await?;
+    let trace = Trace::about(claims, "deactivate_partner", pid, pid);
+    let org = commit(app, Some(&trace), move |extra| async move {
+        let mut org = administered(app, claims, pid).await?;
+        if !org.active {
+            return Ok(Step::Unchanged(org));
+        }
+        org.active = false;
+        let saved = app.partners.save_org_with(&mut org, extra).await;
+        written(saved, org)
+    })
+    .await?;
+    // The organisation's tokens are refused from now on; its accounts follow, one by one.
     let now = OffsetDateTime::now_utc();
     let mut count = 0;
     for mut a in app.partners.accounts(&org.partner_id).await? {

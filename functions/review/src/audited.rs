@@ -36,6 +36,7 @@ pub(crate) fn action<'a>(
         target,
         renewal_id: r.map(|r| r.id.as_str()),
         subject: r.map(|r| r.nir_hash.as_str()),
+        partner_id: None,
     }
 }
 

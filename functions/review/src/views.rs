@@ -10,7 +10,7 @@ use c2s_platform::clock::today;
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use serde_json::{json, Value};
 
-/// Download links handed out with the file, valid this long.
+/// Download links handed out by the audited route, valid this long.
 pub(crate) const DOWNLOAD_VALIDITY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 /// A file whose deadline is this close is flagged.
 pub(crate) const NEAR_DEADLINE_DAYS: i64 = 10;
@@ -48,16 +48,16 @@ pub(crate) async fn file_view(
     docs: &[DocumentRecord],
 ) -> Result<Value, ApiError> {
     let profile = app.beneficiaries.profile(&r.nir_hash).await?;
+    // A checked document names the audited route that hands out its link, never the link
+    // itself: every opening is then in the trail.
     let mut documents = Vec::new();
     for d in docs {
         let mut v = document_view(d);
         if d.status == DocumentStatus::Clean {
-            let url = app
-                .objects
-                .presign_get(&app.bucket, &d.object_key, &d.filename, DOWNLOAD_VALIDITY)
-                .await?;
-            v["download_url"] = json!(url.url);
-            v["download_expires_at"] = json!(url.expires_at);
+            v["download_url"] = json!(format!(
+                "/api/agent/renewals/{}/documents/{}/download",
+                r.id, d.document_id
+            ));
         }
         documents.push(v);
     }

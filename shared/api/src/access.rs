@@ -1,8 +1,10 @@
 //! Who may reach a renewal through the beneficiary routes: the beneficiary themself, or the
 //! partner that files for them with their consent, while its account, organisation and
-//! convention with the beneficiary's caisse hold. Anyone else gets 404.
+//! convention with the beneficiary's caisse hold and its duties are done (password,
+//! conditions of use). Anyone else gets 404.
 
 use crate::error::{ApiError, Code};
+use c2s_domain::partner::{Duty, CGU_VERSION};
 use c2s_domain::renewal::ActorKind;
 use c2s_platform::partners::{Access, PartnerStore};
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord, RenewalStore};
@@ -72,6 +74,18 @@ pub async fn renewal_for(
             },
         )),
         Access::Inactive => Err(account_inactive()),
+        Access::Duty(duty) => Err(duty_pending(duty)),
         Access::NoConvention => Err(convention_ended()),
+    }
+}
+
+/// The refusal of a partner that must renew its password or accept the conditions of use in
+/// force before anything else, on the partner routes and the beneficiary routes alike.
+pub fn duty_pending(duty: Duty) -> ApiError {
+    match duty {
+        Duty::RenewPassword => Code::PasswordExpired.into(),
+        Duty::AcceptConditions => {
+            ApiError::from(Code::CguNotAccepted).with("cgu_version", CGU_VERSION)
+        }
     }
 }

@@ -60,6 +60,31 @@ pub async fn check_letter(
     birth_date: &str,
     renewal_code: &str,
 ) -> Result<Profile, ApiError> {
+    check_letter_admitted(
+        beneficiaries,
+        locks,
+        hasher,
+        nir,
+        birth_date,
+        renewal_code,
+        |_| true,
+    )
+    .await
+}
+
+/// `check_letter` for a caller who may act only for some people (a partner, for those of
+/// the caisses it has a convention with): a person `admits` refuses is judged before the
+/// answers, exactly as an unknown NIR (same work, same 401, same count), so the answer
+/// never tells whether the letter was right.
+pub async fn check_letter_admitted(
+    beneficiaries: &BeneficiaryStore,
+    locks: &SignInLocks,
+    hasher: &Hasher,
+    nir: &str,
+    birth_date: &str,
+    renewal_code: &str,
+    admits: impl FnOnce(&Profile) -> bool,
+) -> Result<Profile, ApiError> {
     // A NIR that cannot exist is a wrong credential like any other.
     let Ok(nir) = Nir::parse(nir) else {
         return Err(invalid_credentials());
@@ -67,7 +92,7 @@ pub async fn check_letter(
     let nir_hash = hasher.nir(&nir);
     let key = letter_key(&nir_hash);
     reserve(locks, &key, &LETTER).await?;
-    let profile = beneficiaries.profile(&nir_hash).await?;
+    let profile = beneficiaries.profile(&nir_hash).await?.filter(admits);
     let birth_ok = parse_date(birth_date.trim())
         .ok()
         .zip(profile.as_ref())

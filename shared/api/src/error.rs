@@ -76,6 +76,7 @@ codes! {
     InvalidActivation => ("invalid_activation", UNPROCESSABLE_ENTITY, "Ce lien d'activation n'est pas valide ou a expiré. Demandez-en un nouveau."),
     ConsentRequired => ("consent_required", UNPROCESSABLE_ENTITY, "La personne doit avoir donné son accord pour que vous agissiez pour elle."),
     ConventionEnded => ("convention_ended", FORBIDDEN, "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne."),
+    ConventionExists => ("convention_exists", CONFLICT, "Votre caisse a déjà une convention en vigueur ou à venir avec cet organisme."),
     HealthData => ("health_data", UNPROCESSABLE_ENTITY, "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez qu'elles sont nécessaires."),
     UnknownJob => ("unknown_job", NOT_FOUND, "Ce traitement planifié n'existe pas."),
     ServiceUnavailable => ("service_unavailable", SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques instants."),

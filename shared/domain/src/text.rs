@@ -88,9 +88,37 @@ pub fn normalize_secret(s: &str) -> String {
         .to_ascii_uppercase()
 }
 
+/// A value for a cell of an exported table: one that a spreadsheet would read as a formula
+/// (`=`, `+`, `-`, `@`, or a tab or carriage return first) gets a leading `'`, so it shows as
+/// typed and never runs (OWASP's CSV injection advice).
+pub fn inert_in_spreadsheet(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_stay_text_in_a_spreadsheet() {
+        for formula in [
+            "=HYPERLINK(\"https://exemple.fr\")",
+            "+33 6 12",
+            "-2+3",
+            "@SOMME(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(inert_in_spreadsheet(formula), format!("'{formula}"));
+        }
+        for plain in ["Durand", "a=b", " =1", "", "'=1"] {
+            assert_eq!(inert_in_spreadsheet(plain), plain);
+        }
+    }
 
     #[test]
     fn names() {

@@ -28,6 +28,9 @@ pub struct AuditEntry {
     /// The person concerned (keyed hash), for data-subject access requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The partner organisation concerned, for its trail (index `by_partner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
     pub expires_at: i64,
@@ -43,6 +46,7 @@ pub struct Action<'a> {
     pub target: &'a str,
     pub renewal_id: Option<&'a str>,
     pub subject: Option<&'a str>,
+    pub partner_id: Option<&'a str>,
 }
 
 fn digest(e: &AuditEntry) -> String {
@@ -60,7 +64,8 @@ fn digest(e: &AuditEntry) -> String {
         e.subject.as_deref().unwrap_or(""),
     ];
     let mut h = Sha256::new();
-    for f in fields {
+    // Entries written before partners were traced carry no organisation: their hash stays.
+    for f in fields.into_iter().chain(e.partner_id.as_deref()) {
         h.update(f.as_bytes());
         h.update([0x1f]);
     }
@@ -119,6 +124,7 @@ impl AuditStore {
             target: a.target.to_owned(),
             renewal_id: a.renewal_id.map(str::to_owned),
             subject: a.subject.map(str::to_owned),
+            partner_id: a.partner_id.map(str::to_owned),
             prev_hash: head.1.clone(),
             hash: String::new(),
             expires_at: at.unix_timestamp() + KEEP_SECONDS,
@@ -165,6 +171,11 @@ impl AuditStore {
 
     pub async fn for_subject(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
         self.by_index("by_subject", "subject", subject).await
+    }
+
+    /// What agents did about a partner organisation, every caisse's entries.
+    pub async fn for_partner(&self, partner_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.by_index("by_partner", "partner_id", partner_id).await
     }
 
     async fn by_index(

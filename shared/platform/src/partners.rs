@@ -5,7 +5,7 @@
 use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
-use c2s_domain::partner::AccountStatus;
+use c2s_domain::partner::{AccountStatus, Duty};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -17,6 +17,8 @@ pub enum Access {
     Granted(Box<OrgRecord>),
     /// The account or the organisation is no longer active.
     Inactive,
+    /// The account must renew its password or accept the conditions of use first.
+    Duty(Duty),
     /// No convention in force with that caisse.
     NoConvention,
 }
@@ -75,14 +77,45 @@ fn build(e: impl std::fmt::Display) -> StoreError {
     StoreError::Failed(e.to_string())
 }
 
+fn put(
+    table: &str,
+    item: Item,
+    condition: &str,
+    values: Option<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition);
+    if let Some((k, v)) = values {
+        put = put.expression_attribute_values(k, v);
+    }
+    let put = put.build().map_err(build)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 impl PartnerStore {
     pub async fn create_org(&self, org: &OrgRecord) -> Result<(), StoreError> {
+        self.create_org_with(org, Vec::new()).await
+    }
+
+    /// `create_org`, with other writes (its audit entry) in the same transaction.
+    pub async fn create_org_with(
+        &self,
+        org: &OrgRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        let write = put(&self.table, item, "attribute_not_exists(pk)", None)?;
+        self.transact(std::iter::once(write).chain(extra).collect())
+            .await
+    }
+
+    /// Writes these items in one transaction, all or none (`Conflict` when a condition fails).
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
             .await
             .map_err(sdk_error)?;
@@ -98,25 +131,61 @@ impl PartnerStore {
 
     /// Writes `org` as its next version (see `put_next`).
     pub async fn save_org(&self, org: &mut OrgRecord) -> Result<(), StoreError> {
+        self.save_org_with(org, Vec::new()).await
+    }
+
+    /// `save_org`, with other writes (its audit entry) in the same transaction.
+    pub async fn save_org_with(
+        &self,
+        org: &mut OrgRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let item = to_item(&*org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
-        self.put_next(item, &mut org.version).await
+        self.put_next(item, &mut org.version, extra).await
+    }
+
+    /// A write that moves the organisation's version on, unchanged otherwise, to go with a
+    /// change to its gestionnaires: two such changes checked against the same accounts
+    /// cannot both be written, the second is a `Conflict` (read again, check again). The
+    /// caller's copy stays as read.
+    pub fn org_guard(&self, org: &OrgRecord) -> Result<TransactWriteItem, StoreError> {
+        let mut item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        item.insert("version".into(), n(org.version + 1));
+        put(
+            &self.table,
+            item,
+            "version = :v",
+            Some((":v", n(org.version))),
+        )
     }
 
     /// Optimistic locking, kept here so no caller counts versions: puts `item` as version
-    /// `version + 1` if the stored one is still `version`, and only then moves the caller's
-    /// copy on, so a refused write leaves it as read. `Conflict` when someone wrote first.
-    async fn put_next(&self, mut item: Item, version: &mut u64) -> Result<(), StoreError> {
+    /// `version + 1` if the stored one is still `version`, together with `extra`, and only
+    /// then moves the caller's copy on, so a refused write leaves it as read. `Conflict` when
+    /// someone wrote first.
+    async fn put_next(
+        &self,
+        mut item: Item,
+        version: &mut u64,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let next = *version + 1;
         item.insert("version".into(), n(next));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", n(*version))
-            .send()
-            .await
-            .map_err(sdk_error)?;
+        if extra.is_empty() {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(*version))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+        } else {
+            let write = put(&self.table, item, "version = :v", Some((":v", n(*version))))?;
+            self.transact(std::iter::once(write).chain(extra).collect())
+                .await?;
+        }
         *version = next;
         Ok(())
     }
@@ -183,6 +252,19 @@ impl PartnerStore {
         activation_hash: &str,
         activation_expires: i64,
     ) -> Result<(), StoreError> {
+        self.create_account_with(a, activation_hash, activation_expires, Vec::new())
+            .await
+    }
+
+    /// `create_account`, with other writes (the organisation's guard, an audit entry) in the
+    /// same transaction. `Conflict` when the address is taken or another condition failed.
+    pub async fn create_account_with(
+        &self,
+        a: &AccountRecord,
+        activation_hash: &str,
+        activation_expires: i64,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let account = to_item(
             a,
             &[
@@ -197,28 +279,28 @@ impl PartnerStore {
         activation.insert("partner_id".into(), s(&a.partner_id));
         activation.insert("account_id".into(), s(&a.account_id));
         activation.insert("expires_at".into(), n(activation_expires));
-        let put = |item, cond: &str| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(cond)
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(build)
-        };
-        self.client
-            .transact_write_items()
-            .transact_items(put(account, "attribute_not_exists(pk)")?)
-            .transact_items(put(email, "attribute_not_exists(pk)")?)
-            .transact_items(put(activation, "attribute_not_exists(pk)")?)
-            .send()
+        let new = "attribute_not_exists(pk)";
+        let writes = [
+            put(&self.table, account, new, None)?,
+            put(&self.table, email, new, None)?,
+            put(&self.table, activation, new, None)?,
+        ];
+        self.transact(writes.into_iter().chain(extra).collect())
             .await
-            .map_err(sdk_error)?;
-        Ok(())
     }
 
     /// Writes `a` as its next version (see `put_next`).
     pub async fn save_account(&self, a: &mut AccountRecord) -> Result<(), StoreError> {
+        self.save_account_with(a, Vec::new()).await
+    }
+
+    /// `save_account`, with other writes (the organisation's guard, an audit entry) in the
+    /// same transaction.
+    pub async fn save_account_with(
+        &self,
+        a: &mut AccountRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let item = to_item(
             &*a,
             &[
@@ -226,7 +308,7 @@ impl PartnerStore {
                 ("sk", &format!("account#{}", a.account_id)),
             ],
         )?;
-        self.put_next(item, &mut a.version).await
+        self.put_next(item, &mut a.version, extra).await
     }
 
     /// Counts one sign-in attempt on `a` before its password is judged: `failed_sign_ins`
@@ -335,8 +417,17 @@ impl PartnerStore {
 
     /// Writes `r` as its next version (see `put_next`).
     pub async fn save_request(&self, r: &mut RequestRecord) -> Result<(), StoreError> {
+        self.save_request_with(r, Vec::new()).await
+    }
+
+    /// `save_request`, with other writes (its audit entry) in the same transaction.
+    pub async fn save_request_with(
+        &self,
+        r: &mut RequestRecord,
+        extra: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let item = Self::request_item(r)?;
-        self.put_next(item, &mut r.version).await
+        self.put_next(item, &mut r.version, extra).await
     }
 
     pub async fn request(&self, request_id: &str) -> Result<Option<RequestRecord>, StoreError> {
@@ -469,7 +560,8 @@ impl PartnerStore {
     }
 
     /// The partner behind a token, if it may still act for a beneficiary of `caisse`: account
-    /// and organisation active, convention with that caisse in force today.
+    /// and organisation active, the account's duties done (password, conditions of use in
+    /// force, as on the partner routes), convention with that caisse in force `today`.
     pub async fn may_act(
         &self,
         partner_id: &str,
@@ -486,11 +578,10 @@ impl PartnerStore {
         if account.status != AccountStatus::Active || !org.active {
             return Ok(Access::Inactive);
         }
-        if !org
-            .conventions
-            .iter()
-            .any(|c| c.caisse == caisse && c.active_on(today))
-        {
+        if let Some(duty) = account.pending_duty(OffsetDateTime::now_utc()) {
+            return Ok(Access::Duty(duty));
+        }
+        if !org.conventioned_with(caisse, today) {
             return Ok(Access::NoConvention);
         }
         Ok(Access::Granted(Box::new(org)))

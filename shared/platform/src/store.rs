@@ -2,6 +2,9 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
+/// A write to commit in one transaction with a store's own (an audit entry, a guard), as the
+/// stores' `*_with` methods take them: callers need not depend on the SDK to pass one on.
+pub use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 
@@ -50,18 +53,19 @@ pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
 ) -> StoreError {
     let cancelled = e.code() == Some("TransactionCanceledException");
     let reasons = e.message().unwrap_or("");
+    // A failed condition, or another transaction on the same item at that moment: either
+    // way someone else wrote first, and the caller reads again.
     if e.code() == Some("ConditionalCheckFailedException")
-        || (cancelled && reasons.contains("ConditionalCheckFailed"))
+        || (cancelled
+            && ["ConditionalCheckFailed", "TransactionConflict"]
+                .iter()
+                .any(|r| reasons.contains(r)))
     {
         return StoreError::Conflict;
     }
-    // A transaction cancelled because another one held an item, or for throughput, may pass
-    // when tried again; any other reason is the request's.
-    let busy = [
-        "TransactionConflict",
-        "ThrottlingError",
-        "ProvisionedThroughputExceeded",
-    ];
+    // A transaction cancelled for throughput may pass when tried again; any other reason is
+    // the request's.
+    let busy = ["ThrottlingError", "ProvisionedThroughputExceeded"];
     let why = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
     if crate::fault::unavailable(&e) || (cancelled && busy.iter().any(|b| reasons.contains(b))) {
         StoreError::Unavailable(why)

@@ -12,6 +12,18 @@ pub const CGU_VERSION: &str = "2026-11";
 pub const PASSWORD_DAYS: i64 = 90;
 /// Failed sign-ins that lock a partner account until a gestionnaire or the CPAM unlocks it.
 pub const LOCK_AFTER: u32 = 5;
+/// Letters (a beneficiary's three answers) one account may check in a clock hour, right or
+/// wrong, when acting for people: enough for a desk, too few to probe letters at scale.
+pub const FILING_CHECKS_PER_HOUR: u64 = 30;
+
+/// What a partner must do before anything else, on every route but the one that does it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// No password yet, or one older than `PASSWORD_DAYS`.
+    RenewPassword,
+    /// The conditions of use in force (`CGU_VERSION`) are not the ones accepted.
+    AcceptConditions,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Account {
@@ -44,6 +56,17 @@ impl Account {
     /// No password yet, or one set `PASSWORD_DAYS` days ago or more.
     pub fn password_expired(&self, now: OffsetDateTime) -> bool {
         password_expired(self.password_set_at, now)
+    }
+
+    /// The duty that holds the account back, the password first.
+    pub fn pending_duty(&self, now: OffsetDateTime) -> Option<Duty> {
+        if self.password_expired(now) {
+            Some(Duty::RenewPassword)
+        } else if self.cgu_version.as_deref() != Some(CGU_VERSION) {
+            Some(Duty::AcceptConditions)
+        } else {
+            None
+        }
     }
 }
 
@@ -134,6 +157,29 @@ pub(crate) mod tests {
         let mut a = account("a", T, Active);
         a.password_set_at = Some(now - Duration::hours(90 * 24 - 1));
         assert!(!a.password_expired(now));
+    }
+
+    #[test]
+    fn the_password_then_the_conditions_in_force_come_first() {
+        let now = datetime!(2026-11-30 12:00 UTC);
+        let mut a = account("a", T, Active);
+        assert_eq!(
+            a.pending_duty(now),
+            Some(Duty::RenewPassword),
+            "no password yet"
+        );
+        a.password_set_at = Some(now - Duration::days(10));
+        assert_eq!(a.pending_duty(now), Some(Duty::AcceptConditions));
+        a.cgu_version = Some("2025-01".into());
+        assert_eq!(
+            a.pending_duty(now),
+            Some(Duty::AcceptConditions),
+            "an older version"
+        );
+        a.cgu_version = Some(CGU_VERSION.into());
+        assert_eq!(a.pending_duty(now), None);
+        a.password_set_at = Some(now - Duration::days(PASSWORD_DAYS));
+        assert_eq!(a.pending_duty(now), Some(Duty::RenewPassword));
     }
 
     #[test]

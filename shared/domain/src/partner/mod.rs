@@ -7,8 +7,10 @@ pub mod organisation;
 pub mod person;
 pub mod request;
 
-pub use account::{Account, CGU_VERSION, LOCK_AFTER, PASSWORD_DAYS};
-pub use organisation::{NewOrganisation, Organisation};
+pub use account::{Account, Duty, CGU_VERSION, FILING_CHECKS_PER_HOUR, LOCK_AFTER, PASSWORD_DAYS};
+pub use organisation::{
+    ConventionRefusal, NewConvention, NewOrganisation, Organisation, SigningRefusal,
+};
 pub use person::NewPerson;
 pub use request::{NewRequest, RequestKind, RequestRefusal, MOTIVES};
 
@@ -74,6 +76,17 @@ fn yes() -> bool {
 }
 
 impl Convention {
+    /// A year's convention (or the dates given), renewed tacitly unless terminated.
+    pub fn new(caisse: &str, start: Date, end: Date) -> Convention {
+        Convention {
+            caisse: caisse.to_owned(),
+            start,
+            end,
+            tacit_renewal: true,
+            terminated_on: None,
+        }
+    }
+
     pub fn active_on(&self, day: Date) -> bool {
         let started = self.start <= day;
         let not_terminated = self.terminated_on.is_none_or(|t| day < t);

@@ -32,10 +32,22 @@ pub struct NewOrganisation {
     pub kind: String,
     pub members: u32,
     pub caisses: Vec<String>,
-    /// The convention's dates, the same for each caisse.
+    /// The caisse the body's convention names, if it names one.
+    pub convention_caisse: Option<String>,
+    /// The convention's dates.
     pub start: Date,
     pub end: Date,
     pub email_domains: Vec<String>,
+}
+
+/// Why a caisse's admin may not create the organisation this body describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningRefusal {
+    /// The caisses listed do not include the admin's own.
+    NotListed,
+    /// Another caisse is listed or named: each caisse signs its own convention, through its
+    /// own admin.
+    OtherCaisse,
 }
 
 impl NewOrganisation {
@@ -134,6 +146,7 @@ impl NewOrganisation {
                     kind,
                     members,
                     caisses,
+                    convention_caisse: c_caisse.map(str::to_owned),
                     start,
                     end,
                     email_domains,
@@ -143,35 +156,172 @@ impl NewOrganisation {
         }
     }
 
-    /// One convention per caisse, on the dates given, renewed tacitly.
-    pub fn conventions(&self) -> Vec<Convention> {
-        self.caisses
-            .iter()
-            .map(|c| Convention {
-                caisse: c.clone(),
-                start: self.start,
-                end: self.end,
-                tacit_renewal: true,
-                terminated_on: None,
-            })
-            .collect()
-    }
-
-    /// The organisation to store: active, version 1.
-    pub fn into_organisation(self, partner_id: String, created_at: OffsetDateTime) -> Organisation {
-        let conventions = self.conventions();
-        Organisation {
+    /// The organisation to store, signed by `caisse`: its one convention, on the dates given,
+    /// renewed tacitly; active, version 1. A caisse conventions in its own name only, so the
+    /// body lists that caisse and no other (each other caisse adds its own convention).
+    pub fn into_organisation(
+        self,
+        partner_id: String,
+        caisse: &str,
+        created_at: OffsetDateTime,
+    ) -> Result<Organisation, SigningRefusal> {
+        if !self.caisses.iter().any(|c| c == caisse) {
+            return Err(SigningRefusal::NotListed);
+        }
+        let named = self.caisses.iter().chain(&self.convention_caisse);
+        if named.into_iter().any(|c| c != caisse) {
+            return Err(SigningRefusal::OtherCaisse);
+        }
+        Ok(Organisation {
             partner_id,
             name: self.name,
             kind: self.kind,
             members: self.members,
-            caisses: self.caisses,
+            caisses: vec![caisse.to_owned()],
             email_domains: self.email_domains,
-            conventions,
+            conventions: vec![Convention::new(caisse, self.start, self.end)],
             active: true,
             caisses_removed: Vec::new(),
             created_at,
             version: 1,
+        })
+    }
+}
+
+/// A `POST /api/agent/partners/{pid}/conventions` body: the calling caisse's own convention.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConvention {
+    /// The caisse it names, if it names one (it must be the caller's).
+    pub caisse: Option<String>,
+    pub start: Date,
+    pub end: Date,
+}
+
+impl NewConvention {
+    pub fn parse(body: &Value) -> Result<NewConvention, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let caisse = match body.get("caisse") {
+            None | Some(Value::Null) => None,
+            Some(c) => match c.as_str().filter(|c| valid_caisse(c)) {
+                Some(c) => Some(c.to_owned()),
+                None => {
+                    errors.push(FieldError::new(
+                        "caisse",
+                        "invalid_caisse",
+                        "Le code de la caisse est mal formé.",
+                    ));
+                    None
+                }
+            },
+        };
+        let date = |k: &'static str, errors: &mut Vec<FieldError>| {
+            let d = body
+                .get(k)
+                .and_then(Value::as_str)
+                .and_then(|d| parse_date(d).ok());
+            if d.is_none() {
+                errors.push(FieldError::new(
+                    k,
+                    "invalid_date",
+                    "La date doit être au format AAAA-MM-JJ.",
+                ));
+            }
+            d
+        };
+        let start = date("start", &mut errors);
+        let end = date("end", &mut errors);
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                errors.push(FieldError::new(
+                    "end",
+                    "end_before_start",
+                    "La convention ne peut pas finir avant de commencer.",
+                ));
+            }
+        }
+        match (start, end) {
+            (Some(start), Some(end)) if errors.is_empty() => {
+                Ok(NewConvention { caisse, start, end })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Why a caisse may not add this convention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConventionRefusal {
+    /// The body names another caisse than the caller's.
+    OtherCaisse,
+    /// The caisse already has a convention in force, or one still to start.
+    Exists,
+    /// The organisation was deactivated.
+    Inactive,
+}
+
+impl Organisation {
+    /// `caisse` holds a convention in force with the organisation on `day`: only then may
+    /// its admins administer it, and each only its own convention.
+    pub fn conventioned_with(&self, caisse: &str, day: Date) -> bool {
+        self.conventions
+            .iter()
+            .any(|c| c.caisse == caisse && c.active_on(day))
+    }
+
+    /// `caisse` signed a convention with the organisation, in force or not: its admins may
+    /// still read what they administered (the organisation, its habilitation table).
+    pub fn known_to(&self, caisse: &str) -> bool {
+        self.conventions.iter().any(|c| c.caisse == caisse)
+    }
+
+    /// Adds `caisse`'s own convention, as its admin asked on `day`. A convention that ended
+    /// stays, with its dates: the new one follows it.
+    pub fn add_convention(
+        &mut self,
+        new: NewConvention,
+        caisse: &str,
+        day: Date,
+    ) -> Result<&Convention, ConventionRefusal> {
+        if new.caisse.as_deref().is_some_and(|c| c != caisse) {
+            return Err(ConventionRefusal::OtherCaisse);
+        }
+        if !self.active {
+            return Err(ConventionRefusal::Inactive);
+        }
+        // In force, or still to start (and not terminated before it does).
+        let current = |c: &Convention| {
+            c.active_on(day) || (c.start > day && c.terminated_on.is_none_or(|t| t > c.start))
+        };
+        if self
+            .conventions
+            .iter()
+            .any(|c| c.caisse == caisse && current(c))
+        {
+            return Err(ConventionRefusal::Exists);
+        }
+        if !self.caisses.iter().any(|c| c == caisse) {
+            self.caisses.push(caisse.to_owned());
+        }
+        // Its end will be recorded again by the lifecycle job.
+        self.caisses_removed.retain(|c| c != caisse);
+        self.conventions
+            .push(Convention::new(caisse, new.start, new.end));
+        Ok(&self.conventions[self.conventions.len() - 1])
+    }
+
+    /// Terminates `caisse`'s latest convention as of `on`; false when it has none.
+    pub fn terminate(&mut self, caisse: &str, on: Date) -> bool {
+        match self
+            .conventions
+            .iter_mut()
+            .rev()
+            .find(|c| c.caisse == caisse)
+        {
+            Some(c) => {
+                c.terminated_on = Some(on);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -201,21 +351,165 @@ mod tests {
     }
 
     #[test]
-    fn a_full_body_makes_one_convention_per_caisse() {
-        let new = NewOrganisation::parse(&body()).map_err(|e| e.len());
-        let org = new.map(|n| n.into_organisation("p-1".into(), datetime!(2026-11-30 12:00 UTC)));
-        let Ok(org) = org else { panic!("{org:?}") };
+    fn the_signing_caisse_gets_the_one_convention() {
+        let mut b = body();
+        b["caisses"] = json!(["rouen"]);
+        let new = NewOrganisation::parse(&b).map_err(|e| e.len());
+        let org = new
+            .map(|n| n.into_organisation("p-1".into(), "rouen", datetime!(2026-11-30 12:00 UTC)));
+        let Ok(Ok(org)) = org else { panic!("{org:?}") };
         assert_eq!(
             (org.name.as_str(), org.kind.as_str()),
             ("CCAS de Rouen", "ccas")
         );
         assert_eq!(org.members, 12);
         assert_eq!(org.email_domains, ["ccas-rouen.fr"]);
-        assert_eq!(org.conventions.len(), 2);
-        assert_eq!(org.conventions[1].caisse, "le-havre");
-        assert_eq!(org.conventions[1].start, date!(2026 - 01 - 01));
-        assert!(org.conventions[1].tacit_renewal);
+        assert_eq!(org.caisses, ["rouen"]);
+        assert_eq!(org.conventions.len(), 1);
+        assert_eq!(org.conventions[0].caisse, "rouen");
+        assert_eq!(org.conventions[0].start, date!(2026 - 01 - 01));
+        assert!(org.conventions[0].tacit_renewal);
         assert!(org.active && org.version == 1 && org.caisses_removed.is_empty());
+    }
+
+    #[test]
+    fn a_caisse_signs_for_itself_only() {
+        let refusal = |b: &Value, caisse: &str| {
+            NewOrganisation::parse(b).ok().and_then(|n| {
+                n.into_organisation("p-1".into(), caisse, datetime!(2026-11-30 12:00 UTC))
+                    .err()
+            })
+        };
+        // Two caisses listed: neither signs for the other.
+        assert_eq!(refusal(&body(), "rouen"), Some(SigningRefusal::OtherCaisse));
+        assert_eq!(
+            refusal(&body(), "le-havre"),
+            Some(SigningRefusal::OtherCaisse)
+        );
+        assert_eq!(refusal(&body(), "paris"), Some(SigningRefusal::NotListed));
+        let mut b = body();
+        b["caisses"] = json!(["rouen"]);
+        assert!(NewOrganisation::parse(&b).is_ok() && refusal(&b, "rouen").is_none());
+        assert_eq!(refusal(&b, "le-havre"), Some(SigningRefusal::NotListed));
+        // The convention naming another caisse than the one listed.
+        b["convention"]["caisse"] = json!("le-havre");
+        b["caisses"] = json!(["rouen", "le-havre"]);
+        assert_eq!(refusal(&b, "rouen"), Some(SigningRefusal::OtherCaisse));
+    }
+
+    fn org() -> Organisation {
+        let mut b = body();
+        b["caisses"] = json!(["rouen"]);
+        match NewOrganisation::parse(&b)
+            .ok()
+            .map(|n| n.into_organisation("p-1".into(), "rouen", datetime!(2026-11-30 12:00 UTC)))
+        {
+            Some(Ok(o)) => o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn convention(caisse: Option<&str>, start: &str, end: &str) -> NewConvention {
+        match NewConvention::parse(&json!({"caisse": caisse, "start": start, "end": end})) {
+            Ok(c) => c,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn each_caisse_adds_and_administers_its_own_convention() {
+        let day = date!(2026 - 11 - 30);
+        let mut o = org();
+        assert!(o.conventioned_with("rouen", day));
+        assert!(!o.conventioned_with("le-havre", day));
+        assert!(o.known_to("rouen") && !o.known_to("le-havre"));
+        assert_eq!(
+            o.add_convention(
+                convention(Some("rouen"), "2026-12-01", "2027-11-30"),
+                "le-havre",
+                day
+            )
+            .err(),
+            Some(ConventionRefusal::OtherCaisse)
+        );
+        assert_eq!(
+            o.add_convention(convention(None, "2026-12-01", "2027-11-30"), "rouen", day)
+                .err(),
+            Some(ConventionRefusal::Exists)
+        );
+        let added = o
+            .add_convention(
+                convention(Some("le-havre"), "2026-12-01", "2027-11-30"),
+                "le-havre",
+                day,
+            )
+            .cloned();
+        assert!(added.is_ok_and(|c| c.caisse == "le-havre" && c.tacit_renewal));
+        assert_eq!(o.caisses, ["rouen", "le-havre"]);
+        // Not in force yet, but still to come: not twice.
+        assert!(!o.conventioned_with("le-havre", day));
+        assert!(o.conventioned_with("le-havre", date!(2026 - 12 - 01)));
+        assert_eq!(
+            o.add_convention(
+                convention(None, "2027-01-01", "2027-12-31"),
+                "le-havre",
+                day
+            )
+            .err(),
+            Some(ConventionRefusal::Exists)
+        );
+        // Once ended, a caisse may convention again; the old one keeps its dates.
+        assert!(o.terminate("le-havre", date!(2027 - 02 - 01)));
+        assert!(!o.terminate("paris", day));
+        assert!(!o.conventioned_with("le-havre", date!(2027 - 02 - 01)) && o.known_to("le-havre"));
+        let later = date!(2027 - 03 - 01);
+        o.caisses_removed.push("le-havre".into());
+        assert!(o
+            .add_convention(
+                convention(None, "2027-03-01", "2028-02-29"),
+                "le-havre",
+                later
+            )
+            .is_ok());
+        assert_eq!(o.conventions.len(), 3);
+        assert_eq!(o.conventions[1].terminated_on, Some(date!(2027 - 02 - 01)));
+        assert!(o.conventioned_with("le-havre", later) && o.caisses_removed.is_empty());
+        // A deactivated organisation takes no convention.
+        o.active = false;
+        assert_eq!(
+            o.add_convention(convention(None, "2027-03-01", "2028-02-29"), "paris", later)
+                .err(),
+            Some(ConventionRefusal::Inactive)
+        );
+    }
+
+    #[test]
+    fn a_convention_body_names_each_refused_field() {
+        let codes = |b: Value| {
+            NewConvention::parse(&b)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| format!("{}:{}", e.field, e.code))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            codes(json!({"caisse": "Pas Un Code", "start": "2026-13-01"})),
+            [
+                "caisse:invalid_caisse",
+                "start:invalid_date",
+                "end:invalid_date"
+            ]
+        );
+        assert_eq!(
+            codes(json!({"start": "2026-12-01", "end": "2026-01-01"})),
+            ["end:end_before_start"]
+        );
+        assert_eq!(codes(json!("not an object")).len(), 2);
+        assert!(
+            NewConvention::parse(&json!({"start": "2026-12-01", "end": "2027-11-30"}))
+                .is_ok_and(|c| c.caisse.is_none())
+        );
     }
 
     #[test]
