@@ -15,6 +15,7 @@ mod deadlines;
 mod documents;
 mod eligibility;
 mod events_replay;
+mod exchange_retention;
 mod notify;
 mod partner_filing;
 mod partner_lifecycle;
