@@ -34,9 +34,14 @@ pub(crate) async fn download(
         .iter()
         .find(|d| d.document_id == doc)
         .ok_or_else(ApiError::not_found)?;
-    if d.status != DocumentStatus::Clean {
+    // Only the version that was checked is ever handed out.
+    let Some(version) = d
+        .version_id
+        .as_deref()
+        .filter(|_| d.status == DocumentStatus::Clean)
+    else {
         return Err(ApiError::from(Code::DocumentNotAvailable));
-    }
+    };
     app.audit
         .append(&action(
             &claims,
@@ -47,7 +52,13 @@ pub(crate) async fn download(
         .await?;
     let url = app
         .objects
-        .presign_get(&app.bucket, &d.object_key, &d.filename, DOWNLOAD_VALIDITY)
+        .presign_get(
+            &app.bucket,
+            &d.object_key,
+            version,
+            &d.filename,
+            DOWNLOAD_VALIDITY,
+        )
         .await?;
     Ok(json(
         StatusCode::OK,

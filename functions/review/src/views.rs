@@ -51,10 +51,20 @@ pub(crate) async fn file_view(
     let mut documents = Vec::new();
     for d in docs {
         let mut v = document_view(d);
-        if d.status == DocumentStatus::Clean {
+        if let Some(version) = d
+            .version_id
+            .as_deref()
+            .filter(|_| d.status == DocumentStatus::Clean)
+        {
             let url = app
                 .objects
-                .presign_get(&app.bucket, &d.object_key, &d.filename, DOWNLOAD_VALIDITY)
+                .presign_get(
+                    &app.bucket,
+                    &d.object_key,
+                    version,
+                    &d.filename,
+                    DOWNLOAD_VALIDITY,
+                )
                 .await?;
             v["download_url"] = json!(url.url);
             v["download_expires_at"] = json!(url.expires_at);
