@@ -20,6 +20,20 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
     (token, r["id"].as_str().unwrap_or_default().to_owned())
 }
 
+/// Fills the form with `resources` and submits it; the submission's answer.
+async fn submit(stack: &TestStack, token: &str, id: &str, resources: Value) -> (StatusCode, Value) {
+    let form = json!({"version": 1, "household": [], "resources": resources, "housing": {"status": "housed_free"}, "manager": "caisse"});
+    let (status, _) = stack.put(&format!("/api/renewals/{id}"), token, form).await;
+    assert_eq!(status, StatusCode::OK);
+    stack
+        .post(
+            &format!("/api/renewals/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn announcements_are_bound_to_allowed_types_and_sizes() {
     let stack = TestStack::start().await;
@@ -203,18 +217,7 @@ async fn documents_can_be_removed_only_while_the_renewal_is_editable() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Once submitted, the file is frozen.
-    let form = json!({"version": 1, "household": [], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
-    let (status, _) = stack
-        .put(&format!("/api/renewals/{id}"), &token, form)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, submitted) = stack
-        .post(
-            &format!("/api/renewals/{id}/submit"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let (status, submitted) = submit(&stack, &token, &id, json!([])).await;
     assert_eq!(
         (status, submitted["status"].as_str()),
         (StatusCode::OK, Some("submitted")),
@@ -308,18 +311,8 @@ async fn a_second_upload_on_the_same_url_never_reaches_an_agent() {
     }
     assert_eq!(first["status"], "clean");
 
-    let form = json!({"version": 1, "household": [], "resources": [{"member": "applicant", "kind": "salary", "monthly_cents": 120000}], "housing": {"status": "housed_free"}, "manager": "caisse"});
-    let (status, _) = stack
-        .put(&format!("/api/renewals/{id}"), &token, form)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, submitted) = stack
-        .post(
-            &format!("/api/renewals/{id}/submit"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let income = json!([{"member": "applicant", "kind": "salary", "monthly_cents": 120000}]);
+    let (status, submitted) = submit(&stack, &token, &id, income).await;
     assert_eq!(status, StatusCode::OK, "{submitted}");
     let agent = stack.agent_token("A7", ROUEN, &["instructeur"]).await;
     let (status, link) = stack

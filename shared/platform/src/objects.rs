@@ -233,12 +233,12 @@ impl Objects {
         Ok((reader, version_id))
     }
 
-    /// The current version of an object, or `None` when there is none.
-    pub async fn current_version(
+    /// The object's metadata, or `None` when there is none.
+    async fn head(
         &self,
         bucket: &str,
         key: &str,
-    ) -> Result<Option<String>, ObjectError> {
+    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, ObjectError> {
         match self
             .client
             .head_object()
@@ -247,10 +247,19 @@ impl Objects {
             .send()
             .await
         {
-            Ok(out) => Ok(out.version_id),
+            Ok(out) => Ok(Some(out)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(storage(e)),
         }
+    }
+
+    /// The current version of an object, or `None` when there is none.
+    pub async fn current_version(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<String>, ObjectError> {
+        Ok(self.head(bucket, key).await?.and_then(|h| h.version_id))
     }
 
     /// Sets the tags of that version of the object (of the current one without a version).
@@ -306,18 +315,7 @@ impl Objects {
     }
 
     pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(storage(e)),
-        }
+        Ok(self.head(bucket, key).await?.is_some())
     }
 
     /// How many objects under `prefix` end with `suffix`.
