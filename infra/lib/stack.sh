@@ -8,7 +8,8 @@
 # Functions:
 #   stack_root     echo the repo root.
 #   ensure_venv    create infra/.venv and install infra/requirements.txt
-#                  (no-op when the stamp .installed-<sha256> exists).
+#                  (no-op when the stamp .installed-<sha256> exists); with two arguments,
+#                  another venv and its requirements file, relative to the repo root.
 #   start_moto     reuse or start moto_server on 127.0.0.1:4566 (infra/lib/moto_server.py:
 #                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
@@ -153,8 +154,9 @@ _stack_spawn() {
 # Python venv (moto, cfn-lint)
 
 ensure_venv() {
-    local venv="$_STACK_ROOT/infra/.venv"
-    local req="$_STACK_ROOT/infra/requirements.txt"
+    # Optional: another venv and its requirements (ensure_venv infra/.venv-sam infra/requirements-sam.txt).
+    local venv="$_STACK_ROOT/${1:-infra/.venv}"
+    local req="$_STACK_ROOT/${2:-infra/requirements.txt}"
     local hash stamp log
     if [[ ! -f "$req" ]]; then
         _stack_log "fichier absent / missing file: $req"
@@ -167,7 +169,7 @@ ensure_venv() {
     fi
     log="$(_stack_run_dir)/pip.log"
     if [[ ! -x "$venv/bin/python" ]]; then
-        _stack_log "création du venv / creating venv: infra/.venv"
+        _stack_log "création du venv / creating venv: ${venv#"$_STACK_ROOT/"}"
         rm -rf "$venv"
         if ! python3 -m venv "$venv" >"$log" 2>&1; then
             cat "$log" >&2
@@ -175,7 +177,7 @@ ensure_venv() {
             return 1
         fi
     fi
-    _stack_log "installation / installing infra/requirements.txt (log: infra/.run/pip.log)"
+    _stack_log "installation / installing ${req#"$_STACK_ROOT/"} (log: infra/.run/pip.log)"
     if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
             -r "$req" >>"$log" 2>&1; then
         tail -n 30 "$log" >&2

@@ -117,7 +117,7 @@ async fn bucket_files(stack: &TestStack) -> BTreeMap<String, Vec<u8>> {
     let bucket = stack.bucket("VirusDefinitionsBucket");
     let listed = stack
         .clients
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(&bucket)
         .send()
@@ -127,7 +127,7 @@ async fn bucket_files(stack: &TestStack) -> BTreeMap<String, Vec<u8>> {
     for key in listed.contents().iter().filter_map(|o| o.key()) {
         let out = stack
             .clients
-            .s3
+            .s3()
             .get_object()
             .bucket(&bucket)
             .key(key)
@@ -146,7 +146,7 @@ async fn object(stack: &TestStack, renewal: &str, document: &str) -> ObjectRef {
     let key = format!("renewals/{renewal}/{document}");
     let head = stack
         .clients
-        .s3
+        .s3()
         .head_object()
         .bucket(&bucket)
         .key(&key)
@@ -190,7 +190,7 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
     let key = format!("inbound/beneficiaries/{name}");
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(&exchange)
         .key(&key)
@@ -259,7 +259,7 @@ async fn the_updater_fills_the_bucket_then_sends_only_what_freshclam_changed() {
     // prunes, is deleted from the bucket.
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(stack.bucket("VirusDefinitionsBucket"))
         .key("daily.cld")

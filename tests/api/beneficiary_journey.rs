@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 async fn beneficiaries_snapshot(stack: &TestStack) -> Vec<Value> {
     let out = stack
         .clients
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(stack.table("BeneficiariesTable"))
         .send()
@@ -248,7 +248,7 @@ async fn a_beneficiary_renews_from_import_to_submission() {
         .await;
     let stored = stack
         .clients
-        .s3
+        .s3()
         .get_object()
         .bucket(stack.bucket("DocumentsBucket"))
         .key(format!("renewals/{id}/{doc}"))
@@ -383,7 +383,7 @@ async fn a_beneficiary_renews_from_import_to_submission() {
     let event = json!({"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": stack.bucket("ExchangeBucket")}, "object": {"key": "inbound/beneficiaries/journey.jsonl", "size": 10}}}]});
     stack
         .clients
-        .sqs
+        .sqs()
         .send_message()
         .queue_url(stack.queue("SyncInQueue"))
         .message_body(event.to_string())

@@ -131,7 +131,7 @@ async fn content_that_is_not_what_was_announced_is_deleted_and_rejected() {
     // The check left its idempotency record, done: a redelivered event will find it.
     let records = stack
         .clients
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(stack.table("IdempotencyTable"))
         .send()

@@ -38,7 +38,7 @@ async fn each_sample_event_runs_through_its_handler() {
     let exchange = stack.bucket("ExchangeBucket");
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(&exchange)
         .key("inbound/beneficiaries/20261123-001.jsonl")

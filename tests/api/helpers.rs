@@ -379,7 +379,7 @@ impl TestStack {
         let bucket = self.bucket("ExchangeBucket");
         let body = lines.join("\n") + "\n";
         self.clients
-            .s3
+            .s3()
             .put_object()
             .bucket(&bucket)
             .key(format!("inbound/beneficiaries/{name}"))
@@ -401,7 +401,7 @@ impl TestStack {
         loop {
             if let Ok(out) = self
                 .clients
-                .s3
+                .s3()
                 .get_object()
                 .bucket(bucket)
                 .key(key)
@@ -756,20 +756,20 @@ impl TestStack {
 
     pub fn renewal_store(&self) -> RenewalStore {
         RenewalStore::new(
-            self.clients.dynamo.clone(),
+            self.clients.dynamo(),
             self.table("RenewalsTable"),
             self.table("BeneficiariesTable"),
         )
     }
 
     pub fn audit_store(&self) -> AuditStore {
-        AuditStore::new(self.clients.dynamo.clone(), self.table("AuditTable"))
+        AuditStore::new(self.clients.dynamo(), self.table("AuditTable"))
     }
 
     /// Whether a document's object is still in the documents bucket.
     pub async fn document_exists(&self, renewal_id: &str, document_id: &str) -> bool {
         self.clients
-            .s3
+            .s3()
             .head_object()
             .bucket(self.bucket("DocumentsBucket"))
             .key(format!("renewals/{renewal_id}/{document_id}"))
@@ -903,7 +903,7 @@ impl TestStack {
     pub async fn tamper_with_audit_entry(&self, caisse: &str, seq: u64) {
         use aws_sdk_dynamodb::types::AttributeValue;
         self.clients
-            .dynamo
+            .dynamo()
             .update_item()
             .table_name(self.table("AuditTable"))
             .key("caisse", AttributeValue::S(caisse.into()))
@@ -919,7 +919,7 @@ impl TestStack {
     pub async fn delete_audit_entry(&self, caisse: &str, seq: u64) {
         use aws_sdk_dynamodb::types::AttributeValue;
         self.clients
-            .dynamo
+            .dynamo()
             .delete_item()
             .table_name(self.table("AuditTable"))
             .key("caisse", AttributeValue::S(caisse.into()))
@@ -940,7 +940,7 @@ impl TestStack {
         use aws_sdk_dynamodb::types::AttributeValue;
         let mut update = self
             .clients
-            .dynamo
+            .dynamo()
             .update_item()
             .table_name(self.table(table))
             .update_expression(expression);

@@ -34,7 +34,7 @@ async fn what_can_be_sent_is_sent_and_the_rest_ends_in_the_dead_letter_queue() {
     for body in poison.iter().chain(&good) {
         stack
             .clients
-            .sqs
+            .sqs()
             .send_message()
             .queue_url(stack.queue("OutboxQueue"))
             .message_body(body)
@@ -62,7 +62,7 @@ async fn what_can_be_sent_is_sent_and_the_rest_ends_in_the_dead_letter_queue() {
     while dead.len() < poison.len() && Instant::now() < deadline {
         let out = stack
             .clients
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(stack.queue("OutboxDeadLetterQueue"))
             .max_number_of_messages(10)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 async fn dead_letters(stack: &TestStack, queue: &str) -> Vec<String> {
     let out = stack
         .clients
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(stack.queue(queue))
         .max_number_of_messages(10)
@@ -30,7 +30,7 @@ async fn a_poison_message_ends_in_the_dead_letter_queue_after_three_receives() {
     for queue in ["SyncInQueue", "DocumentCheckQueue"] {
         stack
             .clients
-            .sqs
+            .sqs()
             .send_message()
             .queue_url(stack.queue(queue))
             .message_body("{\"not\": \"an S3 event\"}")

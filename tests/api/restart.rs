@@ -28,7 +28,7 @@ async fn a_second_start_keeps_the_resources_the_secrets_and_the_people() {
     stack.import("after.jsonl", &[line.to_string()]).await;
     let profiles = stack
         .clients
-        .dynamo
+        .dynamo()
         .scan()
         .table_name(stack.table("BeneficiariesTable"))
         .filter_expression("sk = :p")

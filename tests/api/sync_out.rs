@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
     let out = stack
         .clients
-        .s3
+        .s3()
         .list_objects_v2()
         .bucket(stack.bucket("ExchangeBucket"))
         .prefix(prefix)
@@ -135,7 +135,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     let ack = json!({"file": name, "integrated": [ids[0], ids[1]], "rejected": [{"renewal_id": ids[2], "reason": "Rejet du référentiel : adresse incomplète"}]});
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(&bucket)
         .key(format!("inbound/acks/{name}.json"))
@@ -170,7 +170,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     // The same acknowledgement again, under another name: nothing moves.
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(&bucket)
         .key(format!("inbound/acks/{name}-bis.json"))

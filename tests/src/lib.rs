@@ -38,7 +38,8 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-3".into());
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"));
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .http_client(c2s_platform::aws::http_client());
     // Set, AWS_ENDPOINT_URL is read by the standard chain, which also honours the
     // per-service AWS_ENDPOINT_URL_<SERVICE> (LocalStack runs route DynamoDB to moto).
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {

@@ -5,7 +5,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::lambda_config().await;
     let env = Env::from_process();
     let clients = aws::Clients::new(&sdk, &env);
     let app = antivirus_definitions::App::from_env(&env, &clients)?;

@@ -5,7 +5,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::lambda_config().await;
     let env = secrets::resolve(Env::from_process(), &sdk).await?;
     let clients = aws::Clients::new(&sdk, &env);
     let app = document_check::App::from_env(&env, &clients)?;

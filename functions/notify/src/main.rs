@@ -6,7 +6,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let env = Env::from_process();
-    let clients = aws::Clients::new(&aws::sdk_config().await, &env);
+    let clients = aws::Clients::new(&aws::lambda_config().await, &env);
     let app = notify::App::from_env(&env, &clients)?;
     let app = &app;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -26,7 +26,7 @@ impl App {
     pub fn from_env(env: &Env, clients: &Clients) -> Result<App, ConfigError> {
         Ok(App {
             renewals: RenewalStore::from_env(env, clients)?,
-            sqs: clients.sqs.clone(),
+            sqs: clients.sqs(),
             queue_url: env.require("PURGE_QUEUE_URL")?,
             objects: Objects::from_env(env, clients),
             bucket: env.require("EXCHANGE_BUCKET")?,

@@ -4,7 +4,7 @@ use lambda_http::{run, service_fn, Error, Request};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::lambda_config().await;
     let env = secrets::resolve(Env::from_process(), &sdk).await?;
     let clients = aws::Clients::new(&sdk, &env);
     let app = renewal::App::from_env(&env, &clients)?;

@@ -241,7 +241,7 @@ pub async fn create(
         let name = format!("{prefix}-{id}");
         let p = &r.properties;
         let mut req = clients
-            .dynamo
+            .dynamo()
             .create_table()
             .table_name(&name)
             .billing_mode(BillingMode::PayPerRequest)
@@ -325,7 +325,7 @@ pub async fn create(
                 .build()
                 .map_err(err("ttl"))?;
             clients
-                .dynamo
+                .dynamo()
                 .update_time_to_live()
                 .table_name(&name)
                 .time_to_live_specification(spec)
@@ -335,7 +335,7 @@ pub async fn create(
         }
         // The ARN as the emulator says it: its account is moto's, LocalStack's or AWS's.
         let arn = clients
-            .dynamo
+            .dynamo()
             .describe_table()
             .table_name(&name)
             .send()
@@ -356,7 +356,7 @@ pub async fn create(
         .collect();
     for (id, p) in &queues {
         let name = format!("{prefix}-{id}");
-        let mut req = clients.sqs.create_queue().queue_name(&name);
+        let mut req = clients.sqs().create_queue().queue_name(&name);
         for (attr, key) in [
             (QueueAttributeName::VisibilityTimeout, "VisibilityTimeout"),
             (
@@ -377,7 +377,7 @@ pub async fn create(
             Ok(out) => out.queue_url.unwrap_or_default(),
             // Its attributes differ from a fresh one's once its redrive policy is set.
             Err(e) if exists(&e, &["QueueAlreadyExists", "QueueNameExists"]) => clients
-                .sqs
+                .sqs()
                 .get_queue_url()
                 .queue_name(&name)
                 .send()
@@ -388,7 +388,7 @@ pub async fn create(
             Err(e) => return Err(err(&name)(e)),
         };
         let arn = clients
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(&url)
             .attribute_names(QueueAttributeName::QueueArn)
@@ -415,7 +415,7 @@ pub async fn create(
             let policy = serde_json::json!({"deadLetterTargetArn": target, "maxReceiveCount": max})
                 .to_string();
             clients
-                .sqs
+                .sqs()
                 .set_queue_attributes()
                 .queue_url(&info.queues[id])
                 .attributes(QueueAttributeName::RedrivePolicy, policy)
@@ -427,7 +427,7 @@ pub async fn create(
 
     for (id, r) in template.of_kind("AWS::S3::Bucket") {
         let name = format!("{prefix}-{}", id.to_ascii_lowercase());
-        let mut req = clients.s3.create_bucket().bucket(&name);
+        let mut req = clients.s3().create_bucket().bucket(&name);
         if region != "us-east-1" {
             req = req.create_bucket_configuration(
                 CreateBucketConfiguration::builder()
@@ -441,7 +441,7 @@ pub async fn create(
             Err(e) => return Err(err(&name)(e)),
         }
         clients
-            .s3
+            .s3()
             .put_bucket_versioning()
             .bucket(&name)
             .versioning_configuration(
@@ -481,7 +481,7 @@ pub async fn create(
                 );
             }
             clients
-                .s3
+                .s3()
                 .put_bucket_encryption()
                 .bucket(&name)
                 .server_side_encryption_configuration(
@@ -511,7 +511,7 @@ pub async fn create(
                 .build()
                 .map_err(err("cors"))?;
             clients
-                .s3
+                .s3()
                 .put_bucket_cors()
                 .bucket(&name)
                 .cors_configuration(
@@ -575,7 +575,7 @@ pub async fn create(
         }
         let bucket = &info.buckets[id];
         clients
-            .s3
+            .s3()
             .put_bucket_notification_configuration()
             .bucket(bucket)
             .notification_configuration(notification.build())

@@ -533,8 +533,8 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
             let arn = names.arns.get(queue).cloned().unwrap_or_default();
             tasks.push(tokio::spawn(pollers::run(
-                clients.sqs.clone(),
-                admin.sqs.clone(),
+                clients.sqs().clone(),
+                admin.sqs().clone(),
                 url,
                 arn,
                 region.clone(),
@@ -585,7 +585,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             "inbound/beneficiaries/demo-{}.jsonl",
             c2s_domain::dates::format_date(today)
         );
-        c2s_platform::objects::Objects::new(admin.s3.clone())
+        c2s_platform::objects::Objects::new(admin.s3().clone())
             .put(&bucket, &key, file.into_bytes(), "application/x-ndjson")
             .await
             .map_err(|e| DevError::Other(e.to_string()))?;
@@ -607,14 +607,14 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             .map(|u| u.trim_end_matches('/').to_owned()),
         relay: reqwest::Client::new(),
         people: server::People {
-            objects: c2s_platform::objects::Objects::new(admin.s3.clone()),
+            objects: c2s_platform::objects::Objects::new(admin.s3().clone()),
             bucket: stack
                 .buckets
                 .get("ExchangeBucket")
                 .cloned()
                 .unwrap_or_default(),
             store: c2s_platform::beneficiaries::BeneficiaryStore::new(
-                admin.dynamo.clone(),
+                admin.dynamo().clone(),
                 stack
                     .tables
                     .get("BeneficiariesTable")

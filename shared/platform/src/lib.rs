@@ -23,6 +23,7 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+#[cfg(feature = "s3")]
 pub mod virus_definitions;
 
 pub use env::{ConfigError, Env};

@@ -3,13 +3,22 @@
 //! one version or of every version under a prefix, and a streamed multipart writer for JSON
 //! Lines.
 
-use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+//!
+//! The error and the presigned request are always here (`c2s-api` answers them); the client
+//! side only with the feature `s3`.
+
+#[cfg(feature = "s3")]
+use aws_sdk_s3::{
+    presigning::PresigningConfig,
+    primitives::ByteStream,
+    types::{CompletedMultipartUpload, CompletedPart},
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
+#[cfg(feature = "s3")]
 use std::time::Duration;
 use time::OffsetDateTime;
+#[cfg(feature = "s3")]
 use tokio::io::AsyncBufRead;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +29,7 @@ pub enum ObjectError {
     Storage(String),
 }
 
+#[cfg(feature = "s3")]
 fn storage<E: std::error::Error + 'static>(e: aws_sdk_s3::error::SdkError<E>) -> ObjectError {
     ObjectError::Storage(aws_sdk_s3::error::DisplayErrorContext(&e).to_string())
 }
@@ -54,17 +64,19 @@ pub struct PresignedRequest {
     pub expires_at: OffsetDateTime,
 }
 
+#[cfg(feature = "s3")]
 #[derive(Clone, Debug)]
 pub struct Objects {
     client: aws_sdk_s3::Client,
     public_url: Option<String>,
 }
 
+#[cfg(feature = "s3")]
 impl Objects {
     /// S3 as the functions reach it; `OBJECTS_PUBLIC_URL` (local only) is where presigned
     /// addresses point instead, so pages keep one origin.
     pub fn from_env(env: &crate::Env, clients: &crate::aws::Clients) -> Self {
-        Self::new(clients.s3.clone()).with_public_url(env.optional("OBJECTS_PUBLIC_URL"))
+        Self::new(clients.s3()).with_public_url(env.optional("OBJECTS_PUBLIC_URL"))
     }
 
     pub fn new(client: aws_sdk_s3::Client) -> Self {
@@ -449,6 +461,7 @@ impl Objects {
 }
 
 /// Writes JSON Lines to S3 with bounded memory: parts of 8 MiB are sent as they fill.
+#[cfg(feature = "s3")]
 pub struct JsonlWriter {
     client: aws_sdk_s3::Client,
     bucket: String,
@@ -459,8 +472,10 @@ pub struct JsonlWriter {
     lines: u64,
 }
 
+#[cfg(feature = "s3")]
 const PART_BYTES: usize = 8 * 1024 * 1024;
 
+#[cfg(feature = "s3")]
 impl JsonlWriter {
     pub async fn write(&mut self, value: &impl Serialize) -> Result<(), ObjectError> {
         serde_json::to_writer(&mut self.buffer, value)
@@ -555,7 +570,7 @@ impl JsonlWriter {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "s3"))]
 mod tests {
     use super::*;
 

@@ -28,22 +28,22 @@ impl OutboxMessage {
     }
 }
 
+/// The sending side (feature `sqs`); `notify`, which only reads messages, does without.
+#[cfg(feature = "sqs")]
 #[derive(Clone, Debug)]
 pub struct Outbox {
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
 }
 
+#[cfg(feature = "sqs")]
 impl Outbox {
     /// The outbox queue named by `OUTBOX_QUEUE_URL`.
     pub fn from_env(
         env: &crate::Env,
         clients: &crate::aws::Clients,
     ) -> Result<Self, crate::ConfigError> {
-        Ok(Self::new(
-            clients.sqs.clone(),
-            env.require("OUTBOX_QUEUE_URL")?,
-        ))
+        Ok(Self::new(clients.sqs(), env.require("OUTBOX_QUEUE_URL")?))
     }
 
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: String) -> Self {

@@ -70,7 +70,7 @@ impl RenewalStore {
         clients: &crate::aws::Clients,
     ) -> Result<Self, crate::ConfigError> {
         Ok(Self {
-            client: clients.dynamo.clone(),
+            client: clients.dynamo(),
             table: env.require("RENEWALS_TABLE")?,
             // Only the functions that close renewals are given it (document-check is not);
             // without it, such a write is refused by DynamoDB rather than sent elsewhere.

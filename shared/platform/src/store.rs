@@ -21,7 +21,7 @@ macro_rules! table_store {
                 env: &crate::Env,
                 clients: &crate::aws::Clients,
             ) -> Result<Self, crate::ConfigError> {
-                Ok(Self::new(clients.dynamo.clone(), env.require($variable)?))
+                Ok(Self::new(clients.dynamo(), env.require($variable)?))
             }
         }
     };

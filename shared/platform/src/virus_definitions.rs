@@ -46,7 +46,7 @@ impl VirusDefinitions {
 
     pub fn from_env(env: &Env, clients: &crate::aws::Clients) -> Result<Self, ConfigError> {
         Ok(Self::new(
-            clients.s3.clone(),
+            clients.s3(),
             env.require("VIRUS_DEFINITIONS_BUCKET")?,
         ))
     }

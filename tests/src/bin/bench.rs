@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let key = format!("inbound/beneficiaries/bench-{n}.jsonl");
         clients
-            .s3
+            .s3()
             .put_object()
             .bucket(&bucket)
             .key(&key)
@@ -187,7 +187,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut pending = std::mem::take(&mut batch);
             while !pending.is_empty() {
                 let out = clients
-                    .dynamo
+                    .dynamo()
                     .batch_write_item()
                     .request_items(&table, pending)
                     .send()
