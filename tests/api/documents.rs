@@ -285,7 +285,7 @@ async fn a_second_upload_on_the_same_url_never_reaches_an_agent() {
     );
     stack
         .clients
-        .s3
+        .s3()
         .put_object()
         .bucket(stack.bucket("DocumentsBucket"))
         .key(&key)

@@ -46,7 +46,7 @@ async fn an_imported_file_is_tagged_and_expires_within_two_days_and_nothing_stay
 
     let rules = stack
         .clients
-        .s3
+        .s3()
         .get_bucket_lifecycle_configuration()
         .bucket(stack.bucket("ExchangeBucket"))
         .send()

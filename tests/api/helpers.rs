@@ -782,7 +782,7 @@ impl TestStack {
     pub async fn object_versions(&self, bucket: &str, prefix: &str) -> usize {
         let out = self
             .clients
-            .s3
+            .s3()
             .list_object_versions()
             .bucket(self.bucket(bucket))
             .prefix(prefix)
@@ -795,7 +795,7 @@ impl TestStack {
     /// The tags of an object's current version (none for a missing object).
     pub async fn object_tags(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
         self.clients
-            .s3
+            .s3()
             .get_object_tagging()
             .bucket(self.bucket(bucket))
             .key(key)

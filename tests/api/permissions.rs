@@ -175,7 +175,7 @@ async fn only_the_import_reads_the_files_the_national_system_deposits() {
         let bucket = bucket.clone();
         async move {
             clients
-                .s3
+                .s3()
                 .get_object()
                 .bucket(bucket)
                 .key(key)

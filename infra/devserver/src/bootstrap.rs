@@ -493,7 +493,7 @@ pub async fn create(
         }
         if let Some(configuration) = r.properties.get("LifecycleConfiguration") {
             clients
-                .s3
+                .s3()
                 .put_bucket_lifecycle_configuration()
                 .bucket(&name)
                 .lifecycle_configuration(lifecycle(configuration)?)

@@ -2,7 +2,6 @@
 //! objects, streamed reads of large files, each naming the version read, tags, deletions of
 //! one version or of every version under a prefix, and a streamed multipart writer for JSON
 //! Lines.
-
 //!
 //! The error and the presigned request are always here (`c2s-api` answers them); the client
 //! side only with the feature `s3`.
@@ -35,6 +34,7 @@ fn storage<E: std::error::Error + 'static>(e: aws_sdk_s3::error::SdkError<E>) ->
 }
 
 /// A missing object or version (404: `NoSuchKey`, `NoSuchVersion`) is `NotFound`.
+#[cfg(feature = "s3")]
 fn missing_or_storage<E: std::error::Error + 'static>(
     e: aws_sdk_s3::error::SdkError<E>,
 ) -> ObjectError {
