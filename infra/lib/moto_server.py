@@ -7,6 +7,10 @@ taken before a concurrent one wrote. AWS never does either, and tests that race 
 or two sign-ins on one item would pass or fail by chance. One lock around each operation
 gives DynamoDB's guarantee: a condition is checked against the latest write.
 
+S3's event notifications name the object's version (`versionId`) in a versioned bucket, as
+AWS's do; moto's leave it out, so it is added here: the document check pins the version it
+checked.
+
 `GET /moto-api/c2s/sent.json` answers what `/moto-api/data.json` says of the emails SES sent
 and the SMS SNS sent, in the same shape, without the rest of moto's state (every DynamoDB item
 ever written, which makes data.json slow on a shared emulator).
@@ -28,6 +32,7 @@ import moto.server  # noqa: E402
 import permissions  # noqa: E402
 import policies  # noqa: E402
 from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
+from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.moto_api._internal import urls as moto_api_urls  # noqa: E402
 from moto.server import main  # noqa: E402
 
@@ -54,6 +59,22 @@ def _atomic(operation):
 
 for _name in _OPERATIONS:
     setattr(DynamoDBBackend, _name, _atomic(getattr(DynamoDBBackend, _name)))
+
+
+def _with_version(make_event):
+    def event(event_name, bucket, key, notification_id):
+        body = make_event(event_name, bucket, key, notification_id)
+        version = getattr(key, "_version_id", None)
+        if getattr(bucket, "is_versioned", False) and version:
+            for record in body.get("Records", []):
+                record["s3"]["object"]["versionId"] = version
+        return body
+
+    event.__name__ = make_event.__name__
+    return event
+
+
+s3_notifications._get_s3_event = _with_version(s3_notifications._get_s3_event)
 
 
 def _instances(model):
@@ -84,7 +105,8 @@ def c2s_policies(request, full_url, headers):
     try:
         asked = json.loads(request.get_data() if hasattr(request, "get_data") else request.data)
         functions = policies.effective(asked["template"], asked["context"])
-        counts = permissions.register(asked["stack"], asked["account"], functions, asked["keys"])
+        buckets = policies.bucket_policies(asked["template"], asked["context"])
+        counts = permissions.register(asked["stack"], asked["account"], functions, asked["keys"], buckets)
     except (ValueError, KeyError, policies.PolicyError) as e:
         return _json(400, {"error": str(e)})
     return _json(200, {"functions": counts})

@@ -19,14 +19,20 @@ here, a WSGI layer in front of moto:
 - Each is evaluated as IAM does: an explicit Deny wins, else an Allow must match (wildcards
   in actions and resources, NotAction, NotResource); conditions with the operators String*,
   Arn*, Bool and Null (and ...IfExists) on the keys this layer knows (ses:FromAddress,
-  kms:ViaService, kms:CallerAccount, aws:SecureTransport); a condition it cannot evaluate
-  makes an Allow not apply and a Deny apply, so a policy is never read as wider than it is.
+  kms:ViaService, kms:CallerAccount, aws:SecureTransport, aws:PrincipalArn, s3:prefix,
+  s3:if-none-match); a condition it cannot evaluate makes an Allow not apply and a Deny
+  apply, so a policy is never read as wider than it is.
+- A bucket policy's Deny statements (`policies.bucket_policies`) apply to the functions'
+  S3 calls too, as AWS applies them to any principal they name: the documents bucket
+  refuses a PUT without `If-None-Match`, the exchange bucket the national system's files to
+  anyone but the import. Its Allow statements are not read (every function's access comes
+  from its role), so nothing is allowed here that the role does not allow.
 - A refused call gets the service's own AccessDenied answer (so the SDK surfaces it as on
   AWS), is printed to the emulator's log and kept for `GET /moto-api/c2s/refused.json`.
 
 Requests signed with any other key (the tests' set-up, the dev server's bootstrap) pass.
-Resource-based policies (bucket, queue and key policies) are not evaluated: the template's
-key policy delegates to IAM, its bucket policies only deny plain HTTP, which SDKs never use.
+Queue and key policies are not evaluated: the template's key policy delegates to IAM, its
+queue policy only lets S3 send.
 """
 
 import io
@@ -60,18 +66,30 @@ class Principal:
     def arn(self) -> str:
         return f"arn:aws:sts::{self.account}:assumed-role/{self.stack}-{self.role}/{self.function}"
 
+    @property
+    def role_arn(self) -> str:
+        """What `aws:PrincipalArn` is for a role's session (as `policies.role_arn` names it)."""
+        return f"arn:aws:iam::{self.account}:role/{self.stack}-{self.role}"
 
-# access key id -> Principal; refusals per stack.
+
+# access key id -> Principal; refusals per stack; bucket name -> (stack, its policy's statements).
 _PRINCIPALS: dict[str, Principal] = {}
 _REFUSED: dict[str, list[dict[str, str]]] = {}
+_BUCKET_POLICIES: dict[str, tuple[str, list[dict[str, Any]]]] = {}
 
 
-def register(stack: str, account: str, functions: dict[str, dict[str, Any]], keys: dict[str, str]) -> dict[str, int]:
-    """`functions`: policies.effective's answer; `keys`: function logical id -> access key id."""
+def register(stack: str, account: str, functions: dict[str, dict[str, Any]], keys: dict[str, str], buckets: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, int]:
+    """`functions`: policies.effective's answer; `keys`: function logical id -> access key id;
+    `buckets`: policies.bucket_policies' answer."""
     with _LOCK:
         for key, p in list(_PRINCIPALS.items()):
             if p.stack == stack:
                 del _PRINCIPALS[key]
+        for bucket, (owner, _) in list(_BUCKET_POLICIES.items()):
+            if owner == stack:
+                del _BUCKET_POLICIES[bucket]
+        for bucket, statements in (buckets or {}).items():
+            _BUCKET_POLICIES[bucket] = (stack, statements)
         _REFUSED.pop(stack, None)
         for function, key in keys.items():
             spec = functions.get(function)
@@ -146,7 +164,7 @@ def _condition_holds(condition: dict[str, Any], context: dict[str, str]) -> bool
     return True
 
 
-_KNOWN_KEYS = {"ses:FromAddress", "kms:ViaService", "kms:CallerAccount", "aws:SecureTransport"}
+_KNOWN_KEYS = {"ses:FromAddress", "kms:ViaService", "kms:CallerAccount", "aws:SecureTransport", "aws:PrincipalArn", "s3:prefix", "s3:if-none-match"}
 
 
 def _statement_applies(s: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
@@ -183,6 +201,42 @@ def allowed(statements: list[dict[str, Any]], action: str, resource: str, contex
                 return False, "explicit deny"
             allow = True
     return allow, "" if allow else "no identity-based policy allows it"
+
+
+def _names(principal: Principal, spec: Any) -> bool:
+    """Whether a resource policy's Principal (or NotPrincipal) names this role's session."""
+    if spec == "*":
+        return True
+    if not isinstance(spec, dict):
+        return False
+    aws = spec.get("AWS", [])
+    named = [str(a) for a in (aws if isinstance(aws, list) else [aws])]
+    own = {"*", principal.account, f"arn:aws:iam::{principal.account}:root", principal.role_arn, principal.arn}
+    return any(n in own for n in named)
+
+
+def denied_by_bucket_policy(principal: Principal, action: str, resource: str, context: dict[str, str]) -> bool:
+    """Whether the policy of the bucket `resource` is in denies this call explicitly."""
+    if not resource.startswith("arn:aws:s3:::"):
+        return False
+    bucket = resource[len("arn:aws:s3:::") :].split("/", 1)[0]
+    with _LOCK:
+        _, statements = _BUCKET_POLICIES.get(bucket, ("", []))
+    return denies(statements, principal, action, resource, context)
+
+
+def denies(statements: list[dict[str, Any]], principal: Principal, action: str, resource: str, context: dict[str, str]) -> bool:
+    """Whether one of a resource policy's Deny statements applies to this call."""
+    for s in statements:
+        if s.get("Effect") != "Deny":
+            continue
+        if "Principal" in s and not _names(principal, s["Principal"]):
+            continue
+        if "NotPrincipal" in s and _names(principal, s["NotPrincipal"]):
+            continue
+        if _statement_applies(s, action, resource, context):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ what a request asks
@@ -350,18 +404,20 @@ def _s3(environ: dict[str, Any], read_body: Callable[[], bytes], region: str, ac
                 return [Need("s3:ListMultipartUploadParts", object_arn)]
             action = "GetObjectVersion" if "versionId" in sub else "GetObject"
             if "tagging" in sub:
-                action = "GetObjectTagging"
+                action = "GetObjectVersionTagging" if "versionId" in sub else "GetObjectTagging"
             needs = [Need(f"s3:{action}", object_arn)]
             if not _s3_object_exists(account, bucket, key):
                 # S3 answers 404 for a missing object only to those who may list the bucket.
                 needs.append(Need("s3:ListBucket", bucket_arn, via=f"s3:{action} of a missing {object_arn}"))
-            elif method == "GET" and action != "GetObjectTagging":
+            elif method == "GET" and "tagging" not in sub:
                 needs += _kms("kms:Decrypt", kms_key, "s3", region, account, via(action))
             return needs
         if method in ("PUT", "POST"):
             if "tagging" in sub:
-                return [Need("s3:PutObjectTagging", object_arn)]
-            needs = [Need("s3:PutObject", object_arn)]
+                return [Need("s3:PutObjectVersionTagging" if "versionId" in sub else "s3:PutObjectTagging", object_arn)]
+            # The condition key S3 sets for a conditional write (bucket policies may require it).
+            conditional = environ.get("HTTP_IF_NONE_MATCH")
+            needs = [Need("s3:PutObject", object_arn, {"s3:if-none-match": conditional} if conditional is not None else {})]
             source = environ.get("HTTP_X_AMZ_COPY_SOURCE")
             if source:
                 source = urllib.parse.unquote(source.split("?", 1)[0]).lstrip("/")
@@ -374,12 +430,15 @@ def _s3(environ: dict[str, Any], read_body: Callable[[], bytes], region: str, ac
             if "uploadId" in sub:
                 return [Need("s3:AbortMultipartUpload", object_arn)]
             if "tagging" in sub:
-                return [Need("s3:DeleteObjectTagging", object_arn)]
+                return [Need("s3:DeleteObjectVersionTagging" if "versionId" in sub else "s3:DeleteObjectTagging", object_arn)]
             return [Need("s3:DeleteObjectVersion" if "versionId" in sub else "s3:DeleteObject", object_arn)]
     else:
         if method in ("GET", "HEAD"):
             named = [s for s in sub if s in _S3_BUCKET_GET]
-            return [Need(f"s3:{_S3_BUCKET_GET[named[0]]}" if named else "s3:ListBucket", bucket_arn)]
+            action = f"s3:{_S3_BUCKET_GET[named[0]]}" if named else "s3:ListBucket"
+            listing = action in ("s3:ListBucket", "s3:ListBucketVersions")
+            prefix = {"s3:prefix": query["prefix"][0]} if listing and query.get("prefix") else {}
+            return [Need(action, bucket_arn, prefix)]
         if method == "POST" and "delete" in sub:
             keys = []
             try:
@@ -525,8 +584,10 @@ def middleware(app: Callable) -> Callable:
             needs = [Need(f"{service}:Unreadable", "*", via=f"{type(e).__name__}: {e}")]
         for need in needs:
             # On AWS every SDK call comes over TLS.
-            context = {"aws:SecureTransport": "true", **need.context}
+            context = {"aws:SecureTransport": "true", "aws:PrincipalArn": principal.role_arn, **need.context}
             ok, why = allowed(principal.statements, need.action, need.resource, context)
+            if ok and need.action.startswith("s3:") and denied_by_bucket_policy(principal, need.action, need.resource, context):
+                ok, why = False, "explicit deny in the bucket policy"
             if not ok:
                 record = {"function": principal.function, "action": need.action, "resource": need.resource, "via": need.via, "why": why}
                 with _LOCK:

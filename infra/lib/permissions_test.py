@@ -86,6 +86,7 @@ class Template(unittest.TestCase):
             "arns": Names(),
         }
         cls.functions = policies.effective(text, context)
+        cls.buckets = policies.bucket_policies(text, context)
 
     def test_every_function_has_its_own_role(self):
         roles = [f["role"] for f in self.functions.values()]
@@ -98,6 +99,30 @@ class Template(unittest.TestCase):
         self.assertTrue(allowed(worker, "sqs:ReceiveMessage", queue), "AWSLambdaSQSQueueExecutionRole")
         self.assertTrue(allowed(worker, "kms:Decrypt", KEY, {"kms:ViaService": "sqs.eu-west-3.amazonaws.com"}))
         self.assertFalse(allowed(worker, "kms:Decrypt", KEY), "only through the services that need it")
+
+    def test_the_documents_bucket_refuses_an_upload_that_may_replace_an_object(self):
+        policy = self.buckets["arn:aws:test:::DocumentsBucket"]
+        upload = permissions.Principal("t", "UploadFunction", "UploadFunctionRole", "123456789012", [])
+        obj = "arn:aws:test:::DocumentsBucket/renewals/r1/d1"
+        tls = {"aws:SecureTransport": "true"}
+        self.assertTrue(permissions.denies(policy, upload, "s3:PutObject", obj, tls))
+        self.assertFalse(permissions.denies(policy, upload, "s3:PutObject", obj, {**tls, "s3:if-none-match": "*"}))
+        self.assertTrue(permissions.denies(policy, upload, "s3:GetObject", obj, {"aws:SecureTransport": "false"}))
+
+    def test_only_the_import_reads_what_the_national_system_deposits(self):
+        policy = self.buckets["arn:aws:test:::ExchangeBucket"]
+        inbound = "arn:aws:test:::ExchangeBucket/inbound/beneficiaries/f.jsonl"
+
+        def reads(function, key=inbound):
+            role = f"{function}Role"
+            who = permissions.Principal("t", function, role, "123456789012", [])
+            context = {"aws:SecureTransport": "true", "aws:PrincipalArn": who.role_arn}
+            return not permissions.denies(policy, who, "s3:GetObject", key, context)
+
+        self.assertTrue(reads("SyncInFunction"))
+        self.assertFalse(reads("SyncOutFunction"))
+        self.assertFalse(reads("PurgeFunction", inbound.replace("beneficiaries/f.jsonl", "acks/a.json")))
+        self.assertTrue(reads("SyncOutFunction", inbound.replace("beneficiaries", "rejects")))
 
     def test_intrinsics_are_resolved_against_the_stack_names(self):
         deadlines = self.functions["DeadlinesFunction"]["statements"]

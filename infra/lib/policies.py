@@ -258,6 +258,44 @@ def effective(template_text: str, context: dict[str, Any], region: str | None = 
     return out
 
 
+def role_arn(account: str, stack: str, role_id: str) -> str:
+    """A role's ARN as the local stack names it (permissions.Principal uses the same)."""
+    return f"arn:aws:iam::{account}:role/{stack}-{role_id}"
+
+
+def bucket_policies(template_text: str, context: dict[str, Any], region: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """{bucket name: its bucket policy's statements, Principal kept}, resolved against
+    `context`; a role of the template (`!GetAtt XFunctionRole.Arn`) is named as
+    `role_arn` names it."""
+    region = region or context.get("pseudo", {}).get("AWS::Region", "eu-west-3")
+    cfn = translate(template_text, region)
+    resources = cfn.get("Resources", {})
+    pseudo = context.get("pseudo", {})
+    arns = copy.copy(context.get("arns", {}))
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::IAM::Role":
+            arns.setdefault(logical_id, role_arn(str(pseudo.get("AWS::AccountId", "")), str(pseudo.get("AWS::StackName", "")), logical_id))
+    resolver = Resolver(cfn, {**context, "arns": arns})
+    out: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::S3::BucketPolicy":
+            continue
+        props = resource.get("Properties", {})
+        statements = []
+        for raw in _as_list(props.get("PolicyDocument", {}).get("Statement", [])):
+            principal = raw.get("Principal", raw.get("NotPrincipal", "*"))
+            if isinstance(principal, dict) and "AWS" not in principal:
+                continue  # a service's (CloudFront's): it never names a function's role
+            statement = resolver.value(copy.deepcopy(raw))
+            normalised = _normalise(statement)
+            for key in ("Principal", "NotPrincipal"):
+                if key in statement:
+                    normalised[key] = statement[key]
+            statements.append(normalised)
+        out.setdefault(str(resolver.value(copy.deepcopy(props.get("Bucket", "")))), []).extend(statements)
+    return out
+
+
 class _Placeholders(dict):
     def __missing__(self, key: str) -> str:
         return f"<{key}>"
@@ -280,6 +318,7 @@ def main(argv: list[str]) -> int:
     }
     try:
         result = effective(text, context, region="eu-west-3")
+        result["bucket policies"] = bucket_policies(text, context, region="eu-west-3")
     except PolicyError as e:
         print(f"policies.py: {e}", file=sys.stderr)
         return 1

@@ -158,6 +158,7 @@ async fn object(stack: &TestStack, renewal: &str, document: &str) -> ObjectRef {
         key,
         size: head.content_length(),
         etag: head.e_tag().map(|e| e.trim_matches('"').to_owned()),
+        version_id: head.version_id().map(str::to_owned),
     }
 }
 
@@ -167,7 +168,7 @@ fn uploaded(object: &ObjectRef) -> SqsEvent {
         "eventName": "ObjectCreated:Put",
         "s3": {
             "bucket": {"name": object.bucket},
-            "object": {"key": object.key, "size": object.size, "eTag": object.etag},
+            "object": {"key": object.key, "size": object.size, "eTag": object.etag, "versionId": object.version_id},
         },
     }]});
     let mut message = SqsMessage::default();
@@ -204,6 +205,7 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
         key,
         size: None,
         etag: None,
+        version_id: None,
     };
     let response = sync_in::handle(&sync_in, uploaded(&file)).await;
     assert!(response.batch_item_failures.is_empty());

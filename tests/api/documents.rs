@@ -20,6 +20,20 @@ async fn draft(stack: &TestStack, name: &str) -> (String, String) {
     (token, r["id"].as_str().unwrap_or_default().to_owned())
 }
 
+/// Fills the form with `resources` and submits it; the submission's answer.
+async fn submit(stack: &TestStack, token: &str, id: &str, resources: Value) -> (StatusCode, Value) {
+    let form = json!({"version": 1, "household": [], "resources": resources, "housing": {"status": "housed_free"}, "manager": "caisse"});
+    let (status, _) = stack.put(&format!("/api/renewals/{id}"), token, form).await;
+    assert_eq!(status, StatusCode::OK);
+    stack
+        .post(
+            &format!("/api/renewals/{id}/submit"),
+            Some(token),
+            json!({}),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn announcements_are_bound_to_allowed_types_and_sizes() {
     let stack = TestStack::start().await;
@@ -78,9 +92,12 @@ async fn announcements_are_bound_to_allowed_types_and_sizes() {
         .next()
         .unwrap_or("");
     assert!(
-        signed.contains("content-type") && signed.contains("content-length"),
+        signed.contains("content-type")
+            && signed.contains("content-length")
+            && signed.contains("if-none-match"),
         "{signed}"
     );
+    assert_eq!(upload["headers"]["if-none-match"], "*");
     assert_eq!(upload["headers"]["content-type"], "application/pdf");
     assert_eq!(answer["document"]["filename"], "avis.pdf");
     assert_eq!(answer["document"]["status"], "awaiting_upload");
@@ -200,18 +217,7 @@ async fn documents_can_be_removed_only_while_the_renewal_is_editable() {
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Once submitted, the file is frozen.
-    let form = json!({"version": 1, "household": [], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
-    let (status, _) = stack
-        .put(&format!("/api/renewals/{id}"), &token, form)
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, submitted) = stack
-        .post(
-            &format!("/api/renewals/{id}/submit"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
+    let (status, submitted) = submit(&stack, &token, &id, json!([])).await;
     assert_eq!(
         (status, submitted["status"].as_str()),
         (StatusCode::OK, Some("submitted")),
@@ -222,5 +228,166 @@ async fn documents_can_be_removed_only_while_the_renewal_is_editable() {
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("not_editable"))
     );
+    stack.stop().await;
+}
+
+/// Sends `bytes` to a presigned upload with its signed headers, but `leaving_out` one of them.
+async fn put_to(
+    stack: &TestStack,
+    upload: &Value,
+    bytes: &[u8],
+    leaving_out: Option<&str>,
+) -> StatusCode {
+    let mut req = stack.http.put(upload["url"].as_str().unwrap_or_default());
+    for (k, v) in upload["headers"].as_object().into_iter().flatten() {
+        if Some(k.as_str()) != leaving_out {
+            req = req.header(k.as_str(), v.as_str().unwrap_or_default());
+        }
+    }
+    let resp = req
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("upload: {e}"));
+    resp.status()
+}
+
+/// An upload URL works once. After the check, the same URL with other bytes of the same
+/// size and type is refused (its signed `If-None-Match: *`), a PUT that leaves that header
+/// out is refused by the bucket's policy, and a version that lands anyway (here written
+/// around the URL) is deleted by the check: the agent opens the bytes that were checked.
+#[tokio::test]
+async fn a_second_upload_on_the_same_url_never_reaches_an_agent() {
+    let stack = TestStack::start().await;
+    let (token, id) = draft(&stack, "replace.jsonl").await;
+    let checked = pdf();
+    let mut swapped = checked.clone();
+    let at = swapped.len() - 8;
+    swapped[at..].copy_from_slice(b"%%SWAP!\n");
+    assert_eq!(swapped.len(), checked.len());
+    let (status, body) = stack.post(&format!("/api/renewals/{id}/documents"), Some(&token), json!({"kind": "payslip", "filename": "bulletin.pdf", "content_type": "application/pdf", "size": checked.len()})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let upload = body["upload"].clone();
+    let doc = body["document_id"].as_str().unwrap_or_default().to_owned();
+    let key = format!("renewals/{id}/{doc}");
+    assert!(put_to(&stack, &upload, &checked, None).await.is_success());
+    let first = stack.checked_document(&token, &id, &doc).await;
+
+    assert_eq!(
+        put_to(&stack, &upload, &swapped, None).await,
+        StatusCode::PRECONDITION_FAILED,
+        "the same URL accepted a second upload"
+    );
+    assert_eq!(
+        put_to(&stack, &upload, &swapped, Some("if-none-match")).await,
+        StatusCode::FORBIDDEN,
+        "an upload without If-None-Match went through"
+    );
+    stack
+        .clients
+        .s3()
+        .put_object()
+        .bucket(stack.bucket("DocumentsBucket"))
+        .key(&key)
+        .content_type("application/pdf")
+        .body(swapped.clone().into())
+        .send()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while stack.object_versions("DocumentsBucket", &key).await > 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a version written after the check was kept"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+    assert_eq!(r["documents"][0]["status"], first["status"]);
+    if !stack.antivirus {
+        eprintln!("NOTE: no clamd here: the agent's download of a clean document not tested");
+        stack.stop_allowing_refusals().await;
+        return;
+    }
+    assert_eq!(first["status"], "clean");
+
+    let income = json!([{"member": "applicant", "kind": "salary", "monthly_cents": 120000}]);
+    let (status, submitted) = submit(&stack, &token, &id, income).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let agent = stack.agent_token("A7", ROUEN, &["instructeur"]).await;
+    let (status, link) = stack
+        .get(
+            &format!("/api/agent/renewals/{id}/documents/{doc}/download"),
+            &agent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let opened = stack
+        .http
+        .get(link["download_url"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .unwrap();
+    assert!(opened.status().is_success(), "{}", opened.status());
+    assert_eq!(
+        opened.bytes().await.unwrap().to_vec(),
+        checked,
+        "the agent opened other bytes than those checked"
+    );
+    // The PUT without its header was refused by the bucket policy, as on AWS.
+    let refused = stack.refused().await;
+    assert!(
+        refused
+            .iter()
+            .all(|r| r["function"] == "UploadFunction" && r["action"] == "s3:PutObject"),
+        "{refused:#?}"
+    );
+    stack.stop_allowing_refusals().await;
+}
+
+/// Removing a document deletes its record before its object: when the second step fails
+/// (here the record's deletion, refused), no record is left naming an object that is gone,
+/// and the removal sent again finishes.
+#[tokio::test]
+async fn a_removal_that_fails_half_way_leaves_no_record_without_its_object() {
+    let template = template_edited(
+        "UploadFunction",
+        "dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query, dynamodb:ConditionCheckItem]",
+        "dynamodb:PutItem, dynamodb:Query, dynamodb:ConditionCheckItem]",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let (token, id) = draft(&stack, "remove-half.jsonl").await;
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+    stack.checked_document(&token, &id, &doc).await;
+    let path = format!("/api/renewals/{id}/documents/{doc}");
+    let (status, _) = stack
+        .call(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
+    assert!(
+        !status.is_success(),
+        "the removal passed without its permission"
+    );
+    let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+    let listed = r["documents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|d| d["document_id"] == doc.as_str());
+    assert!(
+        !listed || stack.document_exists(&id, &doc).await,
+        "the document is still listed, its object gone"
+    );
+
+    // The permission back (the repository's template), the same DELETE finishes the job.
+    let stack = stack.restart().await;
+    let (status, _) = stack
+        .call(reqwest::Method::DELETE, &path, Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+    assert_eq!(r["documents"], json!([]));
+    assert!(!stack.document_exists(&id, &doc).await);
     stack.stop().await;
 }

@@ -36,7 +36,7 @@ async fn each_sample_event_runs_through_its_handler() {
     let (file, accounts) = devserver::demo::file(today());
     stack.remember_nirs(accounts.iter().map(|a| a.nir.clone()));
     let exchange = stack.bucket("ExchangeBucket");
-    stack
+    let put = stack
         .clients
         .s3()
         .put_object()
@@ -50,7 +50,16 @@ async fn each_sample_event_runs_through_its_handler() {
     let app = sync_in::App::from_env(&env, &clients).unwrap();
     let response = sync_in::handle(
         &app,
-        sqs("sync-in.json", &[("c2s-exchange-123456789012", &exchange)]),
+        sqs(
+            "sync-in.json",
+            &[
+                ("c2s-exchange-123456789012", &exchange),
+                (
+                    "REPLACE_WITH_VERSION_ID",
+                    put.version_id().unwrap_or_default(),
+                ),
+            ],
+        ),
     )
     .await;
     assert!(response.batch_item_failures.is_empty());
@@ -58,6 +67,10 @@ async fn each_sample_event_runs_through_its_handler() {
         .wait_for_object(&exchange, "inbound/rejects/20261123-001.jsonl")
         .await;
     assert_eq!(rejects.lines().count(), 2);
+    // The version the event names was imported, and is tagged to expire.
+    stack
+        .wait_until_consumed("ExchangeBucket", "inbound/beneficiaries/20261123-001.jsonl")
+        .await;
 
     // identity: the demo beneficiary of the event signs in.
     let (env, clients) = app_env("IdentityFunction");
@@ -239,6 +252,15 @@ async fn each_sample_event_runs_through_its_handler() {
     let (env, clients) = app_env("DocumentCheckFunction");
     let app = document_check::App::from_env(&env, &clients).unwrap();
     let documents = stack.bucket("DocumentsBucket");
+    let uploaded = stack
+        .clients
+        .s3()
+        .head_object()
+        .bucket(&documents)
+        .key(format!("renewals/{renewal_id}/{document_id}"))
+        .send()
+        .await
+        .unwrap();
     let response = document_check::handle(
         &app,
         sqs(
@@ -247,6 +269,10 @@ async fn each_sample_event_runs_through_its_handler() {
                 ("c2s-documents-123456789012", &documents),
                 ("REPLACE_WITH_RENEWAL_ID", &renewal_id),
                 ("REPLACE_WITH_DOCUMENT_ID", &document_id),
+                (
+                    "REPLACE_WITH_VERSION_ID",
+                    uploaded.version_id().unwrap_or_default(),
+                ),
             ],
         ),
     )

@@ -83,6 +83,50 @@ pub fn pdf() -> Vec<u8> {
 
 pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
+/// `template.yaml` with `statement` (exact text, with its indentation) removed from
+/// `function`'s block; the statement must be there exactly once.
+pub fn template_without(function: &str, statement: &str) -> PathBuf {
+    template_edited(function, statement, "")
+}
+
+/// `template.yaml` with `text` (exact, with its indentation) replaced by `replacement` in
+/// `function`'s block (a permission narrowed or widened); `text` must be there exactly once.
+pub fn template_edited(function: &str, statement: &str, replacement: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let start = text
+        .find(&format!("\n  {function}:\n"))
+        .unwrap_or_else(|| panic!("no {function} in template.yaml"))
+        + 1;
+    // Up to the next resource (a line indented by two spaces) or top-level key.
+    let mut end = text.len();
+    let mut at = start + function.len() + 4;
+    for line in text[at..].split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if !line.trim().is_empty() && indent <= 2 && !line.trim_start().starts_with('#') {
+            end = at;
+            break;
+        }
+        at += line.len();
+    }
+    let block = &text[start..end];
+    assert_eq!(
+        block.matches(statement).count(),
+        1,
+        "{function}'s role in template.yaml does not hold this statement once:\n{statement}"
+    );
+    let copy = format!(
+        "{}{}{}",
+        &text[..start],
+        block.replacen(statement, replacement, 1),
+        &text[end..]
+    );
+    let dir = std::env::temp_dir().join(format!("c2s-permissions-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, copy).expect("template copy");
+    path
+}
+
 fn fresh_prefix() -> String {
     format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
 }
@@ -166,11 +210,14 @@ impl TestStack {
     }
 
     /// A stack made from another template than the repository's (a copy with a permission
-    /// removed, say).
+    /// removed, say). Its secrets are kept in a file, so that `restart` brings it back on
+    /// the repository's template with the same keys: a dependency that failed, then works.
     pub async fn start_with_template(template: PathBuf) -> TestStack {
+        let secrets =
+            std::env::temp_dir().join(format!("c2s-secrets-{}.json", uuid::Uuid::new_v4()));
         Self::launch(
             fresh_prefix(),
-            None,
+            Some(secrets),
             true,
             (template, devserver::Mode::InProcess),
         )
@@ -753,6 +800,43 @@ impl TestStack {
             .is_ok()
     }
 
+    /// How many versions (delete markers included) a bucket holds under `prefix`.
+    pub async fn object_versions(&self, bucket: &str, prefix: &str) -> usize {
+        let out = self
+            .clients
+            .s3()
+            .list_object_versions()
+            .bucket(self.bucket(bucket))
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list versions: {e}"));
+        out.versions.unwrap_or_default().len() + out.delete_markers.unwrap_or_default().len()
+    }
+
+    /// The tags of an object's current version (none for a missing object).
+    pub async fn object_tags(&self, bucket: &str, key: &str) -> Vec<(String, String)> {
+        self.clients
+            .s3()
+            .get_object_tagging()
+            .bucket(self.bucket(bucket))
+            .key(key)
+            .send()
+            .await
+            .map(|out| out.tag_set.into_iter().map(|t| (t.key, t.value)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits (60 s at most) until sync-in has tagged `key` consumed (`c2s-consumed=true`).
+    pub async fn wait_until_consumed(&self, bucket: &str, key: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let consumed = ("c2s-consumed".to_owned(), "true".to_owned());
+        while !self.object_tags(bucket, key).await.contains(&consumed) {
+            assert!(Instant::now() < deadline, "{key} was never tagged consumed");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     // Ageing ----------------------------------------------------------------------------
     //
     // The functions read the system clock (`now_utc()`, `auth::today()`): there is no date
@@ -930,6 +1014,12 @@ impl TestStack {
     pub async fn stop_allowing_refusals(self) {
         let nirs = self.nirs.lock().map(|n| n.clone()).unwrap_or_default();
         self.running.stop().await;
+        if let Some(file) = self
+            .secrets_file
+            .filter(|f| f.starts_with(std::env::temp_dir()))
+        {
+            let _ = std::fs::remove_file(file);
+        }
         let logs = captured_logs();
         assert!(!logs.is_empty(), "logs were not captured");
         for n in nirs {

@@ -16,6 +16,7 @@ mod degraded;
 mod documents;
 mod eligibility;
 mod events_replay;
+mod exchange_retention;
 mod notify;
 mod partner_admin;
 mod partner_filing;

@@ -6,46 +6,7 @@
 
 use crate::helpers::*;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// `template.yaml` with `statement` (exact text, with its indentation) removed from
-/// `function`'s block; the statement must be there exactly once.
-fn template_without(function: &str, statement: &str) -> PathBuf {
-    let text = std::fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
-    let start = text
-        .find(&format!("\n  {function}:\n"))
-        .unwrap_or_else(|| panic!("no {function} in template.yaml"))
-        + 1;
-    // Up to the next resource (a line indented by two spaces) or top-level key.
-    let mut end = text.len();
-    let mut at = start + function.len() + 4;
-    for line in text[at..].split_inclusive('\n') {
-        let indent = line.len() - line.trim_start_matches(' ').len();
-        if !line.trim().is_empty() && indent <= 2 && !line.trim_start().starts_with('#') {
-            end = at;
-            break;
-        }
-        at += line.len();
-    }
-    let block = &text[start..end];
-    assert_eq!(
-        block.matches(statement).count(),
-        1,
-        "{function}'s role in template.yaml does not hold this statement once:\n{statement}"
-    );
-    let copy = format!(
-        "{}{}{}",
-        &text[..start],
-        block.replacen(statement, "", 1),
-        &text[end..]
-    );
-    let dir = std::env::temp_dir().join(format!("c2s-permissions-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("template.yaml");
-    std::fs::write(&path, copy).expect("template copy");
-    path
-}
 
 /// Waits (10 s at most) until the emulator has refused `function` `action`; returns that call.
 async fn refusal(stack: &TestStack, function: &str, action: &str) -> Value {
@@ -247,5 +208,60 @@ async fn sign_in_locks_have_a_table_of_their_own() {
             stack.table("SignInLocksTable")
         )
     );
+    stack.stop_allowing_refusals().await;
+}
+
+/// The national system's files carry the letters' secrets in clear: the exchange bucket's
+/// policy lets only the import read them. A role that another policy lets read the whole
+/// bucket (here sync-out, widened for the test) reads the import's rejects, never the file.
+#[tokio::test]
+async fn only_the_import_reads_the_files_the_national_system_deposits() {
+    if skipped_without_enforcement() {
+        return;
+    }
+    let template = template_edited(
+        "SyncOutFunction",
+        "Resource: !Sub \"${ExchangeBucket.Arn}/outbound/decisions/*\"",
+        "Resource: !Sub \"${ExchangeBucket.Arn}/*\"",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let nir = fresh_nir(84, 6);
+    stack
+        .import(
+            "secrets.jsonl",
+            &[
+                beneficiary(&nir, "1984-06-06", "SECRET01", ROUEN, &months_from_today(2))
+                    .to_string(),
+            ],
+        )
+        .await;
+    let bucket = stack.bucket("ExchangeBucket");
+    let read = |function: &'static str, key: &'static str| {
+        let (_, clients) = stack.function(function);
+        let bucket = bucket.clone();
+        async move {
+            clients
+                .s3()
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .is_ok()
+        }
+    };
+    assert!(read("SyncOutFunction", "inbound/rejects/secrets.jsonl").await);
+    assert!(
+        !read("SyncOutFunction", "inbound/beneficiaries/secrets.jsonl").await,
+        "another function read an inbound file"
+    );
+    let refused = refusal(&stack, "SyncOutFunction", "s3:GetObject").await;
+    assert_eq!(
+        refused["resource"],
+        format!("arn:aws:s3:::{bucket}/inbound/beneficiaries/secrets.jsonl")
+    );
+    assert_eq!(refused["why"], "explicit deny in the bucket policy");
+    // Without any grant (the repository's role), the purge job cannot read them either.
+    assert!(!read("PurgeFunction", "inbound/beneficiaries/secrets.jsonl").await);
     stack.stop_allowing_refusals().await;
 }

@@ -5,6 +5,7 @@
 
 use crate::helpers::*;
 use c2s_domain::dates::add_months;
+use c2s_platform::renewals::PurgeStage;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -139,5 +140,134 @@ async fn only_what_is_due_is_deleted_everywhere() {
     assert!(!text.contains(&old_draft) && !text.contains("Martin"));
     let again = stack.run_job("purge").await;
     assert_eq!(again["items_read"], 0);
+    stack.stop().await;
+}
+
+/// The worker's purge of one renewal and stage, built as the stack builds it (its own
+/// permissions).
+async fn purge_now(
+    stack: &TestStack,
+    id: &str,
+    stage: PurgeStage,
+) -> Result<purge_worker::Outcome, purge_worker::PurgeError> {
+    let (env, clients) = stack.function("PurgeWorkerFunction");
+    let app = purge_worker::App::from_env(&env, &clients).unwrap();
+    purge_worker::purge(&app, id, stage).await
+}
+
+/// The purge, run again once the stack is back on the repository's template, finishes: every
+/// version of the renewal's objects is gone.
+async fn finishes(stack: &TestStack, id: &str, stage: PurgeStage) {
+    let done = purge_now(stack, id, stage).await;
+    assert!(
+        matches!(done, Ok(purge_worker::Outcome::Purged { .. })),
+        "{done:?}"
+    );
+    assert_eq!(
+        stack
+            .object_versions("DocumentsBucket", &format!("renewals/{id}/"))
+            .await,
+        0
+    );
+}
+
+/// The purge of an abandoned draft frees the person's slot in the same step as the renewal
+/// goes: when the slot cannot be freed (its table refused), the renewal is still there, and
+/// the next purge finishes. Never a slot left on a renewal that is gone.
+#[tokio::test]
+async fn a_purge_stopped_half_way_never_leaves_the_slot_on_a_deleted_renewal() {
+    let template = template_without(
+        "PurgeWorkerFunction",
+        "            - Effect: Allow\n              Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem]\n              Resource: !GetAtt BeneficiariesTable.Arn\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let (token, id) = draft(&stack, 47).await;
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+    stack.checked_document(&token, &id, &doc).await;
+    stack
+        .age_renewal_to(
+            &id,
+            add_months(today(), -6) - time::Duration::days(2),
+            false,
+        )
+        .await;
+
+    let failed = purge_now(&stack, &id, PurgeStage::Draft).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let store = stack.renewal_store();
+    let (_, me) = stack.get("/api/me", &token).await;
+    if me["open_renewal_id"] == id.as_str() {
+        assert!(
+            store.load(&id).await.ok().flatten().is_some(),
+            "the slot points at a renewal that is gone"
+        );
+    }
+
+    // The table back (the repository's template): the next purge finishes.
+    let stack = stack.restart().await;
+    finishes(&stack, &id, PurgeStage::Draft).await;
+    assert!(stack
+        .renewal_store()
+        .load(&id)
+        .await
+        .ok()
+        .flatten()
+        .is_none());
+    let (_, me) = stack.get("/api/me", &token).await;
+    assert!(me["open_renewal_id"].is_null(), "{me}");
+    let (status, _) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    stack.stop().await;
+}
+
+/// The 3-year step deletes each document's record before its object: when the records
+/// cannot go (refused), every record left still has its object, and the next purge
+/// finishes, objects included.
+#[tokio::test]
+async fn a_purge_stopped_half_way_never_deletes_an_object_before_its_record() {
+    let template = template_edited(
+        "PurgeWorkerFunction",
+        "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:DeleteItem, dynamodb:Query]",
+        "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:Query]",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let (_, id, doc) = withdrawn_with_document(&stack, 48).await;
+    stack
+        .age_renewal_to(
+            &id,
+            add_months(today(), -36) - time::Duration::days(2),
+            false,
+        )
+        .await;
+
+    let failed = purge_now(&stack, &id, PurgeStage::Details).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let (_, docs) = stack
+        .renewal_store()
+        .load(&id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("kept"));
+    for d in &docs {
+        assert!(
+            stack.document_exists(&id, &d.document_id).await,
+            "a document's record names an object that is gone"
+        );
+    }
+
+    let stack = stack.restart().await;
+    finishes(&stack, &id, PurgeStage::Details).await;
+    let (r, docs) = stack
+        .renewal_store()
+        .load(&id)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("kept"));
+    assert!(r.details_purged && docs.is_empty());
+    assert!(!stack.document_exists(&id, &doc).await);
     stack.stop().await;
 }

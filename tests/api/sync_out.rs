@@ -150,6 +150,15 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     }
     assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
     assert_eq!(status(&stack, &agent, &ids[1]).await, "integrated");
+    // Served: the acknowledgement and the file it answers are tagged for the bucket's
+    // lifecycle (exchange_retention.rs), the file's NIRs gone within two days.
+    for key in [
+        format!("inbound/acks/{name}.json"),
+        format!("outbound/decisions/{name}.jsonl"),
+        format!("outbound/decisions/{name}.manifest.json"),
+    ] {
+        stack.wait_until_consumed("ExchangeBucket", &key).await;
+    }
     let (_, queue) = stack
         .get("/api/agent/renewals?status=in_review", &agent)
         .await;

@@ -1,8 +1,10 @@
 //! `document-check`: every object that lands in the documents bucket is checked before an
 //! agent may open it: size and magic bytes against what was announced, then the antivirus.
 //! A failing object is deleted and its document marked `rejected` with the reason. Without
-//! an antivirus the document stays `pending_scan`: never `clean` unscanned. Which antivirus
-//! scans: [`antivirus`] (on AWS, a clamd of the function's own).
+//! an antivirus the document stays `pending_scan`: never `clean` unscanned. The version
+//! checked is pinned in the record (agents' links name it); any later version of the object
+//! is deleted unchecked. Which antivirus scans: [`antivirus`] (on AWS, a clamd of the
+//! function's own).
 
 pub mod antivirus;
 
@@ -14,7 +16,7 @@ use c2s_platform::clamd::Verdict;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::queue::{for_each_message, ObjectRef};
-use c2s_platform::renewals::{parse_object_key, RenewalStore};
+use c2s_platform::renewals::{parse_object_key, DocumentRecord, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use std::collections::HashMap;
@@ -44,6 +46,8 @@ pub enum Outcome {
     Clean,
     PendingScan,
     Rejected(RejectReason),
+    /// A version that came after the check: deleted, never checked into the record.
+    Discarded,
     /// Nothing to do: unknown key, already checked, or deleted meanwhile.
     Skipped,
 }
@@ -99,33 +103,54 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
     };
     let Some(mut doc) = app.renewals.document(&renewal_id, &document_id).await? else {
         // No record: the document was removed meanwhile; do not keep what nobody announced.
-        app.objects.delete(&app.bucket, &object.key).await?;
+        match &object.version_id {
+            Some(v) => {
+                app.objects
+                    .delete_version(&app.bucket, &object.key, v)
+                    .await?
+            }
+            None => app.objects.delete(&app.bucket, &object.key).await?,
+        }
         return Ok(Outcome::Skipped);
     };
     if doc.status != DocumentStatus::AwaitingUpload {
-        return Ok(Outcome::Skipped);
+        return discard_unchecked(app, &doc, object.version_id.clone()).await;
     }
-    let (size, bytes) = match app
+    let read = match app
         .objects
-        .read_small(&app.bucket, &doc.object_key, MAX_DOCUMENT_BYTES)
+        .read_small(
+            &app.bucket,
+            &doc.object_key,
+            object.version_id.as_deref(),
+            MAX_DOCUMENT_BYTES,
+        )
         .await
     {
         Ok(read) => read,
         Err(ObjectError::NotFound) => return Ok(Outcome::Skipped),
         Err(e) => return Err(e.into()),
     };
-    let head = &bytes[..bytes.len().min(16)];
-    let mut outcome = match check_content(doc.content_type, doc.size, size, head) {
+    let head = &read.bytes[..read.bytes.len().min(16)];
+    let mut outcome = match check_content(doc.content_type, doc.size, read.size, head) {
         Err(reason) => Outcome::Rejected(reason),
-        Ok(()) => match app.antivirus.scan(&bytes).await? {
+        Ok(()) => match app.antivirus.scan(&read.bytes).await? {
             None => Outcome::PendingScan,
             Some(Verdict::Clean) => Outcome::Clean,
             Some(Verdict::Infected) => Outcome::Rejected(RejectReason::Infected),
         },
     };
+    // What was checked is these bytes, this version: agents' links will name it.
+    doc.version_id = read.version_id.clone();
     match &outcome {
         Outcome::Rejected(reason) => {
-            app.objects.delete(&app.bucket, &doc.object_key).await?;
+            match &read.version_id {
+                Some(v) => {
+                    app.objects
+                        .delete_version(&app.bucket, &doc.object_key, v)
+                        .await?
+                }
+                None => app.objects.delete(&app.bucket, &doc.object_key).await?,
+            }
             doc.status = DocumentStatus::Rejected;
             doc.reject_reason = Some(*reason);
         }
@@ -134,7 +159,7 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
             doc.status = DocumentStatus::PendingScan;
         }
         Outcome::Clean => doc.status = DocumentStatus::Clean,
-        Outcome::Skipped => {}
+        Outcome::Skipped | Outcome::Discarded => {}
     }
     match app
         .renewals
@@ -142,9 +167,45 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
         .await
     {
         Ok(()) => {}
-        // Checked by a concurrent delivery, or removed meanwhile.
-        Err(StoreError::Conflict) => outcome = Outcome::Skipped,
+        // Checked meanwhile by a concurrent delivery (of this version, or of another one
+        // that then is the checked one), or removed.
+        Err(StoreError::Conflict) => {
+            outcome = match app.renewals.document(&renewal_id, &document_id).await? {
+                Some(now) => discard_unchecked(app, &now, read.version_id).await?,
+                None => Outcome::Skipped,
+            }
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(outcome)
+}
+
+/// A version of a document's object that came after its check (an upload over it, which the
+/// single-use URL and the bucket's policy should have refused) is a new object nobody
+/// checked: it is deleted, and the record keeps the version that was checked. An event
+/// that names no version is about the current one.
+async fn discard_unchecked(
+    app: &App,
+    doc: &DocumentRecord,
+    version: Option<String>,
+) -> Result<Outcome, CheckError> {
+    let version = match version {
+        Some(v) => Some(v),
+        None => {
+            app.objects
+                .current_version(&app.bucket, &doc.object_key)
+                .await?
+        }
+    };
+    match version {
+        // A record checked before versions were pinned names none: nothing to tell apart.
+        Some(v) if doc.version_id.as_ref().is_some_and(|pinned| *pinned != v) => {
+            app.objects
+                .delete_version(&app.bucket, &doc.object_key, &v)
+                .await?;
+            tracing::warn!("a version uploaded after the check was deleted unchecked");
+            Ok(Outcome::Discarded)
+        }
+        _ => Ok(Outcome::Skipped),
+    }
 }

@@ -1,7 +1,7 @@
 //! `purge-worker`: deletes what `purge` dispatched, one renewal and stage per message. It
 //! checks the deletion is still due (the rules are recomputed from the stored renewal), so
-//! nothing not yet due is ever deleted; documents go from S3 with their records; each
-//! message is claimed once in the idempotency table.
+//! nothing not yet due is ever deleted; documents go from S3 (every version) after their
+//! records, the renewal last; each message is claimed once in the idempotency table.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use c2s_platform::aws::Clients;
@@ -10,7 +10,7 @@ use c2s_platform::clock::today;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
 use c2s_platform::queue::{for_each_message, Json};
-use c2s_platform::renewals::{PurgeStage, RenewalStore};
+use c2s_platform::renewals::{object_prefix, PurgeStage, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use serde::Deserialize;
@@ -103,27 +103,31 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
         Some((due, s)) if s == stage && due <= today() => {}
         _ => return Ok(Outcome::Skipped),
     }
-    let mut objects = 0;
-    for d in &docs {
-        app.objects.delete(&app.bucket, &d.object_key).await?;
-        objects += 1;
-    }
+    // In this order, each step finished before the next: the records, then the objects they
+    // named (all their versions, listed under the renewal's prefix, so that an object whose
+    // record is gone is still found), then the renewal, which holds the step due. A purge
+    // stopped anywhere leaves the renewal due, and the next one finishes: never a record
+    // naming an object that is gone, never a slot naming a renewal that is gone.
+    let prefix = object_prefix(&r.id);
     match stage {
         PurgeStage::Draft | PurgeStage::All => {
-            let items = app.renewals.delete_all(&r.id).await?;
-            // An abandoned draft frees the beneficiary's open-renewal slot.
-            if app
+            let items = app.renewals.delete_all_but_renewal(&r.id).await?;
+            let objects = app
+                .objects
+                .delete_all_versions(&app.bucket, &prefix)
+                .await?;
+            // An abandoned draft frees the beneficiary's open-renewal slot, with the renewal.
+            let holds_slot = app
                 .beneficiaries
                 .open_renewal(&r.nir_hash)
                 .await?
                 .as_deref()
-                == Some(r.id.as_str())
-            {
-                app.beneficiaries
-                    .release_open_renewal(&r.nir_hash, &r.id)
-                    .await?;
-            }
-            Ok(Outcome::Purged { items, objects })
+                == Some(r.id.as_str());
+            app.renewals.delete(&r, holds_slot).await?;
+            Ok(Outcome::Purged {
+                items: items + 1,
+                objects,
+            })
         }
         PurgeStage::Details => {
             let mut items = 0;
@@ -131,6 +135,10 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
                 app.renewals.delete_document(&r.id, &d.document_id).await?;
                 items += 1;
             }
+            let objects = app
+                .objects
+                .delete_all_versions(&app.bucket, &prefix)
+                .await?;
             r.form.resources = None;
             r.form.household = None;
             r.form.housing = None;

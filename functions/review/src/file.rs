@@ -1,11 +1,10 @@
 //! The whole file, and its documents, each opening audited.
 
 use crate::audited::{action, own_file};
-use crate::views::{file_view, DOWNLOAD_VALIDITY};
+use crate::views::{download_link, file_view};
 use crate::{agent, App};
 use c2s_api::{json, ApiError, Code};
 use c2s_domain::dates::format_instant;
-use c2s_domain::document::DocumentStatus;
 use c2s_platform::agents::Role;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -34,9 +33,10 @@ pub(crate) async fn download(
         .iter()
         .find(|d| d.document_id == doc)
         .ok_or_else(ApiError::not_found)?;
-    if d.status != DocumentStatus::Clean {
+    // Only the version that was checked is ever handed out.
+    let Some(url) = download_link(app, d).await? else {
         return Err(ApiError::from(Code::DocumentNotAvailable));
-    }
+    };
     app.audit
         .append(&action(
             &claims,
@@ -44,10 +44,6 @@ pub(crate) async fn download(
             &d.document_id,
             Some(&r),
         ))
-        .await?;
-    let url = app
-        .objects
-        .presign_get(&app.bucket, &d.object_key, &d.filename, DOWNLOAD_VALIDITY)
         .await?;
     Ok(json(
         StatusCode::OK,

@@ -7,6 +7,7 @@ use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::document::DocumentStatus;
 use c2s_domain::Nir;
 use c2s_platform::clock::today;
+use c2s_platform::objects::PresignedRequest;
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use serde_json::{json, Value};
 
@@ -42,6 +43,32 @@ pub(crate) fn summary(r: &RenewalRecord) -> Value {
     })
 }
 
+/// A link to the version of a clean document that was checked, and to nothing else: `None`
+/// for a document not (yet) clean, or whose check pinned no version.
+pub(crate) async fn download_link(
+    app: &App,
+    d: &DocumentRecord,
+) -> Result<Option<PresignedRequest>, ApiError> {
+    let Some(version) = d
+        .version_id
+        .as_deref()
+        .filter(|_| d.status == DocumentStatus::Clean)
+    else {
+        return Ok(None);
+    };
+    let url = app
+        .objects
+        .presign_get(
+            &app.bucket,
+            &d.object_key,
+            version,
+            &d.filename,
+            DOWNLOAD_VALIDITY,
+        )
+        .await?;
+    Ok(Some(url))
+}
+
 pub(crate) async fn file_view(
     app: &App,
     r: &RenewalRecord,
@@ -53,7 +80,8 @@ pub(crate) async fn file_view(
     let mut documents = Vec::new();
     for d in docs {
         let mut v = document_view(d);
-        if d.status == DocumentStatus::Clean {
+        // Only a clean document whose checked version was pinned can be opened.
+        if d.status == DocumentStatus::Clean && d.version_id.is_some() {
             v["download_url"] = json!(format!(
                 "/api/agent/renewals/{}/documents/{}/download",
                 r.id, d.document_id

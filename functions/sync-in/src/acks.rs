@@ -2,7 +2,9 @@
 
 use crate::{App, ImportError, IMPORT_CLAIM_SECONDS};
 use c2s_domain::renewal::{ActorKind, Status};
+use c2s_platform::exchange::{decision_files, CONSUMED};
 use c2s_platform::idempotency::Once;
+use c2s_platform::objects::ObjectError;
 use c2s_platform::queue::ObjectRef;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -17,6 +19,9 @@ pub struct AckReport {
 
 #[derive(serde::Deserialize)]
 struct Ack {
+    /// The outbound decisions file answered (`<yyyymmdd>-<seq>`).
+    #[serde(default)]
+    file: Option<String>,
     #[serde(default)]
     integrated: Vec<String>,
     #[serde(default)]
@@ -57,11 +62,16 @@ pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, Imp
 }
 
 async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
-    let (_, bytes) = app
+    let read = app
         .objects
-        .read_small(&object.bucket, &object.key, 50 * 1024 * 1024)
+        .read_small(
+            &object.bucket,
+            &object.key,
+            object.version_id.as_deref(),
+            50 * 1024 * 1024,
+        )
         .await?;
-    let Ok(ack) = serde_json::from_slice::<Ack>(&bytes) else {
+    let Ok(ack) = serde_json::from_slice::<Ack>(&read.bytes) else {
         return Err(ImportError::BadAck);
     };
     let mut report = AckReport::default();
@@ -93,5 +103,26 @@ async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportErr
             report.integrated += 1;
         }
     }
+    // Served: the acknowledgement, and the decisions file it answers (its NIRs), expire the
+    // next day. A file already gone (expired after its bounded wait) is nothing to tag.
+    let answered = ack.file.as_deref().and_then(decision_files);
+    for key in answered.iter().flatten() {
+        match app
+            .objects
+            .tag(&object.bucket, key, None, &[CONSUMED])
+            .await
+        {
+            Ok(()) | Err(ObjectError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    app.objects
+        .tag(
+            &object.bucket,
+            &object.key,
+            read.version_id.as_deref(),
+            &[CONSUMED],
+        )
+        .await?;
     Ok(report)
 }

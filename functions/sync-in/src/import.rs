@@ -5,6 +5,7 @@ use c2s_domain::beneficiary::{parse_line, Beneficiary, Rejection};
 use c2s_domain::text::Email;
 use c2s_platform::beneficiaries::Profile;
 use c2s_platform::clock::today;
+use c2s_platform::exchange::CONSUMED;
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::idempotency::Once;
 use c2s_platform::queue::ObjectRef;
@@ -41,7 +42,9 @@ pub fn rejects_key(inbound_key: &str) -> String {
     format!("{REJECTS_PREFIX}{name}")
 }
 
-/// Handles `inbound/beneficiaries/<file>.jsonl` (S3 object created): imports it once per ETag.
+/// Handles `inbound/beneficiaries/<file>.jsonl` (S3 object created): imports it once per
+/// version, then tags that version consumed (`exchange::CONSUMED`) for the bucket's
+/// lifecycle. A file whose tag could not be set is imported again (harmless) and tagged.
 pub async fn import(app: &App, object: &ObjectRef) -> Result<ImportReport, ImportError> {
     let claim_key = object.once_key("sync-in");
     // A failed run gives its claim back so that a redelivery starts again at once; writes so
@@ -71,7 +74,10 @@ pub async fn import(app: &App, object: &ObjectRef) -> Result<ImportReport, Impor
 }
 
 async fn run_import(app: &App, object: &ObjectRef) -> Result<ImportReport, ImportError> {
-    let mut reader = app.objects.reader(&object.bucket, &object.key).await?;
+    let (mut reader, version) = app
+        .objects
+        .reader(&object.bucket, &object.key, object.version_id.as_deref())
+        .await?;
     let mut rejects = app
         .objects
         .jsonl_writer(&object.bucket, &rejects_key(&object.key));
@@ -133,6 +139,10 @@ async fn run_import(app: &App, object: &ObjectRef) -> Result<ImportReport, Impor
         app.beneficiaries.put_profiles(&batch).await?;
     }
     rejects.finish().await?;
+    // Imported: the version read, with the letters' secrets in clear, expires the next day.
+    app.objects
+        .tag(&object.bucket, &object.key, version.as_deref(), &[CONSUMED])
+        .await?;
     Ok(report)
 }
 

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-pub const PREFIX: &str = "outbound/decisions/";
+pub const PREFIX: &str = c2s_platform::exchange::DECISIONS;
 
 pub struct App {
     beneficiaries: BeneficiaryStore,

@@ -1,6 +1,7 @@
 //! `upload`: announce a supporting document and get a presigned PUT bound to its type and
-//! size (5 minutes), or remove one. The object key is made here, never by the client; the
-//! `document-check` consumer checks what arrives before anyone can open it.
+//! size (5 minutes, once: `If-None-Match: *`), or remove one. The object key is made here,
+//! never by the client; the `document-check` consumer checks what arrives before anyone can
+//! open it.
 
 use c2s_api::access;
 use c2s_api::callers;
@@ -169,6 +170,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         status: DocumentStatus::AwaitingUpload,
         reject_reason: None,
         object_key: key.clone(),
+        version_id: None,
         created_at: OffsetDateTime::now_utc(),
     };
     app.renewals
@@ -203,10 +205,13 @@ async fn remove(app: &App, req: &Request, id: &str, doc: &str) -> Result<Respons
     let Some(d) = docs.iter().find(|d| d.document_id == doc) else {
         return Ok(no_content());
     };
-    app.objects.delete(&app.bucket, &d.object_key).await?;
+    // The record first: stopped in between, an object is left that nothing names (the
+    // check deletes it if it comes back, the purge with its renewal), never a record naming
+    // an object that is gone.
     app.renewals
         .delete_document(&renewal.id, &d.document_id)
         .await?;
+    app.objects.delete(&app.bucket, &d.object_key).await?;
     tracing::info!(outcome = "deleted", "document deleted");
     Ok(no_content())
 }

@@ -12,11 +12,13 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::types::{SseSpecification, SseType};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CorsConfiguration, CorsRule,
-    CreateBucketConfiguration, Event, FilterRule, FilterRuleName, NotificationConfiguration,
-    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CorsConfiguration, CorsRule, CreateBucketConfiguration, Event,
+    ExpirationStatus, FilterRule, FilterRuleName, LifecycleExpiration, LifecycleRule,
+    LifecycleRuleAndOperator, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tag, VersioningConfiguration,
 };
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -58,6 +60,89 @@ fn exists<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E, codes: &[&str
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// A bucket's `LifecycleConfiguration` as the template writes it (rule-level `Prefix` and
+/// `TagFilters`, days), in S3's terms. The emulator keeps the rules without expiring
+/// anything: what is kept, and for how long, is read from the bucket as on AWS.
+fn lifecycle(configuration: &Value) -> Result<BucketLifecycleConfiguration, BootstrapError> {
+    let days = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).map(|d| d as i32);
+    let mut out = BucketLifecycleConfiguration::builder();
+    for rule in configuration
+        .get("Rules")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let prefix = rule
+            .get("Prefix")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let tags = rule
+            .get("TagFilters")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                Tag::builder()
+                    .key(str_of(t, "Key"))
+                    .value(str_of(t, "Value"))
+                    .build()
+                    .map_err(err("lifecycle tag"))
+            })
+            .collect::<Result<Vec<Tag>, _>>()?;
+        let filter = match (prefix, tags.as_slice()) {
+            (None, []) => LifecycleRuleFilter::builder().prefix("").build(),
+            (Some(p), []) => LifecycleRuleFilter::builder().prefix(p).build(),
+            (None, [tag]) => LifecycleRuleFilter::builder().tag(tag.clone()).build(),
+            (p, _) => LifecycleRuleFilter::builder()
+                .and(
+                    LifecycleRuleAndOperator::builder()
+                        .set_prefix(p)
+                        .set_tags(Some(tags.clone()))
+                        .build(),
+                )
+                .build(),
+        };
+        let mut r = LifecycleRule::builder()
+            .set_id(rule.get("Id").and_then(Value::as_str).map(str::to_owned))
+            .status(ExpirationStatus::from(str_of(rule, "Status")))
+            .filter(filter);
+        let marker = rule
+            .get("ExpiredObjectDeleteMarker")
+            .and_then(Value::as_bool);
+        if let Some(d) = days(rule, "ExpirationInDays") {
+            r = r.expiration(LifecycleExpiration::builder().days(d).build());
+        } else if let Some(m) = marker {
+            r = r.expiration(
+                LifecycleExpiration::builder()
+                    .expired_object_delete_marker(m)
+                    .build(),
+            );
+        }
+        if let Some(d) = rule
+            .get("NoncurrentVersionExpiration")
+            .and_then(|v| days(v, "NoncurrentDays"))
+        {
+            r = r.noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(d)
+                    .build(),
+            );
+        }
+        if let Some(d) = rule
+            .get("AbortIncompleteMultipartUpload")
+            .and_then(|v| days(v, "DaysAfterInitiation"))
+        {
+            r = r.abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(d)
+                    .build(),
+            );
+        }
+        out = out.rules(r.build().map_err(err("lifecycle rule"))?);
+    }
+    out.build().map_err(err("lifecycle"))
 }
 
 fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, BootstrapError> {
@@ -402,6 +487,16 @@ pub async fn create(
                 .server_side_encryption_configuration(
                     configuration.build().map_err(err("encryption"))?,
                 )
+                .send()
+                .await
+                .map_err(err(&name))?;
+        }
+        if let Some(configuration) = r.properties.get("LifecycleConfiguration") {
+            clients
+                .s3()
+                .put_bucket_lifecycle_configuration()
+                .bucket(&name)
+                .lifecycle_configuration(lifecycle(configuration)?)
                 .send()
                 .await
                 .map_err(err(&name))?;

@@ -240,7 +240,13 @@ async fn storage_relay(
     let mut out = state.relay.request(parts.method, url).body(bytes);
     for (name, value) in &parts.headers {
         let n = name.as_str();
-        if n == "content-type" || n == "content-md5" || n.starts_with("x-amz-") {
+        // As the distribution's PresignedStorageRequestPolicy passes them (If-None-Match:
+        // the upload's single use).
+        if n == "content-type"
+            || n == "content-md5"
+            || n == "if-none-match"
+            || n.starts_with("x-amz-")
+        {
             out = out.header(name, value);
         }
     }

@@ -9,6 +9,7 @@ pub mod beneficiaries;
 pub mod clamd;
 pub mod clock;
 pub mod env;
+pub mod exchange;
 pub mod fault;
 pub mod hashing;
 pub mod idempotency;

@@ -1,6 +1,7 @@
-//! S3 objects: presigned uploads bound to a type and a size, whole reads of small objects,
-//! streamed reads of large files, and a streamed multipart writer for JSON Lines.
-
+//! S3 objects: presigned uploads bound to a type and a size (single-use), whole reads of small
+//! objects, streamed reads of large files, each naming the version read, tags, deletions of
+//! one version or of every version under a prefix, and a streamed multipart writer for JSON
+//! Lines.
 //!
 //! The error and the presigned request are always here (`c2s-api` answers them); the client
 //! side only with the feature `s3`.
@@ -42,6 +43,28 @@ where
     } else {
         ObjectError::Storage(why)
     }
+}
+
+/// A missing object or version (404: `NoSuchKey`, `NoSuchVersion`) is `NotFound`.
+#[cfg(feature = "s3")]
+fn missing_or_storage<E>(e: aws_sdk_s3::error::SdkError<E>) -> ObjectError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match &e {
+        aws_sdk_s3::error::SdkError::ServiceError(s) if s.raw().status().as_u16() == 404 => {
+            ObjectError::NotFound
+        }
+        _ => storage(e),
+    }
+}
+
+/// A whole small object, and the version that was read (`None` in an unversioned bucket).
+#[derive(Debug)]
+pub struct SmallObject {
+    pub size: u64,
+    pub bytes: Vec<u8>,
+    pub version_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +117,9 @@ impl Objects {
         }
     }
 
-    /// A PUT URL that only accepts this content type and exactly this length.
+    /// A PUT URL that only accepts this content type and exactly this length, once: it signs
+    /// `If-None-Match: *`, so S3 refuses it over an object that exists (and the documents
+    /// bucket's policy refuses any PUT without that header).
     pub async fn presign_put(
         &self,
         bucket: &str,
@@ -112,6 +137,7 @@ impl Objects {
             .key(key)
             .content_type(content_type)
             .content_length(size as i64)
+            .if_none_match("*")
             .presigned(config)
             .await
             .map_err(storage)?;
@@ -127,12 +153,14 @@ impl Objects {
         })
     }
 
-    /// A GET URL that makes the browser save the file under its display name, never show it
+    /// A GET URL of that version of the object (the one that was checked, never whatever came
+    /// after), that makes the browser save the file under its display name, never show it
     /// inline (a hostile PDF or image cannot run in the back-office's origin).
     pub async fn presign_get(
         &self,
         bucket: &str,
         key: &str,
+        version_id: &str,
         filename: &str,
         valid_for: Duration,
     ) -> Result<PresignedRequest, ObjectError> {
@@ -153,6 +181,7 @@ impl Objects {
             .get_object()
             .bucket(bucket)
             .key(key)
+            .version_id(version_id)
             .response_content_disposition(format!("attachment; filename=\"{safe}\""))
             .presigned(config)
             .await
@@ -168,63 +197,127 @@ impl Objects {
         })
     }
 
-    /// Reads a whole object of at most `max` bytes; returns its size and content.
+    /// Reads a whole object of at most `max` bytes (that version, or the current one): its
+    /// size, its content (empty past `max`) and the version read.
     pub async fn read_small(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
         max: u64,
-    ) -> Result<(u64, Vec<u8>), ObjectError> {
+    ) -> Result<SmallObject, ObjectError> {
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                    ObjectError::NotFound
-                } else {
-                    storage(e)
-                }
-            })?;
+            .map_err(missing_or_storage)?;
         let size = out.content_length.unwrap_or(0).max(0) as u64;
+        let version_id = out.version_id.clone();
         if size > max {
-            return Ok((size, Vec::new()));
+            return Ok(SmallObject {
+                size,
+                bytes: Vec::new(),
+                version_id,
+            });
         }
         let bytes = out
             .body
             .collect()
             .await
             .map_err(|e| ObjectError::Storage(e.to_string()))?;
-        Ok((size, bytes.into_bytes().to_vec()))
+        Ok(SmallObject {
+            size,
+            bytes: bytes.into_bytes().to_vec(),
+            version_id,
+        })
     }
 
-    /// A buffered reader over the object, for line-by-line processing of large files.
+    /// A buffered reader over the object (that version, or the current one), for line-by-line
+    /// processing of large files, and the version it reads.
     pub async fn reader(
         &self,
         bucket: &str,
         key: &str,
-    ) -> Result<impl AsyncBufRead + Unpin, ObjectError> {
+        version_id: Option<&str>,
+    ) -> Result<(impl AsyncBufRead + Unpin, Option<String>), ObjectError> {
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_owned))
             .send()
             .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                    ObjectError::NotFound
-                } else {
-                    storage(e)
-                }
-            })?;
-        Ok(tokio::io::BufReader::with_capacity(
-            256 * 1024,
-            out.body.into_async_read(),
-        ))
+            .map_err(missing_or_storage)?;
+        let version_id = out.version_id.clone();
+        let reader = tokio::io::BufReader::with_capacity(256 * 1024, out.body.into_async_read());
+        Ok((reader, version_id))
+    }
+
+    /// The object's metadata, or `None` when there is none.
+    async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, ObjectError> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    /// The current version of an object, or `None` when there is none.
+    pub async fn current_version(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<String>, ObjectError> {
+        Ok(self.head(bucket, key).await?.and_then(|h| h.version_id))
+    }
+
+    /// Sets the tags of that version of the object (of the current one without a version).
+    pub async fn tag(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        tags: &[(&str, &str)],
+    ) -> Result<(), ObjectError> {
+        let mut set = aws_sdk_s3::types::Tagging::builder();
+        for (k, v) in tags {
+            set = set.tag_set(
+                aws_sdk_s3::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+                    .map_err(|e| ObjectError::Storage(e.to_string()))?,
+            );
+        }
+        self.client
+            .put_object_tagging()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .tagging(
+                set.build()
+                    .map_err(|e| ObjectError::Storage(e.to_string()))?,
+            )
+            .send()
+            .await
+            .map_err(missing_or_storage)?;
+        Ok(())
     }
 
     pub async fn put(
@@ -247,18 +340,7 @@ impl Objects {
     }
 
     pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(storage(e)),
-        }
+        Ok(self.head(bucket, key).await?.is_some())
     }
 
     /// How many objects under `prefix` end with `suffix`.
@@ -294,6 +376,8 @@ impl Objects {
         Ok(count)
     }
 
+    /// Deletes the object: in a versioned bucket its versions become old ones, which the
+    /// bucket's lifecycle expires.
     pub async fn delete(&self, bucket: &str, key: &str) -> Result<(), ObjectError> {
         self.client
             .delete_object()
@@ -303,6 +387,77 @@ impl Objects {
             .await
             .map_err(storage)?;
         Ok(())
+    }
+
+    /// Deletes that version of the object for good (a missing one is already gone).
+    pub async fn delete_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<(), ObjectError> {
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+            .map_err(missing_or_storage)
+        {
+            Ok(_) | Err(ObjectError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes for good every version (and delete marker) of every object under `prefix`;
+    /// returns how many objects there were.
+    pub async fn delete_all_versions(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<u64, ObjectError> {
+        let mut keys = std::collections::BTreeSet::new();
+        let mut deleted = std::collections::BTreeSet::new();
+        loop {
+            // Each page is read again from the start: what was deleted is no longer listed.
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map_err(storage)?;
+            let versions = out
+                .versions
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| (v.key, v.version_id));
+            let markers = out
+                .delete_markers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| (m.key, m.version_id));
+            let found: Vec<(String, String)> = versions
+                .chain(markers)
+                .filter_map(|(k, v)| Some((k?, v?)))
+                .collect();
+            if found.is_empty() {
+                return Ok(keys.len() as u64);
+            }
+            for (key, version) in found {
+                // Listed again once deleted: the storage did not delete it, never loop on it.
+                if !deleted.insert((key.clone(), version.clone())) {
+                    return Err(ObjectError::Storage(format!(
+                        "a version under {prefix} stays"
+                    )));
+                }
+                self.delete_version(bucket, &key, &version).await?;
+                keys.insert(key);
+            }
+        }
     }
 
     pub fn jsonl_writer(&self, bucket: &str, key: &str) -> JsonlWriter {

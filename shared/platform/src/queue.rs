@@ -40,6 +40,8 @@ struct Object {
     key: Option<String>,
     size: Option<i64>,
     e_tag: Option<String>,
+    /// In a versioned bucket, the version this event is about.
+    version_id: Option<String>,
 }
 
 /// A message body that does not decode as the consumer expects: the message fails (and,
@@ -111,18 +113,26 @@ pub struct ObjectRef {
     pub key: String,
     pub size: Option<i64>,
     pub etag: Option<String>,
+    /// The version the event names (versioned buckets); `None` means the current one.
+    pub version_id: Option<String>,
 }
 
 impl ObjectRef {
     /// The idempotency key of `job`'s work on this upload of the object:
-    /// `<job>#<bucket>#<key>#<ETag>` (`-` without an ETag).
+    /// `<job>#<bucket>#<key>#<ETag>` (`-` without an ETag), then `#<version>` when the event
+    /// names one: the same bytes uploaded again are another version, checked again.
     pub fn once_key(&self, job: &str) -> String {
-        format!(
+        let mut key = format!(
             "{job}#{}#{}#{}",
             self.bucket,
             self.key,
             self.etag.as_deref().unwrap_or("-")
-        )
+        );
+        if let Some(v) = &self.version_id {
+            key.push('#');
+            key.push_str(v);
+        }
+        key
     }
 }
 
@@ -152,6 +162,7 @@ pub fn objects_in(body: &str) -> Result<Vec<ObjectRef>, NotAnS3Event> {
                 key: url_decode(&key.replace('+', " ")),
                 size: r.s3.object.size,
                 etag: r.s3.object.e_tag,
+                version_id: r.s3.object.version_id,
             })
         })
         .collect())
@@ -181,11 +192,18 @@ mod tests {
 
     #[test]
     fn reads_object_created_records() {
-        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"eu-west-3","eventTime":"2026-11-23T10:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"x","bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"inbound/beneficiaries/demo+file%C3%A9.jsonl","size":12,"eTag":"abc"}}}]}"#;
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"eu-west-3","eventTime":"2026-11-23T10:00:00.000Z","eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","configurationId":"x","bucket":{"name":"b","arn":"arn:aws:s3:::b"},"object":{"key":"inbound/beneficiaries/demo+file%C3%A9.jsonl","size":12,"eTag":"abc","versionId":"3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}}}]}"#;
         let objects = objects_in(body).map_err(|e| e.to_string());
         assert_eq!(
-            objects.map(|o| o.into_iter().map(|o| o.key).collect::<Vec<_>>()),
-            Ok(vec!["inbound/beneficiaries/demo fileé.jsonl".to_owned()])
+            objects.map(|o| {
+                o.into_iter()
+                    .map(|o| (o.key, o.version_id))
+                    .collect::<Vec<_>>()
+            }),
+            Ok(vec![(
+                "inbound/beneficiaries/demo fileé.jsonl".to_owned(),
+                Some("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".to_owned())
+            )])
         );
         assert_eq!(
             objects_in(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#)
@@ -205,6 +223,7 @@ mod tests {
             key: "inbound/acks/x.json".to_owned(),
             size: None,
             etag: Some("e1".to_owned()),
+            version_id: None,
         };
         assert_eq!(
             object.once_key("sync-in-ack"),
@@ -214,6 +233,11 @@ mod tests {
         assert_eq!(
             object.once_key("sync-in"),
             "sync-in#b#inbound/acks/x.json#-"
+        );
+        object.version_id = Some("v2".to_owned());
+        assert_eq!(
+            object.once_key("sync-in"),
+            "sync-in#b#inbound/acks/x.json#-#v2"
         );
     }
 

@@ -17,7 +17,7 @@ mod documents;
 mod queue;
 mod stored;
 
-pub use documents::{object_key, parse_object_key, DocumentRecord, NoteRecord};
+pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord, NoteRecord};
 pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
@@ -290,8 +290,10 @@ impl RenewalStore {
             .collect())
     }
 
-    /// Deletes every item of a renewal (the renewal, its documents, its notes).
-    pub async fn delete_all(&self, id: &str) -> Result<u64, StoreError> {
+    /// Deletes every item of a renewal but the renewal itself (its documents, its notes):
+    /// the renewal goes last, with [`RenewalStore::delete`], so that a purge stopped half-way
+    /// still finds it due and finishes.
+    pub async fn delete_all_but_renewal(&self, id: &str) -> Result<u64, StoreError> {
         let items = query_all(
             self.client
                 .query()
@@ -303,21 +305,51 @@ impl RenewalStore {
         .await?;
         let mut deleted = 0;
         for item in items {
-            let sk = item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) else {
+                continue;
+            };
+            if sk == RENEWAL {
+                continue;
+            }
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .set_key(Some(key(id, &sk)))
+                .set_key(Some(key(id, sk)))
                 .send()
                 .await
                 .map_err(sdk_error)?;
             deleted += 1;
         }
         Ok(deleted)
+    }
+
+    /// Deletes the renewal item, unchanged since it was read, and, in the same transaction,
+    /// the person's `open_renewal` slot when it is this renewal's (`release_slot`): never a
+    /// slot naming a renewal that is gone.
+    pub async fn delete(&self, r: &RenewalRecord, release_slot: bool) -> Result<(), StoreError> {
+        let renewal = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&r.id, RENEWAL)))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(r.version))
+            .build()
+            .map_err(build_error)?;
+        let mut tx = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(renewal).build());
+        if release_slot {
+            let slot = Delete::builder()
+                .table_name(&self.beneficiaries)
+                .set_key(Some(key(&r.nir_hash, OPEN_RENEWAL)))
+                .condition_expression("renewal_id = :id")
+                .expression_attribute_values(":id", s(&r.id))
+                .build()
+                .map_err(build_error)?;
+            tx = tx.transact_items(TransactWriteItem::builder().delete(slot).build());
+        }
+        tx.send().await.map_err(sdk_error)?;
+        Ok(())
     }
 
     /// Drafts last changed before `before` (index `by_draft`).

@@ -35,6 +35,7 @@ async fn import_child(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
             key: args[3].clone(),
             size: None,
             etag: Some(format!("bench-{}", uuid::Uuid::new_v4())),
+            version_id: None,
         },
     )
     .await?;

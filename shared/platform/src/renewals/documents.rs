@@ -22,12 +22,21 @@ pub struct DocumentRecord {
     pub reject_reason: Option<RejectReason>,
     /// Server-made: `renewals/<renewal id>/<document id>`.
     pub object_key: String,
+    /// The version of the object that was checked, pinned by the check: agents' links name
+    /// it, and any other version of the object is deleted unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
     #[serde(with = "dates::instant")]
     pub created_at: OffsetDateTime,
 }
 
 pub fn object_key(renewal_id: &str, document_id: &str) -> String {
-    format!("renewals/{renewal_id}/{document_id}")
+    format!("{}{document_id}", object_prefix(renewal_id))
+}
+
+/// Where every object of a renewal's documents is: `renewals/<renewal id>/`.
+pub fn object_prefix(renewal_id: &str) -> String {
+    format!("renewals/{renewal_id}/")
 }
 
 /// `renewals/<renewal id>/<document id>` back to its two ids.
