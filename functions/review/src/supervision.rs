@@ -15,7 +15,12 @@ use serde_json::{json, Value};
 pub(crate) async fn audit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = agent(app, req, &[Role::Superviseur]).await?;
     let params = query(req);
-    let Some(renewal_id) = params.get("renewal_id") else {
+    // Blank is missing: an empty key never reaches the table.
+    let Some(renewal_id) = params
+        .get("renewal_id")
+        .map(|id| id.trim())
+        .filter(|id| !id.is_empty())
+    else {
         return Err(ApiError::invalid(vec![FieldError::required("renewal_id")]));
     };
     let (r, _) = own_file(app, &claims, renewal_id).await?;
