@@ -4,6 +4,7 @@ use crate::callers::caisse_agent;
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::field::optional_str;
 use c2s_domain::FieldError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -48,7 +49,8 @@ pub(crate) async fn agent_answer(
         return Err(Code::NirNotAllowed
             .with_message("Un numéro de sécurité sociale ne doit pas figurer dans la réponse."));
     }
-    let status = match body.get("status").and_then(Value::as_str) {
+    let status = optional_str(&body, "status").map_err(|e| ApiError::invalid(vec![e]))?;
+    let status = match status {
         None => "answered",
         Some(s @ ("answered" | "closed")) => s,
         Some(_) => {
