@@ -223,3 +223,33 @@ async fn agents_bodies_are_read_as_the_contract_types_them() {
     assert_eq!(refused_field(status, &body), Some("reason_code"), "{body}");
     stack.stop().await;
 }
+
+/// A body that is JSON but not an object (`[null, null]`) read as an empty one: the
+/// convention was terminated today. Every route wants an object.
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused() {
+    let stack = TestStack::start().await;
+    let admin = stack.admin_token("adm-array", ROUEN).await;
+    let (pid, _) = stack
+        .onboard_partner(&admin, "UDAF tableau", "gestion@udaf-tableau.fr")
+        .await;
+    for body in [json!([null, null]), json!(12), json!("date")] {
+        let (status, answer) = stack
+            .post(
+                &format!("/api/agent/partners/{pid}/conventions/{ROUEN}/terminate"),
+                Some(&admin),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(
+            (status, answer["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")),
+            "{body}: {answer}"
+        );
+    }
+    let (_, org) = stack
+        .get(&format!("/api/agent/partners/{pid}"), &admin)
+        .await;
+    assert_eq!(org["conventions"][0]["terminated_on"], Value::Null, "{org}");
+    stack.stop().await;
+}

@@ -7,7 +7,8 @@ use serde_json::Value;
 /// The largest JSON body any route accepts.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The body as a JSON value; an absent body reads as `{}`.
+/// The body as a JSON object; an absent body reads as `{}`. JSON that is not an object
+/// (`[…]`, `12`) is refused rather than read as one without fields.
 pub fn json_body(req: &Request) -> Result<Value, ApiError> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
@@ -16,9 +17,15 @@ pub fn json_body(req: &Request) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_slice(bytes)
-        .map(whole_numbers)
-        .map_err(|_| Code::InvalidJson.into())
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| Code::InvalidJson)?;
+    if !value.is_object() {
+        return Err(ApiError::invalid(vec![c2s_domain::FieldError::new(
+            "",
+            "invalid_body",
+            "Le corps de la requête doit être un objet JSON.",
+        )]));
+    }
+    Ok(whole_numbers(value))
 }
 
 /// `1.0` is the integer 1 to JSON (RFC 8259 has one number type) and to JSON Schema; serde
@@ -67,6 +74,11 @@ mod tests {
             json!({"version": 4864, "items": [-2, 1.5, 1000], "n": {"m": 0}})
         );
         assert_eq!(v["version"].as_u64(), Some(4864));
+        assert_eq!(
+            body("[1]").map_err(|e| e.code),
+            Err(Code::Invalid),
+            "an array is no object"
+        );
         // Past what an integer holds, a number stays what it was.
         assert!(body(r#"{"v": 1e300}"#).unwrap_or_default()["v"].is_f64());
     }
