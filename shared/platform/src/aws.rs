@@ -29,6 +29,7 @@ struct Made {
     s3: OnceLock<aws_sdk_s3::Client>,
     #[cfg(feature = "sqs")]
     sqs: OnceLock<aws_sdk_sqs::Client>,
+    #[cfg(feature = "s3")]
     force_path_style: bool,
 }
 
@@ -47,9 +48,12 @@ impl LoadServiceConfig for FromEnvironment {
 impl Clients {
     /// `S3_FORCE_PATH_STYLE=true` where bucket names cannot be host names (emulators).
     pub fn new(config: &SdkConfig, env: &Env) -> Clients {
+        #[cfg(not(feature = "s3"))]
+        let _ = env;
         Clients {
             sdk: config.clone(),
             made: Arc::new(Made {
+                #[cfg(feature = "s3")]
                 force_path_style: env.flag("S3_FORCE_PATH_STYLE"),
                 ..Made::default()
             }),
