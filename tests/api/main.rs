@@ -11,6 +11,7 @@ mod agents;
 mod antivirus;
 mod beneficiary_journey;
 mod binaries;
+mod contract;
 mod deadlines;
 mod degraded;
 mod documents;

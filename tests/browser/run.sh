@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/lib/web.sh
+source infra/lib/serve.sh
 
 ensure_chromium
 ensure_npm tests/browser
@@ -13,33 +14,13 @@ ensure_web_built
 rm -rf tests/browser/artifacts
 mkdir -p tests/browser/artifacts infra/.run
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-log=tests/browser/artifacts/server.log
-PORT="$port" C2S_PREFIX="c2s-browser-$$" ./infra/run >"$log" 2>&1 &
-run_pid=$!
-stop_server() {
-    kill -TERM "$run_pid" 2>/dev/null || true
-    wait "$run_pid" 2>/dev/null || true
-}
-trap stop_server EXIT
+serve_locally "c2s-browser-$$" tests/browser/artifacts/server.log
 
-for _ in $(seq 1 600); do
-    if curl -fsS "http://127.0.0.1:$port/dev/stack" >/dev/null 2>&1; then
-        break
-    fi
-    if ! kill -0 "$run_pid" 2>/dev/null; then
-        echo "[browser] ./infra/run stopped before serving:" >&2
-        tail -n 30 "$log" >&2
-        exit 1
-    fi
-    sleep 0.5
-done
-
-echo "[browser] against http://127.0.0.1:$port" >&2
+echo "[browser] against $SERVED_URL" >&2
 status=0
 # Every journey, or only the files named: tests/browser/run.sh tests/browser/agent.test.mjs
 if [[ $# -eq 0 ]]; then set -- tests/browser/*.test.mjs; fi
-C2S_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 "$@" || status=$?
+C2S_URL="$SERVED_URL" node --test --test-concurrency=1 "$@" || status=$?
 
 # The report: the first page's weight and axe's findings on every page.
 node -e '

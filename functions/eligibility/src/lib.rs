@@ -9,6 +9,7 @@ use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates::{self, format_date};
 use c2s_domain::eligibility::{estimate, EstimateError, Parameters, Person, Situation};
+use c2s_domain::field::optional_bool;
 use c2s_domain::renewal::{HousingStatus, Relation};
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
@@ -218,14 +219,17 @@ fn parse(body: &Value) -> Result<Situation, Vec<FieldError>> {
                         "Indiquez une date de naissance réelle, au format AAAA-MM-JJ.",
                     ));
                 }
-                if let (Some(relation), Some(birth_date)) = (relation, birth) {
+                let custody = optional_bool(m, "alternating_custody").map_err(|_| {
+                    errors.push(FieldError::wrong_type(format!(
+                        "household[{i}].alternating_custody"
+                    )))
+                });
+                if let (Some(relation), Some(birth_date), Ok(custody)) = (relation, birth, custody)
+                {
                     household.push(Person {
                         relation,
                         birth_date,
-                        alternating_custody: m
-                            .get("alternating_custody")
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false),
+                        alternating_custody: custody.unwrap_or(false),
                     });
                 }
             }

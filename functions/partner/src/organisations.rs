@@ -6,6 +6,7 @@ use crate::callers::{admin, administered, known};
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::parse_date;
+use c2s_domain::field::optional_str;
 use c2s_domain::partner::{
     account, manager_limit, AccountStatus, ConventionRefusal, NewConvention, NewOrganisation,
     SigningRefusal,
@@ -127,7 +128,8 @@ pub(crate) async fn terminate(
         );
     }
     let body = json_body(req)?;
-    let on = match body.get("date").and_then(Value::as_str) {
+    let date = optional_str(&body, "date").map_err(|e| ApiError::invalid(vec![e]))?;
+    let on = match date {
         None => today(),
         Some(d) => parse_date(d).map_err(|_| {
             ApiError::invalid(vec![FieldError::new(

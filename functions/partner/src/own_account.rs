@@ -6,6 +6,7 @@ use crate::organisations::account_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::add_months;
+use c2s_domain::field::optional_bool;
 use c2s_domain::partner::{check_password, AccountStatus, CGU_VERSION};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
@@ -91,9 +92,8 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
 pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let mut c = partner(app, req, Gate::Skip).await?;
     let body = json_body(req)?;
-    if body.get("version").and_then(Value::as_str) != Some(CGU_VERSION)
-        || body.get("accepted").and_then(Value::as_bool) == Some(false)
-    {
+    let accepted = optional_bool(&body, "accepted").map_err(|e| ApiError::invalid(vec![e]))?;
+    if body.get("version").and_then(Value::as_str) != Some(CGU_VERSION) || accepted == Some(false) {
         return Err(ApiError::invalid(vec![FieldError::new(
             "version",
             "cgu_version",

@@ -5,6 +5,7 @@ use crate::callers::caisse_agent;
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
+use c2s_domain::field::optional_str;
 use c2s_domain::FieldError;
 use c2s_platform::agents::AgentClaims;
 use c2s_platform::partners::RequestRecord;
@@ -70,7 +71,8 @@ pub(crate) async fn agent_answer(
         return Err(Code::NirNotAllowed
             .with_message("Un numéro de sécurité sociale ne doit pas figurer dans la réponse."));
     }
-    let status = match body.get("status").and_then(Value::as_str) {
+    let status = optional_str(&body, "status").map_err(|e| ApiError::invalid(vec![e]))?;
+    let status = match status {
         None => "answered",
         Some(s @ ("answered" | "closed")) => s,
         Some(_) => {

@@ -17,10 +17,12 @@ use serde_json::{json, Value};
 pub(crate) async fn audit(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = agent(app, req, &[Role::Superviseur]).await?;
     let params = query(req);
-    if let (None, Some(partner_id)) = (params.get("renewal_id"), params.get("partner_id")) {
+    // Blank is missing: an empty key never reaches the table.
+    let present = |k: &str| params.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    if let (None, Some(partner_id)) = (present("renewal_id"), present("partner_id")) {
         return partner_trail(app, &claims, partner_id).await;
     }
-    let Some(renewal_id) = params.get("renewal_id") else {
+    let Some(renewal_id) = present("renewal_id") else {
         return Err(ApiError::invalid(vec![FieldError::required("renewal_id")]));
     };
     let (r, _) = own_file(app, &claims, renewal_id).await?;

@@ -93,6 +93,24 @@ pub fn csp(idp_origin: &str) -> String {
     format!("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' {idp_origin}; frame-src 'self' blob:; object-src 'self' blob:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 }
 
+/// The dev server's own routes, as `router` serves them: `openapi.yaml` documents each
+/// (`functions::tests::routes_agree_with_the_template_and_openapi`).
+pub const DEV_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/config.json"),
+    ("GET", "/dev/stack"),
+    ("POST", "/dev/token"),
+    ("GET", "/dev/idp/.well-known/openid-configuration"),
+    ("GET", "/dev/idp/authorize"),
+    ("POST", "/dev/idp/authorize"),
+    ("POST", "/dev/idp/token"),
+    ("GET", "/dev/idp/logout"),
+    ("GET", "/dev/idp/jwks.json"),
+    ("POST", "/dev/run/{job}"),
+    ("GET", "/dev/demo"),
+    ("GET", "/dev/outbox"),
+    ("POST", "/dev/beneficiaries"),
+];
+
 pub fn router(state: Arc<DevState>, web_root: PathBuf) -> Router {
     let index = web_root.join("index.html");
     let policy = http::HeaderValue::from_str(&csp(&state.idp.origin))
@@ -153,11 +171,7 @@ async fn api(
     let path = req.uri().path().to_owned();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let Some(route) = state.routes.iter().find(|r| r.matches(req.method(), &segs)) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "route_not_found",
-            "Cette adresse n'existe pas.",
-        );
+        return not_routed(&state.routes, &segs);
     };
     let (mut parts, body) = req.into_parts();
     // As API Gateway does: the address the request came from, last in X-Forwarded-For.
@@ -206,6 +220,31 @@ async fn api(
     let (parts, body) = response.into_parts();
     tracing::info!(route = %route_key, status = parts.status.as_u16(), ms = started.elapsed().as_millis() as u64, "api");
     Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// No route for this method: 405 with the methods the address has (RFC 9110 §15.5.6), as the
+/// functions answer a method their table lacks; 404 for an address no route has.
+fn not_routed(routes: &[Route], segs: &[&str]) -> Response {
+    let mut allowed: Vec<&str> = routes
+        .iter()
+        .filter(|r| r.matches(&r.method, segs))
+        .map(|r| r.method.as_str())
+        .collect();
+    if allowed.is_empty() {
+        return error(
+            StatusCode::NOT_FOUND,
+            "route_not_found",
+            "Cette adresse n'existe pas.",
+        );
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    let code = c2s_api::Code::MethodNotAllowed;
+    let mut response = error(code.status(), code.as_str(), code.message());
+    if let Ok(v) = http::HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(http::header::ALLOW, v);
+    }
+    response
 }
 
 /// Presigned uploads and downloads reach the emulator through the pages' own origin, as
@@ -314,12 +353,26 @@ async fn new_beneficiary(State(state): State<Arc<DevState>>, body: axum::body::B
             "Attendu : {\"caisse\", \"months\", \"household\"}, tous facultatifs.",
         );
     };
+    let today = c2s_platform::clock::today();
     let (line, account) = crate::demo::fresh(
-        c2s_platform::clock::today(),
+        today,
         &req.caisse,
         req.months.min(24),
         Value::Array(req.household),
     );
+    // A line the import would refuse never lands: say why now rather than wait for it.
+    if let Err(r) = c2s_domain::beneficiary::parse_line(&line, today) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            [("cache-control", "no-store")],
+            Json(json!({
+                "code": "invalid",
+                "message": "Certaines informations sont à corriger.",
+                "fields": [{"field": r.field, "code": r.reason, "message": r.message}],
+            })),
+        )
+            .into_response();
+    }
     let people = &state.people;
     let key = format!("inbound/beneficiaries/dev-{}.jsonl", uuid::Uuid::new_v4());
     if people

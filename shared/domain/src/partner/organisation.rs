@@ -2,7 +2,7 @@
 
 use super::{valid_caisse, Convention, KINDS};
 use crate::dates::{self, parse_date};
-use crate::field::FieldError;
+use crate::field::{optional_str, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
@@ -130,17 +130,25 @@ impl NewOrganisation {
                 "La convention doit indiquer une caisse de la liste, une date de début et une date de fin.",
             ));
         }
-        let email_domains: Vec<String> = body
-            .get("email_domains")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.as_str().map(|d| d.trim().to_lowercase()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let email_domains: Vec<String> = match body.get("email_domains") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) if a.iter().all(Value::is_string) => a
+                .iter()
+                .filter_map(|d| d.as_str().map(|d| d.trim().to_lowercase()))
+                .collect(),
+            Some(_) => {
+                errors.push(FieldError::wrong_type("email_domains"));
+                Vec::new()
+            }
+        };
+        if convention.is_some_and(|c| optional_str(c, "caisse").is_err()) {
+            errors.push(FieldError::wrong_type("convention.caisse"));
+        }
+        let wrong_types = errors.iter().any(|e| e.code == "wrong_type");
         match (name, kind, members, caisses, start, end) {
-            (Some(name), Some(kind), Some(members), Some(caisses), Some(start), Some(end)) => {
+            (Some(name), Some(kind), Some(members), Some(caisses), Some(start), Some(end))
+                if !wrong_types =>
+            {
                 Ok(NewOrganisation {
                     name: name.to_owned(),
                     kind,
@@ -348,6 +356,16 @@ mod tests {
             .into_iter()
             .map(|e| format!("{}:{}", e.field, e.code))
             .collect()
+    }
+
+    #[test]
+    fn optional_fields_of_another_type_are_refused() {
+        let mut b = body();
+        b["email_domains"] = json!("ccas-rouen.fr");
+        assert_eq!(codes(&b), ["email_domains:wrong_type"]);
+        let mut b = body();
+        b["convention"]["caisse"] = json!(1);
+        assert_eq!(codes(&b), ["convention.caisse:wrong_type"]);
     }
 
     #[test]

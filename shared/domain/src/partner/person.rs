@@ -2,7 +2,7 @@
 //! gestionnaire), created or modified.
 
 use super::professional_email;
-use crate::field::FieldError;
+use crate::field::{optional_str, FieldError};
 use crate::text::{Email, Name, Phone};
 use serde_json::Value;
 
@@ -21,6 +21,9 @@ impl NewPerson {
     /// declared domains: the address must be of one of them when there are some.
     pub fn parse(body: &Value, email_domains: &[String]) -> Result<NewPerson, Vec<FieldError>> {
         let mut errors = Vec::new();
+        // Optional, but never of another type.
+        errors.extend(optional_str(body, "function").err());
+        errors.extend(optional_str(body, "phone").err());
         let email = body
             .get("email")
             .and_then(Value::as_str)
@@ -110,6 +113,15 @@ mod tests {
             .into_iter()
             .map(|e| format!("{}:{}", e.field, e.code))
             .collect()
+    }
+
+    #[test]
+    fn optional_fields_of_another_type_are_refused() {
+        let body = json!({"email": "marie.durand@ccas-rouen.fr", "last_name": "Durand", "first_name": "Marie", "function": 12, "phone": ["06"]});
+        assert_eq!(
+            codes(&body, &["ccas-rouen.fr".into()]),
+            ["function:wrong_type", "phone:wrong_type"]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! are refused unless the author confirms them.
 
 use crate::dates::parse_date;
-use crate::field::FieldError;
+use crate::field::{optional_bool, optional_str, FieldError};
 use crate::text::{contains_nir_like, health_terms, Name};
 use serde_json::Value;
 use time::Date;
@@ -127,6 +127,10 @@ impl NewRequest {
                 .to_owned()
         };
         let mut errors = Vec::new();
+        // Optional, but never of another type.
+        errors.extend(optional_str(body, "comment").err());
+        errors.extend(optional_str(body, "caisse").err());
+        errors.extend(optional_bool(body, "confirm").err());
         let kind = match kind {
             RequestKind::Signalement => "signalement".to_owned(),
             RequestKind::Other => match text("kind").as_str() {
@@ -267,6 +271,22 @@ mod tests {
                 .collect(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn optional_fields_of_another_type_are_refused() {
+        let mut b = report();
+        b["comment"] = json!(3);
+        b["caisse"] = json!(["rouen"]);
+        b["confirm"] = json!("yes");
+        assert_eq!(
+            invalid(&b, RequestKind::Signalement),
+            [
+                "comment:wrong_type",
+                "caisse:wrong_type",
+                "confirm:wrong_type"
+            ]
+        );
     }
 
     #[test]

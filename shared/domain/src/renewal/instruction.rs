@@ -7,7 +7,7 @@ use super::{
 };
 use crate::dates;
 use crate::document::DocumentKind;
-use crate::field::FieldError;
+use crate::field::{optional_str, FieldError};
 use crate::text::{contains_nir_like, health_terms};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
@@ -74,7 +74,9 @@ impl DocumentRequest {
                 "Indiquez de 1 à 10 types de pièces de la liste.",
             )]));
         };
-        let message = body.get("message").and_then(Value::as_str).unwrap_or("");
+        let message = optional_str(body, "message")
+            .map_err(|e| AgentRefusal::Invalid(vec![e]))?
+            .unwrap_or("");
         if !message.is_empty() {
             agent_text("message", message, 1000)?;
         }
@@ -109,9 +111,8 @@ impl DecisionBody {
                 "La décision doit être free, participation ou rejected.",
             )]));
         };
-        let reason_code = body
-            .get("reason_code")
-            .and_then(Value::as_str)
+        let reason_code = optional_str(body, "reason_code")
+            .map_err(|e| AgentRefusal::Invalid(vec![e]))?
             .map(str::to_owned);
         if reason_code
             .as_deref()
@@ -124,10 +125,13 @@ impl DecisionBody {
                 "Choisissez un motif de la liste (obligatoire pour un rejet).",
             )]));
         }
-        let monthly_participation_cents = body
-            .get("monthly_participation_cents")
-            .and_then(Value::as_i64)
-            .filter(|a| *a > 0);
+        let monthly_participation_cents = match body.get("monthly_participation_cents") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_i64().ok_or_else(|| {
+                AgentRefusal::Invalid(vec![FieldError::wrong_type("monthly_participation_cents")])
+            })?),
+        }
+        .filter(|a| *a > 0);
         Ok(DecisionBody {
             version,
             outcome,

@@ -2,7 +2,7 @@
 
 use super::form::{parse_manager, Form};
 use crate::dates::{self, age_on};
-use crate::field::FieldError;
+use crate::field::{optional_bool, FieldError};
 use crate::household::{Housing, HousingStatus, Member, Relation, Resource, ResourceKind};
 use crate::text::Name;
 use serde_json::{Map, Value};
@@ -209,10 +209,13 @@ fn parse_household(
             Some(id) if is_member_id(id) && !members.iter().any(|x| x.id == id) => id.to_owned(),
             _ => next_member_id(&members),
         };
-        let alternating_custody = m
-            .get("alternating_custody")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let Ok(alternating_custody) = optional_bool(item, "alternating_custody") else {
+            errors.push(FieldError::wrong_type(format!(
+                "{field}.alternating_custody"
+            )));
+            continue;
+        };
+        let alternating_custody = alternating_custody.unwrap_or(false);
         members.push(Member {
             id,
             relation,
