@@ -53,6 +53,32 @@ fn whole_numbers(v: Value) -> Value {
     }
 }
 
+pub fn bearer(req: &Request) -> Option<&str> {
+    let v = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+/// The path split into segments, for `match (method, segments.as_slice())`.
+pub fn segments(req: &Request) -> Vec<String> {
+    req.uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The query string's parameters (the last value of each), decoded. Read from the URI so
+/// that API Gateway events and the dev server's requests agree.
+pub fn query(req: &Request) -> std::collections::HashMap<String, String> {
+    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,30 +108,4 @@ mod tests {
         // Past what an integer holds, a number stays what it was.
         assert!(body(r#"{"v": 1e300}"#).unwrap_or_default()["v"].is_f64());
     }
-}
-
-pub fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get("authorization")?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-}
-
-/// The path split into segments, for `match (method, segments.as_slice())`.
-pub fn segments(req: &Request) -> Vec<String> {
-    req.uri()
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The query string's parameters (the last value of each), decoded. Read from the URI so
-/// that API Gateway events and the dev server's requests agree.
-pub fn query(req: &Request) -> std::collections::HashMap<String, String> {
-    form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
 }
