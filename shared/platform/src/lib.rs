@@ -15,6 +15,7 @@ pub mod hashing;
 pub mod idempotency;
 pub mod objects;
 pub mod outbox;
+pub mod page;
 pub mod partners;
 pub mod passwords;
 pub mod queue;
