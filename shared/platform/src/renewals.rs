@@ -6,6 +6,7 @@
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
+use crate::page::{page, CursorKeys, Page, PageError};
 use crate::store::{from_item, key, n, query_all, query_as, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use c2s_domain::dates;
@@ -18,7 +19,6 @@ mod queue;
 mod stored;
 
 pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord, NoteRecord};
-pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
 
@@ -382,18 +382,26 @@ impl RenewalStore {
         .await
     }
 
-    /// The renewals a partner filed, newest first (index `by_partner`).
-    pub async fn filed_by(&self, partner_id: &str) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_partner")
-                .key_condition_expression("filed_partner = :p")
-                .expression_attribute_values(":p", s(partner_id))
-                .scan_index_forward(false),
-        )
-        .await
+    /// A page of the renewals a partner filed, newest first (index `by_partner`).
+    pub async fn filed_by(
+        &self,
+        partner_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<RenewalRecord>, PageError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_partner")
+            .key_condition_expression("filed_partner = :p")
+            .expression_attribute_values(":p", s(partner_id))
+            .scan_index_forward(false);
+        let keys = CursorKeys {
+            names: &["created_at", "filed_partner", "pk", "sk"],
+            partition: ("filed_partner", partner_id),
+        };
+        page(q, &keys, cursor, limit).await
     }
 
     /// The ids of a person's renewals, oldest first (index `by_beneficiary`).
