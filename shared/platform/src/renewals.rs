@@ -16,10 +16,12 @@ use stored::indexed;
 use time::{Date, OffsetDateTime};
 
 mod documents;
+mod exports;
 mod queue;
 mod stored;
 
 pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord, NoteRecord};
+pub use exports::ExportLease;
 pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
