@@ -129,18 +129,6 @@ fn reasons_in_message(message: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::reasons_in_message;
-
-    #[test]
-    fn the_message_of_a_cancelled_transaction_gives_each_item_its_reason() {
-        let m = "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]";
-        assert_eq!(reasons_in_message(m), ["None", "ConditionalCheckFailed"]);
-        assert!(reasons_in_message("Throughput exceeded").is_empty());
-    }
-}
-
 /// An error that is no failed condition: DynamoDB could not answer, or refused the request.
 fn unconditional<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: SdkError<E>,
@@ -225,5 +213,17 @@ pub async fn query_all(
         if start.is_none() {
             return Ok(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reasons_in_message;
+
+    #[test]
+    fn the_message_of_a_cancelled_transaction_gives_each_item_its_reason() {
+        let m = "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]";
+        assert_eq!(reasons_in_message(m), ["None", "ConditionalCheckFailed"]);
+        assert!(reasons_in_message("Throughput exceeded").is_empty());
     }
 }
