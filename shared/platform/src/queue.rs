@@ -123,6 +123,7 @@ pub fn backoff_seconds(receive_count: u32) -> i32 {
 /// [`backoff_seconds`] (ChangeMessageVisibility on the message just received, which the
 /// event source mapping honours), rather than coming back after the queue's fixed visibility,
 /// so that a dependency that is down for an hour does not spend every receive of a message.
+/// A body that does not decode comes back at once (poison: the dead-letter queue is for it).
 #[cfg(feature = "sqs")]
 pub struct Backoff {
     sqs: aws_sdk_sqs::Client,
@@ -188,7 +189,9 @@ impl Backoff {
         Fut: std::future::Future<Output = Result<(), E>>,
         E: std::fmt::Display,
     {
-        let received: Vec<(String, String, u32)> = event
+        // A body that cannot be read never will be: back at once, to reach the dead-letter
+        // queue after its receives rather than wait hours for nothing.
+        let received: Vec<(String, String, i32)> = event
             .records
             .iter()
             .filter_map(|m| {
@@ -197,29 +200,32 @@ impl Backoff {
                     .get("ApproximateReceiveCount")
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1);
-                Some((m.message_id.clone()?, m.receipt_handle.clone()?, count))
+                let delay = match M::decode(m.body.as_deref().unwrap_or("")) {
+                    Ok(_) => backoff_seconds(count),
+                    Err(_) => 0,
+                };
+                Some((m.message_id.clone()?, m.receipt_handle.clone()?, delay))
             })
             .collect();
         let response = for_each_message(event, consumer, work).await;
         for failure in &response.batch_item_failures {
-            let Some((id, handle, count)) = received
+            let Some((id, handle, delay)) = received
                 .iter()
                 .find(|(id, _, _)| *id == failure.item_identifier)
             else {
                 continue;
             };
-            let delay = backoff_seconds(*count);
             match self
                 .sqs
                 .change_message_visibility()
                 .queue_url(&self.queue_url)
                 .receipt_handle(handle)
-                .visibility_timeout(delay)
+                .visibility_timeout(*delay)
                 .send()
                 .await
             {
                 Ok(_) => {
-                    tracing::info!(consumer, message_id = %id, receive_count = count, delay_s = delay, "message delayed")
+                    tracing::info!(consumer, message_id = %id, delay_s = delay, "message delayed")
                 }
                 Err(e) => tracing::warn!(
                     consumer,
