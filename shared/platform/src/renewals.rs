@@ -55,6 +55,14 @@ pub enum CreateError {
     Store(#[from] StoreError),
 }
 
+/// Whether a reopened renewal got the person's open slot back (`save_reopened`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    Taken,
+    /// Another renewal holds it (its id): the reopened one was saved without it.
+    HeldBy(String),
+}
+
 #[derive(Clone, Debug)]
 pub struct RenewalStore {
     client: aws_sdk_dynamodb::Client,
@@ -170,6 +178,59 @@ impl RenewalStore {
     /// the same transaction, and records it as their last one.
     pub async fn save(&self, r: &mut RenewalRecord) -> Result<(), StoreError> {
         self.save_with(r, Vec::new()).await
+    }
+
+    /// `save` for a renewal that was closed and is open again (a decision the national system
+    /// sent back): in the same transaction, it takes the person's `open_renewal` slot back,
+    /// so that they cannot start a second renewal meanwhile. If another renewal holds the
+    /// slot (a draft started once this one was decided), the save still goes through, the
+    /// slot stays the other's, and the answer names it: the decision side's change is never
+    /// lost, the conflict is the caller's to report.
+    pub async fn save_reopened(&self, r: &mut RenewalRecord) -> Result<Slot, StoreError> {
+        let slot = Put::builder()
+            .table_name(&self.beneficiaries)
+            .set_item(Some(BeneficiaryStore::open_renewal_item(
+                &r.nir_hash,
+                &r.id,
+            )))
+            .condition_expression("attribute_not_exists(pk) OR renewal_id = :id")
+            .expression_attribute_values(":id", s(&r.id))
+            .build()
+            .map_err(build_error)?;
+        match self
+            .save_with(r, vec![TransactWriteItem::builder().put(slot).build()])
+            .await
+        {
+            Ok(()) => return Ok(Slot::Taken),
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+        // Either the renewal changed since it was read, or the slot is another's: only the
+        // second is saved without the slot (the version condition still guards the first).
+        match self.slot_holder(&r.nir_hash).await? {
+            Some(other) if other != r.id => {
+                self.save(r).await?;
+                Ok(Slot::HeldBy(other))
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    /// The renewal holding the person's `open_renewal` slot, read consistently.
+    async fn slot_holder(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.beneficiaries)
+            .set_key(Some(key(nir_hash, OPEN_RENEWAL)))
+            .consistent_read(true)
+            .projection_expression("renewal_id")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     /// `save`, with other writes (an audit entry, a note) in the same transaction: all or none.
