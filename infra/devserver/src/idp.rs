@@ -161,6 +161,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 
 impl DevIdp {
     pub fn new(issuer: String) -> Result<DevIdp, String> {
+        c2s_platform::jwt::install();
         let secret = p256::SecretKey::random(&mut rand_core::OsRng);
         let pem = secret
             .to_pkcs8_pem(LineEnding::LF)

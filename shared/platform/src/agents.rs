@@ -81,6 +81,7 @@ const MAX_AGE: Duration = Duration::from_secs(300);
 
 impl AgentVerifier {
     pub fn from_env(env: &Env) -> Result<AgentVerifier, ConfigError> {
+        crate::jwt::install();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -204,6 +205,7 @@ mod tests {
     }
 
     fn key(kid: &'static str) -> Key {
+        crate::jwt::install();
         let secret = p256::SecretKey::random(&mut rand_core::OsRng);
         let pem = secret
             .to_pkcs8_pem(LineEnding::LF)

@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod fault;
 pub mod hashing;
 pub mod idempotency;
+pub mod jwt;
 pub mod objects;
 pub mod outbox;
 pub mod partners;

@@ -51,6 +51,7 @@ impl std::fmt::Debug for TokenIssuer {
 
 impl TokenVerifier {
     pub fn from_env(env: &Env) -> Result<TokenVerifier, ConfigError> {
+        crate::jwt::install();
         let pem = env.require("TOKEN_PUBLIC_KEY")?;
         let key = DecodingKey::from_ec_pem(pem.as_bytes())
             .map_err(|_| ConfigError::Invalid("TOKEN_PUBLIC_KEY".into()))?;
@@ -72,6 +73,7 @@ impl TokenVerifier {
 
 impl TokenIssuer {
     pub fn from_env(env: &Env) -> Result<TokenIssuer, ConfigError> {
+        crate::jwt::install();
         let pem = env.require("TOKEN_SIGNING_KEY")?;
         let key = EncodingKey::from_ec_pem(pem.as_bytes())
             .map_err(|_| ConfigError::Invalid("TOKEN_SIGNING_KEY".into()))?;
