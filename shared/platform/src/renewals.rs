@@ -5,7 +5,7 @@
 //! `by_purge`, `by_export`, `by_partner`; `stored` derives the attributes most of them read.
 
 use crate::beneficiaries::Profile;
-use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
+use crate::beneficiaries::{open_renewal_of, BeneficiaryStore, OPEN_RENEWAL};
 use crate::store::{from_item, key, n, query_all, query_as, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use c2s_domain::dates;
@@ -21,6 +21,21 @@ pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord,
 pub use queue::QueueError;
 
 pub const RENEWAL: &str = "renewal";
+
+/// The renewal item's attributes that only its indexes read: derived on save (`stored`) or
+/// set by the handlers as index state. None is the person's data (the DPO export leaves them).
+pub const INDEX_ATTRIBUTES: &[&str] = &[
+    "queue",
+    "queue_key",
+    "deadline_open",
+    "draft_open",
+    "purge_index",
+    "purge_key",
+    "export_pending",
+    "export_key",
+    "export_batch",
+    "filed_partner",
+];
 
 /// Renewal ids are UUIDs; anything longer is refused before it reaches DynamoDB.
 const MAX_ID_LEN: usize = 64;
@@ -207,30 +222,13 @@ impl RenewalStore {
         }
         // Either the renewal changed since it was read, or the slot is another's: only the
         // second is saved without the slot (the version condition still guards the first).
-        match self.slot_holder(&r.nir_hash).await? {
+        match open_renewal_of(&self.client, &self.beneficiaries, &r.nir_hash).await? {
             Some(other) if other != r.id => {
                 self.save(r).await?;
                 Ok(Slot::HeldBy(other))
             }
             _ => Err(StoreError::Conflict),
         }
-    }
-
-    /// The renewal holding the person's `open_renewal` slot, read consistently.
-    async fn slot_holder(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.beneficiaries)
-            .set_key(Some(key(nir_hash, OPEN_RENEWAL)))
-            .consistent_read(true)
-            .projection_expression("renewal_id")
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
     }
 
     /// `save`, with other writes (an audit entry, a note) in the same transaction: all or none.
