@@ -630,7 +630,7 @@ async fn a_queue_page_fills_itself_past_files_of_other_statuses() {
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10 {
-        let (items, next) = store
+        let c2s_platform::page::Page { items, next } = store
             .queue(
                 HAVRE,
                 Some(c2s_domain::renewal::Status::Submitted),

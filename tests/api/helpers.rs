@@ -10,7 +10,7 @@ use c2s_platform::renewals::RenewalStore;
 use c2s_platform::Env;
 use devserver::Running;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -744,6 +744,83 @@ impl TestStack {
         let (status, body) = self.post(&format!("/dev/run/{job}"), None, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{job}: {body}");
         body["report"].clone()
+    }
+
+    // The export's reconciliation -------------------------------------------------------
+
+    /// Every complete outbound file (`outbound/decisions/<name>.jsonl` with its manifest),
+    /// each checked against its manifest (line count, SHA-256): name → the renewal ids it holds.
+    pub async fn outbound_files(&self) -> BTreeMap<String, Vec<String>> {
+        let bucket = self.bucket("ExchangeBucket");
+        let listed = self
+            .clients
+            .s3()
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix("outbound/decisions/")
+            .send()
+            .await
+            .unwrap();
+        let mut files = BTreeMap::new();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            let Some(name) = key
+                .strip_prefix("outbound/decisions/")
+                .and_then(|k| k.strip_suffix(".manifest.json"))
+            else {
+                continue;
+            };
+            let manifest: Value =
+                serde_json::from_str(&self.wait_for_object(&bucket, key).await).unwrap();
+            let data = self
+                .wait_for_object(&bucket, &format!("outbound/decisions/{name}.jsonl"))
+                .await;
+            use sha2::Digest;
+            assert_eq!(
+                manifest["sha256"],
+                json!(hex::encode(sha2::Sha256::digest(data.as_bytes()))),
+                "{name}: the manifest's SHA-256 is not its file's"
+            );
+            let ids: Vec<String> = data
+                .lines()
+                .map(|l| {
+                    let line: Value = serde_json::from_str(l).unwrap();
+                    line["renewal_id"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            assert_eq!(manifest["count"], json!(ids.len()), "{name}: count");
+            files.insert(name.to_owned(), ids);
+        }
+        files
+    }
+
+    /// The reconciliation: each of `decided` is in exactly one complete outbound file and
+    /// marked `exported` (with that file as its batch), and no file holds a renewal that is
+    /// not exported. Returns the file of each.
+    pub async fn assert_exported_once(&self, decided: &[String]) -> HashMap<String, String> {
+        let files = self.outbound_files().await;
+        let mut file_of: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, ids) in &files {
+            for id in ids {
+                file_of.entry(id.clone()).or_default().push(name.clone());
+            }
+        }
+        let store = self.renewal_store();
+        for (id, names) in &file_of {
+            let (r, _) = store.load(id).await.unwrap().unwrap();
+            assert!(
+                r.status == c2s_domain::renewal::Status::Exported && names.len() == 1,
+                "{id} is {:?} and in {names:?}",
+                r.status
+            );
+            assert_eq!(r.export_batch.as_deref(), Some(names[0].as_str()), "{id}");
+        }
+        decided
+            .iter()
+            .map(|id| match file_of.get(id).map(Vec::as_slice) {
+                Some([name]) => (id.clone(), name.clone()),
+                other => panic!("{id} is in {other:?} of {files:?}"),
+            })
+            .collect()
     }
 
     // The agents' side -------------------------------------------------------------------

@@ -12,6 +12,7 @@ mod antivirus;
 mod beneficiary_journey;
 mod binaries;
 mod contract;
+mod data_minimisation;
 mod deadlines;
 mod degraded;
 mod documents;

@@ -265,3 +265,191 @@ async fn a_renewal_sent_back_while_a_new_draft_holds_the_slot_is_saved_and_the_c
     );
     stack.stop().await;
 }
+
+/// A person rejected who applies again before the night's export: the decision still goes
+/// out (releasing the person's open-renewal marker, which now names the new draft, is a step
+/// that may do nothing), and the new draft keeps the marker.
+#[tokio::test]
+async fn a_decision_is_exported_though_the_person_has_opened_a_new_draft() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
+    let (token, id, _) = stack.submitted_renewal(HAVRE, 64).await;
+    stack
+        .decide(
+            &agent,
+            &id,
+            json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
+        )
+        .await;
+    let (status, draft) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let draft = draft["id"].as_str().unwrap_or_default().to_owned();
+
+    let run = stack.run_job("sync-out").await;
+    assert_eq!(run["exported"], 1, "{run}");
+    stack.assert_exported_once(std::slice::from_ref(&id)).await;
+    let (_, me) = stack.get("/api/me", &token).await;
+    assert_eq!(me["open_renewal_id"], json!(draft), "{me}");
+    // And it stays so: nothing is left for the next run.
+    let again = stack.run_job("sync-out").await;
+    assert_eq!(again["exported"], 0, "{again}");
+    stack.stop().await;
+}
+
+/// `n` submitted renewals of Le Havre (born in 19`first`…), each decided `free` by `agent`.
+async fn decided(stack: &TestStack, agent: &str, first: u8, n: u8) -> Vec<String> {
+    let mut ids = Vec::new();
+    for yy in first..first + n {
+        let (_, id, _) = stack.submitted_renewal(HAVRE, yy).await;
+        stack.decide(agent, &id, json!({"outcome": "free"})).await;
+        ids.push(id);
+    }
+    ids
+}
+
+fn sync_out_app(stack: &TestStack) -> sync_out::App {
+    let (env, clients) = stack.function("SyncOutFunction");
+    sync_out::App::from_env(&env, &clients).unwrap()
+}
+
+/// A run that fails after claiming its renewals, before any file; then a new decision: the
+/// rerun finishes the claimed batch and puts the new decision in a file of its own name.
+#[tokio::test]
+async fn a_run_stopped_before_its_file_then_a_new_decision_each_go_in_one_file() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
+    let mut ids = decided(&stack, &agent, 65, 2).await;
+    let app = sync_out_app(&stack);
+    let stopped = sync_out::sync(&app, Some(sync_out::StopAfter::Claimed))
+        .await
+        .unwrap();
+    assert!(stopped.files.is_empty(), "{stopped:?}");
+    ids.extend(decided(&stack, &agent, 67, 1).await);
+
+    let run = stack.run_job("sync-out").await;
+    assert_eq!(
+        (run["exported"].as_u64(), run["resumed"].as_u64()),
+        (Some(3), Some(1)),
+        "{run}"
+    );
+    let files = stack.assert_exported_once(&ids).await;
+    assert_ne!(files[&ids[0]], files[&ids[2]], "two batches, two names");
+    let again = stack.run_job("sync-out").await;
+    assert_eq!(again["exported"], 0, "{again}");
+    stack.assert_exported_once(&ids).await;
+    stack.stop().await;
+}
+
+/// A batch whose manifest exists but whose file lacks some of its renewals: only those in
+/// the file are marked exported, the others go in a new file.
+#[tokio::test]
+async fn a_batch_resumed_marks_exported_only_what_its_file_holds() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
+    let ids = decided(&stack, &agent, 72, 2).await;
+    let app = sync_out_app(&stack);
+    sync_out::sync(&app, Some(sync_out::StopAfter::Claimed))
+        .await
+        .unwrap();
+    let (claimed, _) = stack.renewal_store().load(&ids[0]).await.unwrap().unwrap();
+    let name = claimed.export_batch.unwrap();
+    // The file of that batch as an earlier version could leave it: one line of two.
+    let data = format!("{}\n", json!({"renewal_id": ids[0]}));
+    use sha2::Digest;
+    let manifest = json!({"count": 1, "sha256": hex::encode(sha2::Sha256::digest(data.as_bytes())), "created_at": "2026-01-01T00:00:00Z"});
+    for (key, body) in [
+        (format!("outbound/decisions/{name}.jsonl"), data),
+        (
+            format!("outbound/decisions/{name}.manifest.json"),
+            manifest.to_string(),
+        ),
+    ] {
+        stack
+            .clients
+            .s3()
+            .put_object()
+            .bucket(stack.bucket("ExchangeBucket"))
+            .key(key)
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let run = stack.run_job("sync-out").await;
+    assert_eq!(run["exported"], 2, "{run}");
+    let files = stack.assert_exported_once(&ids).await;
+    assert_eq!(files[&ids[0]], name);
+    assert_ne!(files[&ids[1]], name);
+    stack.stop().await;
+}
+
+/// Two runs at once (a retry while the scheduled one runs): every decision in exactly one
+/// file, none dropped, none twice.
+#[tokio::test]
+async fn two_runs_at_once_put_each_decision_in_exactly_one_file() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
+    let ids = decided(&stack, &agent, 74, 4).await;
+    let (a, b) = (sync_out_app(&stack), sync_out_app(&stack));
+    let store = stack.renewal_store();
+    // The second starts once the first has claimed some of them.
+    let second = async {
+        for _ in 0..200 {
+            let (r, _) = store.load(&ids[0]).await.unwrap().unwrap();
+            if r.export_batch.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sync_out::run(&b).await
+    };
+    let (ra, rb) = tokio::join!(sync_out::run(&a), second);
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(
+        ra["exported"].as_u64().unwrap_or(0) + rb["exported"].as_u64().unwrap_or(0),
+        4,
+        "{ra} {rb}"
+    );
+    stack.assert_exported_once(&ids).await;
+    stack.stop().await;
+}
+
+/// A decided renewal whose beneficiary record is gone cannot be written: it is reported and
+/// stays pending, run after run, and the others are exported.
+#[tokio::test]
+async fn a_renewal_that_cannot_be_built_is_reported_and_does_not_stop_the_others() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A3", HAVRE, &["instructeur"]).await;
+    let ids = decided(&stack, &agent, 78, 3).await;
+    let (gone, _) = stack.renewal_store().load(&ids[1]).await.unwrap().unwrap();
+    stack
+        .clients
+        .dynamo()
+        .delete_item()
+        .table_name(stack.table("BeneficiariesTable"))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(gone.nir_hash.clone()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("profile".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    for _ in 0..2 {
+        let run = stack.run_job("sync-out").await;
+        assert_eq!(run["left_pending"], json!([ids[1]]), "{run}");
+    }
+    let exported = [ids[0].clone(), ids[2].clone()];
+    stack.assert_exported_once(&exported).await;
+    let (r, _) = stack.renewal_store().load(&ids[1]).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.export_pending.is_some()),
+        (c2s_domain::renewal::Status::Approved, true)
+    );
+    stack.stop().await;
+}

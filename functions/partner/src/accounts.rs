@@ -144,7 +144,10 @@ pub(crate) async fn create_manager(
     })
     .await?;
     send_activation(app, &org, &account, &token).await?;
-    Ok(json(StatusCode::CREATED, &account_view(&account)))
+    Ok(json(
+        StatusCode::CREATED,
+        &account_view(&account, Acting::Cpam),
+    ))
 }
 
 /// Handles `PUT /api/agent/partners/{pid}/accounts/{aid}`.
@@ -178,13 +181,14 @@ pub(crate) async fn modify_manager(
         (a.last_name, a.first_name, a.function, a.phone) =
             (p.last_name, p.first_name, p.function, p.phone);
         let saved = app.partners.save_account_with(&mut a, extra).await;
-        written(saved, account_view(&a))
+        written(saved, account_view(&a, Acting::Cpam))
     })
     .await?;
     Ok(json(StatusCode::OK, &view))
 }
 
-/// Who acts on an organisation's accounts: only the CPAM touches gestionnaires.
+/// Who acts on an organisation's accounts (only the CPAM touches gestionnaires), and who
+/// reads them (`Gestionnaire`: anyone of the organisation).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Acting {
     Cpam,
@@ -208,7 +212,7 @@ async fn deactivate_account(
         .cloned()
         .ok_or_else(ApiError::not_found)?;
     if a.status == AccountStatus::Deactivated {
-        return Ok(Step::Unchanged(account_view(&a)));
+        return Ok(Step::Unchanged(account_view(&a, acting)));
     }
     if account::is_last_active_manager(&accounts, &a.account_id) {
         return Err(ApiError::from(Code::LastManager));
@@ -224,7 +228,7 @@ async fn deactivate_account(
     if saved.is_ok() {
         tracing::info!(outcome = "deactivated", "partner account deactivated");
     }
-    written(saved, account_view(&a))
+    written(saved, account_view(&a, acting))
 }
 
 /// Handles `POST /api/agent/partners/{pid}/accounts/{aid}/deactivate`.
@@ -280,12 +284,12 @@ async fn unlock(
         return Err(ApiError::forbidden());
     }
     if a.status != AccountStatus::Locked {
-        return Ok(Step::Unchanged(account_view(&a)));
+        return Ok(Step::Unchanged(account_view(&a, acting)));
     }
     a.status = AccountStatus::Active;
     a.failed_sign_ins = 0;
     let saved = app.partners.save_account_with(&mut a, extra).await;
-    written(saved, account_view(&a))
+    written(saved, account_view(&a, acting))
 }
 
 /// Handles `POST /api/agent/partners/{pid}/accounts/{aid}/unlock`.
@@ -339,7 +343,10 @@ pub(crate) async fn create_technician(
     })
     .await?;
     send_activation(app, &c.org, account, &token).await?;
-    Ok(json(StatusCode::CREATED, &account_view(account)))
+    Ok(json(
+        StatusCode::CREATED,
+        &account_view(account, Acting::Gestionnaire),
+    ))
 }
 
 /// Handles `GET /api/partner/accounts`.
@@ -348,6 +355,6 @@ pub(crate) async fn list_accounts(app: &App, req: &Request) -> Result<Response<B
     let accounts = app.partners.accounts(&c.org.partner_id).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"items": accounts.iter().map(account_view).collect::<Vec<_>>()}),
+        &json!({"items": accounts.iter().map(|a| account_view(a, Acting::Gestionnaire)).collect::<Vec<_>>()}),
     ))
 }

@@ -5,11 +5,12 @@ use crate::callers::{partner, Gate};
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::credentials;
-use c2s_api::{json, json_body, ApiError, Code};
+use c2s_api::{json, json_body, query, ApiError, Code, PAGE};
 use c2s_domain::partner::FILING_CHECKS_PER_HOUR;
 use c2s_domain::renewal::{opens_on, ActorKind};
 use c2s_platform::clock::today;
-use c2s_platform::renewals::{new_draft, CreateError, FiledBy};
+use c2s_platform::page::{Page, PageError};
+use c2s_platform::renewals::{new_draft, CreateError, FiledBy, RenewalRecord};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -120,24 +121,56 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
 
 /// Handles `GET /api/partner/requests`.
 ///
-/// The organisation's requests and their statuses; never an amount.
+/// The organisation's requests and their statuses; never an amount. Pages of the renewals it
+/// filed (newest first), then of its other requests: the cursor says which list it is in.
 pub(crate) async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let c = partner(app, req, Gate::Enforce).await?;
-    let renewals = app.renewals.filed_by(&c.org.partner_id).await?;
-    let items: Vec<Value> = renewals
-        .iter()
-        .map(|r| {
-            json!({
-                "type": "renewal", "id": r.id, "status": r.status,
-                "created_at": c2s_domain::dates::format_instant(r.created_at), "updated_at": c2s_domain::dates::format_instant(r.updated_at),
-                "beneficiary": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},
-                "filed_by": r.filed_by.as_ref().map(|f| &f.account_id), "receipt": r.receipt.as_ref().map(|x| &x.number),
-            })
-        })
-        .collect();
-    let mut items = items;
-    for r in app.partners.requests_of(&c.org.partner_id).await? {
-        items.push(request_view(&r));
-    }
-    Ok(json(StatusCode::OK, &json!({"items": items})))
+    let pid = &c.org.partner_id;
+    let params = query(req);
+    let cursor = params.get("cursor").map(String::as_str);
+    // No cursor, or one of the renewals' list: the renewals; any other cursor is the
+    // requests' list's to accept or refuse.
+    let renewals = match cursor {
+        None => Some(app.renewals.filed_by(pid, None, PAGE).await?),
+        Some(k) => match app.renewals.filed_by(pid, Some(k), PAGE).await {
+            Err(PageError::BadCursor) => None,
+            page => Some(page?),
+        },
+    };
+    let (items, next) = match renewals {
+        Some(Page {
+            items,
+            next: Some(next),
+        }) => (
+            items.iter().map(renewal_line).collect::<Vec<_>>(),
+            Some(next),
+        ),
+        // The renewals' last page (never a full one: that has a cursor) is filled up with the
+        // first requests.
+        Some(Page { items, next: None }) => {
+            let mut lines: Vec<Value> = items.iter().map(renewal_line).collect();
+            let room = PAGE - i32::try_from(lines.len()).unwrap_or(PAGE);
+            let page = app.partners.requests_of(pid, None, room.max(1)).await?;
+            lines.extend(page.items.iter().map(request_view));
+            (lines, page.next)
+        }
+        None => {
+            let page = app.partners.requests_of(pid, cursor, PAGE).await?;
+            (page.items.iter().map(request_view).collect(), page.next)
+        }
+    };
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": items, "next_cursor": next}),
+    ))
+}
+
+/// A renewal the organisation filed, as its list shows it.
+fn renewal_line(r: &RenewalRecord) -> Value {
+    json!({
+        "type": "renewal", "id": r.id, "status": r.status,
+        "created_at": c2s_domain::dates::format_instant(r.created_at), "updated_at": c2s_domain::dates::format_instant(r.updated_at),
+        "beneficiary": {"first_name": r.applicant.first_name, "last_name": r.applicant.last_name},
+        "filed_by": r.filed_by.as_ref().map(|f| &f.account_id), "receipt": r.receipt.as_ref().map(|x| &x.number),
+    })
 }

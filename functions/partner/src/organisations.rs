@@ -1,6 +1,7 @@
 //! Partner organisations and their conventions, administered by the CPAM: each caisse signs
 //! its own convention, and administers the organisation while that convention is in force.
 
+use crate::accounts::Acting;
 use crate::audited::{commit, read, written, Step, Trace};
 use crate::callers::{admin, administered, known};
 use crate::App;
@@ -84,15 +85,21 @@ pub(crate) fn org_view(org: &OrgRecord, accounts: &[AccountRecord]) -> Value {
         "caisses": org.caisses, "active_caisses": c2s_domain::partner::active_caisses(&org.conventions, today()),
         "email_domains": org.email_domains, "conventions": org.conventions, "active": org.active,
         "manager_limit": manager_limit(org.members),
-        "accounts": accounts.iter().map(account_view).collect::<Vec<_>>(),
+        "accounts": accounts.iter().map(|a| account_view(a, Acting::Cpam)).collect::<Vec<_>>(),
     })
 }
 
-pub(crate) fn account_view(a: &AccountRecord) -> Value {
+/// An account as its reader sees it: agents (`Cpam`) see which agent created it; the
+/// organisation sees "CPAM" in its place, never an agent's number.
+pub(crate) fn account_view(a: &AccountRecord, to: Acting) -> Value {
+    let created_by = match to {
+        Acting::Gestionnaire if a.created_by.starts_with("agent:") => "CPAM",
+        _ => a.created_by.as_str(),
+    };
     json!({
         "account_id": a.account_id, "partner_id": a.partner_id, "email": a.email, "role": a.role, "status": a.status,
         "last_name": a.last_name, "first_name": a.first_name, "function": a.function, "phone": a.phone,
-        "cgu_version": a.cgu_version, "created_by": a.created_by,
+        "cgu_version": a.cgu_version, "created_by": created_by,
     })
 }
 

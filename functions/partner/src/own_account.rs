@@ -1,6 +1,7 @@
 //! A partner's own account: activation, conditions of use, password.
 
 use crate::accounts::activation_hash;
+use crate::accounts::Acting;
 use crate::callers::{partner, Gate};
 use crate::organisations::account_view;
 use crate::App;
@@ -85,7 +86,10 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     a.status = AccountStatus::Active;
     app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "activated", "partner account activated");
-    Ok(json(StatusCode::OK, &account_view(&a)))
+    Ok(json(
+        StatusCode::OK,
+        &account_view(&a, Acting::Gestionnaire),
+    ))
 }
 
 /// Handles `POST /api/partner/cgu`.
@@ -103,7 +107,10 @@ pub(crate) async fn accept_cgu(app: &App, req: &Request) -> Result<Response<Body
     }
     c.account.cgu_version = Some(CGU_VERSION.to_owned());
     app.partners.save_account(&mut c.account).await?;
-    Ok(json(StatusCode::OK, &account_view(&c.account)))
+    Ok(json(
+        StatusCode::OK,
+        &account_view(&c.account, Acting::Gestionnaire),
+    ))
 }
 
 /// Handles `POST /api/partner/password`.

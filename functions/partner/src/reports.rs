@@ -4,7 +4,7 @@ use crate::audited::{commit, read, written, Trace};
 use crate::callers::caisse_agent;
 use crate::requests::request_view;
 use crate::App;
-use c2s_api::{json, json_body, ApiError, Code};
+use c2s_api::{json, json_body, query, ApiError, Code, PAGE};
 use c2s_domain::field::optional_str;
 use c2s_domain::FieldError;
 use c2s_platform::agents::AgentClaims;
@@ -16,7 +16,27 @@ use serde_json::{json, Value};
 /// Handles `GET /api/agent/reports`.
 pub(crate) async fn agent_reports(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = &caisse_agent(app, req).await?;
-    let items = app.partners.requests_to(&claims.caisse).await?;
+    let params = query(req);
+    let status = match params.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some(s @ ("open" | "answered" | "closed")) => Some(s),
+        Some(_) => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "status",
+                "invalid_enum",
+                "Le statut doit être open, answered ou closed.",
+            )]))
+        }
+    };
+    let page = app
+        .partners
+        .requests_to(
+            &claims.caisse,
+            status,
+            params.get("cursor").map(String::as_str),
+            PAGE,
+        )
+        .await?;
     read(
         app,
         &Trace {
@@ -29,7 +49,7 @@ pub(crate) async fn agent_reports(app: &App, req: &Request) -> Result<Response<B
     .await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"items": items.iter().map(request_view).collect::<Vec<_>>()}),
+        &json!({"items": page.items.iter().map(request_view).collect::<Vec<_>>(), "next_cursor": page.next}),
     ))
 }
 

@@ -2,16 +2,13 @@
 
 use crate::views::summary;
 use crate::{agent, App};
-use c2s_api::{json, query, ApiError, Code};
+use c2s_api::{json, query, ApiError, PAGE};
 use c2s_domain::renewal::Status;
 use c2s_domain::FieldError;
 use c2s_platform::agents::Role;
-use c2s_platform::renewals::QueueError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-
-pub(crate) const PAGE: i32 = 50;
 
 /// Handles `GET /api/agent/renewals`.
 pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -27,7 +24,7 @@ pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, Ap
             )])
         })?),
     };
-    let (items, next) = app
+    let page = app
         .renewals
         .queue(
             &claims.caisse,
@@ -35,13 +32,9 @@ pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, Ap
             params.get("cursor").map(String::as_str),
             PAGE,
         )
-        .await
-        .map_err(|e| match e {
-            QueueError::BadCursor => ApiError::from(Code::InvalidCursor),
-            QueueError::Store(e) => e.into(),
-        })?;
+        .await?;
     Ok(json(
         StatusCode::OK,
-        &json!({"items": items.iter().map(summary).collect::<Vec<_>>(), "next_cursor": next}),
+        &json!({"items": page.items.iter().map(summary).collect::<Vec<_>>(), "next_cursor": page.next}),
     ))
 }

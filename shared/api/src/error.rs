@@ -4,6 +4,7 @@
 
 use c2s_platform::objects::ObjectError;
 use c2s_platform::outbox::OutboxError;
+use c2s_platform::page::PageError;
 use c2s_platform::store::StoreError;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -116,6 +117,16 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict => Code::VersionConflict.into(),
             StoreError::Unavailable(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A cursor not of the list asked for is the caller's mistake (400), as any other request.
+impl From<PageError> for ApiError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::BadCursor => Code::InvalidCursor.into(),
+            PageError::Store(e) => e.into(),
         }
     }
 }

@@ -16,5 +16,5 @@ pub mod views;
 pub use lambda_http;
 
 pub use error::{ApiError, Code, ResultExt};
-pub use request::{bearer, json_body, query, segments};
+pub use request::{bearer, json_body, query, segments, PAGE};
 pub use response::{finish, json, no_content, text};

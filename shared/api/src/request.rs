@@ -79,6 +79,9 @@ pub fn query(req: &Request) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
+/// The most items a list answers at once; `next_cursor` leads to the rest.
+pub const PAGE: i32 = 50;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod jwt;
 pub mod objects;
 pub mod outbox;
+pub mod page;
 pub mod partners;
 pub mod passwords;
 pub mod queue;

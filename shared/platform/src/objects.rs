@@ -339,41 +339,39 @@ impl Objects {
         Ok(())
     }
 
-    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
-        Ok(self.head(bucket, key).await?.is_some())
-    }
-
-    /// How many objects under `prefix` end with `suffix`.
-    pub async fn count_with_suffix(
+    /// Writes the object only if none has that key (`If-None-Match: *`): `false` if one has,
+    /// and it is left as it was.
+    pub async fn put_new(
         &self,
         bucket: &str,
-        prefix: &str,
-        suffix: &str,
-    ) -> Result<u64, ObjectError> {
-        let mut count = 0;
-        let mut token = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(prefix)
-                .set_continuation_token(token)
-                .send()
-                .await
-                .map_err(storage)?;
-            count += out
-                .contents
-                .unwrap_or_default()
-                .iter()
-                .filter(|o| o.key.as_deref().is_some_and(|k| k.ends_with(suffix)))
-                .count() as u64;
-            token = out.next_continuation_token;
-            if token.is_none() {
-                break;
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, ObjectError> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            // 412: an object has that key; 409: another write of it is under way.
+            Err(aws_sdk_s3::error::SdkError::ServiceError(e))
+                if matches!(e.raw().status().as_u16(), 409 | 412) =>
+            {
+                Ok(false)
             }
+            Err(e) => Err(storage(e)),
         }
-        Ok(count)
+    }
+
+    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, ObjectError> {
+        Ok(self.head(bucket, key).await?.is_some())
     }
 
     /// Deletes the object: in a versioned bucket its versions become old ones, which the

@@ -2,6 +2,7 @@
 //! accounts (`account#<id>`); an `email#<address>` item makes addresses unique and finds the
 //! account at sign-in; `activation#<hash>` items hold one-time activation links (48 h).
 
+use crate::page::{page, CursorKeys, Page, PageError};
 use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::dates;
@@ -445,33 +446,58 @@ impl PartnerStore {
         .await
     }
 
-    /// The organisation's requests, newest first.
-    pub async fn requests_of(&self, partner_id: &str) -> Result<Vec<RequestRecord>, StoreError> {
-        let mut items: Vec<RequestRecord> = query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
-                .expression_attribute_values(":pk", s(org_pk(partner_id)))
-                .expression_attribute_values(":r", s("request#")),
-        )
-        .await?;
-        items.sort_by_key(|r| std::cmp::Reverse(r.created_at));
-        Ok(items)
+    /// A page of the organisation's requests, in the order of their ids (its partition). The
+    /// web sorts what it shows by date.
+    pub async fn requests_of(
+        &self,
+        partner_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<RequestRecord>, PageError> {
+        let pk = org_pk(partner_id);
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :r)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":r", s("request#"));
+        let keys = CursorKeys {
+            names: &["pk", "sk"],
+            partition: ("pk", &pk),
+        };
+        page(q, &keys, cursor, limit).await
     }
 
-    /// The requests sent to a caisse, newest first (index `by_caisse`).
-    pub async fn requests_to(&self, caisse: &str) -> Result<Vec<RequestRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_caisse")
-                .key_condition_expression("req_caisse = :c")
-                .expression_attribute_values(":c", s(caisse))
-                .scan_index_forward(false),
-        )
-        .await
+    /// A page of the requests sent to a caisse, newest first (index `by_caisse`), of one
+    /// status if asked.
+    pub async fn requests_to(
+        &self,
+        caisse: &str,
+        status: Option<&str>,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<RequestRecord>, PageError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_caisse")
+            .key_condition_expression("req_caisse = :c")
+            .expression_attribute_values(":c", s(caisse))
+            .scan_index_forward(false);
+        let q = match status {
+            Some(st) => q
+                .filter_expression("#st = :st")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":st", s(st)),
+            None => q,
+        };
+        let keys = CursorKeys {
+            names: &["created_at", "pk", "req_caisse", "sk"],
+            partition: ("req_caisse", caisse),
+        };
+        page(q, &keys, cursor, limit).await
     }
 
     /// Every organisation, page by page: the daily lifecycle job reads them all (a few

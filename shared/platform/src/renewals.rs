@@ -6,7 +6,10 @@
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{open_renewal_of, BeneficiaryStore, OPEN_RENEWAL};
-use crate::store::{from_item, key, n, query_all, query_as, s, sdk_error, to_item, StoreError};
+use crate::page::{page, CursorKeys, Page, PageError};
+use crate::store::{
+    from_item, key, n, query_all, query_as, s, sdk_error, to_item, transaction_error, StoreError,
+};
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use c2s_domain::dates;
 use c2s_domain::renewal::{ActorKind, Member, CLOSED_FILE_KEPT_SECONDS};
@@ -14,11 +17,12 @@ use stored::indexed;
 use time::{Date, OffsetDateTime};
 
 mod documents;
+mod exports;
 mod queue;
 mod stored;
 
 pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord, NoteRecord};
-pub use queue::QueueError;
+pub use exports::ExportLease;
 
 pub const RENEWAL: &str = "renewal";
 
@@ -135,8 +139,10 @@ impl RenewalStore {
             .transact_items(TransactWriteItem::builder().put(lock).build())
             .send()
             .await
-            .map_err(|e| match sdk_error(e) {
-                StoreError::Conflict => CreateError::AlreadyOpen,
+            // The renewal (0) is new by its id; the person's marker (1) taken, or being
+            // taken by a concurrent start, means a renewal is open.
+            .map_err(|e| match transaction_error(e, &[0]) {
+                StoreError::Conflict | StoreError::SideCondition(1) => CreateError::AlreadyOpen,
                 other => CreateError::Store(other),
             })?;
         Ok(())
@@ -189,8 +195,9 @@ impl RenewalStore {
 
     /// Saves `r` if nobody saved it since it was read (optimistic locking): the stored
     /// version must still be `r.version`, and becomes `r.version + 1`, in `r` too once written.
-    /// A renewal that is no longer open releases the beneficiary's `open_renewal` marker in
-    /// the same transaction, and records it as their last one.
+    /// A renewal that is no longer open is recorded as the beneficiary's last one in the same
+    /// transaction, then releases their `open_renewal` marker if it is still this renewal's
+    /// (`release_open_renewal`): a marker given to a new draft never cancels the save.
     pub async fn save(&self, r: &mut RenewalRecord) -> Result<(), StoreError> {
         self.save_with(r, Vec::new()).await
     }
@@ -239,11 +246,25 @@ impl RenewalStore {
     ) -> Result<(), StoreError> {
         let expected = r.version;
         r.version = expected + 1;
-        let written = self.write(r, expected, extra).await;
-        if written.is_err() {
+        if let Err(e) = self.write(r, expected, extra).await {
             r.version = expected;
+            return Err(e);
         }
-        written
+        if !r.status.is_open() {
+            self.release_open_renewal(r).await;
+        }
+        Ok(())
+    }
+
+    /// Frees the person's `open_renewal` marker if it still names this renewal: a step that
+    /// may do nothing (the marker already gone, or naming the new draft the person opened
+    /// since), after the save and never able to cancel it. A release that fails is logged;
+    /// the renewal's next save (the export's claim, its `exported`) tries again.
+    async fn release_open_renewal(&self, r: &RenewalRecord) {
+        let beneficiaries = BeneficiaryStore::new(self.client.clone(), self.beneficiaries.clone());
+        if let Err(e) = beneficiaries.release_open_renewal(&r.nir_hash, &r.id).await {
+            tracing::warn!(renewal_id = %r.id, error = %e, "open-renewal marker not released");
+        }
     }
 
     async fn write(
@@ -260,19 +281,8 @@ impl RenewalStore {
             .expression_attribute_values(":expected", n(expected_version))
             .build()
             .map_err(build_error)?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build());
+        let mut items = vec![TransactWriteItem::builder().put(put).build()];
         if !r.status.is_open() {
-            let release = Delete::builder()
-                .table_name(&self.beneficiaries)
-                .set_key(Some(key(&r.nir_hash, OPEN_RENEWAL)))
-                .condition_expression("attribute_not_exists(pk) OR renewal_id = :id")
-                .expression_attribute_values(":id", s(&r.id))
-                .build()
-                .map_err(build_error)?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(release).build());
             let last = Put::builder()
                 .table_name(&self.beneficiaries)
                 .set_item(Some(BeneficiaryStore::last_renewal_item(
@@ -282,12 +292,18 @@ impl RenewalStore {
                 )))
                 .build()
                 .map_err(build_error)?;
-            tx = tx.transact_items(TransactWriteItem::builder().put(last).build());
+            items.push(TransactWriteItem::builder().put(last).build());
         }
-        for item in extra {
-            tx = tx.transact_items(item);
-        }
-        tx.send().await.map_err(sdk_error)?;
+        // Every condition here is the caller's: the renewal's version and those of the
+        // writes it adds (an audit entry's place in its chain), each a lost race.
+        let own: Vec<usize> = (0..items.len() + extra.len()).collect();
+        items.extend(extra);
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|e| transaction_error(e, &own))?;
         Ok(())
     }
 
@@ -407,7 +423,9 @@ impl RenewalStore {
                 .map_err(build_error)?;
             tx = tx.transact_items(TransactWriteItem::builder().delete(slot).build());
         }
-        tx.send().await.map_err(sdk_error)?;
+        // The slot (1) given to someone else since it was read is a conflict all the same:
+        // the caller reads again.
+        tx.send().await.map_err(|e| transaction_error(e, &[0, 1]))?;
         Ok(())
     }
 
@@ -441,18 +459,26 @@ impl RenewalStore {
         .await
     }
 
-    /// The renewals a partner filed, newest first (index `by_partner`).
-    pub async fn filed_by(&self, partner_id: &str) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_partner")
-                .key_condition_expression("filed_partner = :p")
-                .expression_attribute_values(":p", s(partner_id))
-                .scan_index_forward(false),
-        )
-        .await
+    /// A page of the renewals a partner filed, newest first (index `by_partner`).
+    pub async fn filed_by(
+        &self,
+        partner_id: &str,
+        cursor: Option<&str>,
+        limit: i32,
+    ) -> Result<Page<RenewalRecord>, PageError> {
+        let q = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_partner")
+            .key_condition_expression("filed_partner = :p")
+            .expression_attribute_values(":p", s(partner_id))
+            .scan_index_forward(false);
+        let keys = CursorKeys {
+            names: &["created_at", "filed_partner", "pk", "sk"],
+            partition: ("filed_partner", partner_id),
+        };
+        page(q, &keys, cursor, limit).await
     }
 
     /// The ids of a person's renewals, oldest first (index `by_beneficiary`).

@@ -1,6 +1,7 @@
 //! DynamoDB plumbing shared by the stores: error classification and item conversion.
 
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 /// A write to commit in one transaction with a store's own (an audit entry, a guard), as the
 /// stores' `*_with` methods take them: callers need not depend on the SDK to pass one on.
@@ -36,6 +37,10 @@ pub enum StoreError {
     /// A condition did not hold: someone else changed the item first.
     #[error("conditional check failed")]
     Conflict,
+    /// A transaction was cancelled by the condition of one of its other items (its
+    /// position in the transaction), not the caller's own: see `transaction_error`.
+    #[error("side condition failed (item {0})")]
+    SideCondition(usize),
     /// DynamoDB could not answer (unreachable, throttled, busy, an unreadable answer): the
     /// caller may try again in a moment.
     #[error("store unavailable: {0}")]
@@ -51,23 +56,90 @@ pub enum StoreError {
 pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: aws_sdk_dynamodb::error::SdkError<E>,
 ) -> StoreError {
-    let cancelled = e.code() == Some("TransactionCanceledException");
-    let reasons = e.message().unwrap_or("");
     // A failed condition, or another transaction on the same item at that moment: either
-    // way someone else wrote first, and the caller reads again.
-    if e.code() == Some("ConditionalCheckFailedException")
-        || (cancelled
-            && ["ConditionalCheckFailed", "TransactionConflict"]
-                .iter()
-                .any(|r| reasons.contains(r)))
+    // way someone else wrote first, and the caller reads again. (A transaction whose items
+    // are not all the caller's own says which with `transaction_error`.)
+    if e.code() == Some("ConditionalCheckFailedException") {
+        return StoreError::Conflict;
+    }
+    let reasons = cancellation_reasons(&e);
+    if reasons
+        .iter()
+        .any(|r| matches!(r.as_str(), CONDITION_FAILED | TRANSACTION_CONFLICT))
     {
         return StoreError::Conflict;
     }
+    unconditional(e, &reasons)
+}
+
+/// Classifies the error of a transaction whose items at the positions `own` (in the order
+/// they were given) are the caller's: a failed condition on one of them, or another
+/// transaction on any item, is `Conflict` (read again); a failed condition only on another
+/// item is `SideCondition` with its position, which the caller tells apart from a lost race.
+pub fn transaction_error(e: SdkError<TransactWriteItemsError>, own: &[usize]) -> StoreError {
+    let reasons = cancellation_reasons(&e);
+    let failed: Vec<usize> = reasons
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.as_str() == CONDITION_FAILED)
+        .map(|(i, _)| i)
+        .collect();
+    if failed.iter().any(|i| own.contains(i))
+        || reasons.iter().any(|r| r.as_str() == TRANSACTION_CONFLICT)
+    {
+        return StoreError::Conflict;
+    }
+    if let Some(&position) = failed.first() {
+        return StoreError::SideCondition(position);
+    }
+    unconditional(e, &reasons)
+}
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+/// A cancelled transaction's reason per item, in the order the items were given ("None"
+/// for an item that was not the cause); empty for any other error.
+fn cancellation_reasons<E: ProvideErrorMetadata + 'static>(e: &SdkError<E>) -> Vec<String> {
+    let service: Option<&dyn std::any::Any> = e.as_service_error().map(|s| s as _);
+    if let Some(TransactWriteItemsError::TransactionCanceledException(c)) =
+        service.and_then(|s| s.downcast_ref::<TransactWriteItemsError>())
+    {
+        if !c.cancellation_reasons().is_empty() {
+            return c
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect();
+        }
+    }
+    if e.code() != Some("TransactionCanceledException") {
+        return Vec::new();
+    }
+    reasons_in_message(e.message().unwrap_or(""))
+}
+
+/// Without the structured reasons, the message lists them in the same order:
+/// "… for specific reasons [ConditionalCheckFailed, None]".
+fn reasons_in_message(message: &str) -> Vec<String> {
+    message
+        .rsplit_once('[')
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list.split(',').map(|r| r.trim().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// An error that is no failed condition: DynamoDB could not answer, or refused the request.
+fn unconditional<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: SdkError<E>,
+    reasons: &[String],
+) -> StoreError {
     // A transaction cancelled for throughput may pass when tried again; any other reason is
     // the request's.
     let busy = ["ThrottlingError", "ProvisionedThroughputExceeded"];
+    let throttled = reasons.iter().any(|r| busy.contains(&r.as_str()));
     let why = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
-    if crate::fault::unavailable(&e) || (cancelled && busy.iter().any(|b| reasons.contains(b))) {
+    if crate::fault::unavailable(&e) || throttled {
         StoreError::Unavailable(why)
     } else {
         StoreError::Failed(why)
@@ -141,5 +213,17 @@ pub async fn query_all(
         if start.is_none() {
             return Ok(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reasons_in_message;
+
+    #[test]
+    fn the_message_of_a_cancelled_transaction_gives_each_item_its_reason() {
+        let m = "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]";
+        assert_eq!(reasons_in_message(m), ["None", "ConditionalCheckFailed"]);
+        assert!(reasons_in_message("Throughput exceeded").is_empty());
     }
 }

@@ -38,7 +38,18 @@ export const changePassword = (current_password, new_password) =>
 export const openRenewal = (body) => partnerCall('POST', '/api/partner/renewals', { body })
 export const sendReport = (body) => partnerCall('POST', '/api/partner/reports', { body })
 export const sendRequest = (body) => partnerCall('POST', '/api/partner/requests', { body })
-export const listRequests = () => partnerCall('GET', '/api/partner/requests')
+/** Every request of the organisation, page after page (50 a page; the page sorts them by date). */
+export async function listRequests() {
+  let items = []
+  let cursor = null
+  for (let guard = 0; guard < 200; guard++) {
+    const page = await partnerCall('GET', `/api/partner/requests${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`)
+    items = items.concat(page?.items ?? [])
+    cursor = page?.next_cursor ?? null
+    if (!cursor) break
+  }
+  return { items }
+}
 
 // A gestionnaire's accounts.
 export const listAccounts = () => partnerCall('GET', '/api/partner/accounts')

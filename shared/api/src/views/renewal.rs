@@ -1,7 +1,7 @@
 use c2s_domain::dates::{format_date, format_instant, reference_period};
 use c2s_domain::document::DocumentStatus;
 use c2s_domain::eligibility::{self, Estimate, EstimateError, Parameters};
-use c2s_domain::renewal::{self, missing, DocumentState};
+use c2s_domain::renewal::{self, missing, Decision, DocumentState};
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use serde_json::{json, Value};
 
@@ -73,17 +73,28 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], vis: Visibility) -> Valu
     });
     if vis.history {
         v["history"] = json!(r.history);
-        // Without amounts: the outcome and the dates, never the participation.
-        v["decision"] = json!(r.decision.as_ref().map(|d| json!({
-            "outcome": d.outcome,
-            "reason_code": d.reason_code,
-            "rights_start": d.rights_start.map(format_date),
-            "rights_end": d.rights_end.map(format_date),
-        })));
+        v["decision"] = json!(r.decision.as_ref().map(|d| decision_view(d, vis.amounts)));
     }
     if vis.amounts {
-        v["decision"] = json!(r.decision);
+        v["decision"] = json!(r.decision.as_ref().map(|d| decision_view(d, true)));
         v["estimate"] = estimate_view(r);
+    }
+    v
+}
+
+/// The decision as the person or a partner sees it: the outcome, the reason and the dates,
+/// the participation only with `amounts`; never who decided (the agent's number is for the
+/// back-office).
+fn decision_view(d: &Decision, amounts: bool) -> Value {
+    let mut v = json!({
+        "outcome": d.outcome,
+        "reason_code": d.reason_code,
+        "rights_start": d.rights_start.map(format_date),
+        "rights_end": d.rights_end.map(format_date),
+        "decided_at": format_instant(d.decided_at),
+    });
+    if amounts {
+        v["monthly_participation_cents"] = json!(d.monthly_participation_cents);
     }
     v
 }
