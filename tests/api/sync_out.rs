@@ -26,6 +26,20 @@ async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
     keys
 }
 
+/// Drops the national system's acknowledgement `inbound/acks/<name>.json`.
+async fn put_ack(stack: &TestStack, name: &str, ack: &Value) {
+    stack
+        .clients
+        .s3()
+        .put_object()
+        .bucket(stack.bucket("ExchangeBucket"))
+        .key(format!("inbound/acks/{name}.json"))
+        .body(ack.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+}
+
 async fn status(stack: &TestStack, agent: &str, id: &str) -> String {
     let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), agent).await;
     file["status"].as_str().unwrap_or_default().to_owned()
@@ -133,16 +147,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
 
     // The acknowledgement: two integrated, one sent back to the agents with its reason.
     let ack = json!({"file": name, "integrated": [ids[0], ids[1]], "rejected": [{"renewal_id": ids[2], "reason": "Rejet du référentiel : adresse incomplète"}]});
-    stack
-        .clients
-        .s3()
-        .put_object()
-        .bucket(&bucket)
-        .key(format!("inbound/acks/{name}.json"))
-        .body(ack.to_string().into_bytes().into())
-        .send()
-        .await
-        .unwrap();
+    put_ack(&stack, &name, &ack).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while status(&stack, &agent, &ids[2]).await != "in_review" {
         assert!(Instant::now() < deadline, "acknowledgement never applied");
@@ -168,19 +173,96 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .flatten()
         .any(|i| i["id"] == json!(ids[2])));
     // The same acknowledgement again, under another name: nothing moves.
-    stack
-        .clients
-        .s3()
-        .put_object()
-        .bucket(&bucket)
-        .key(format!("inbound/acks/{name}-bis.json"))
-        .body(ack.to_string().into_bytes().into())
-        .send()
-        .await
-        .unwrap();
+    put_ack(&stack, &format!("{name}-bis"), &ack).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
     assert_eq!(status(&stack, &agent, &ids[2]).await, "in_review");
+    stack.stop().await;
+}
+
+/// Exports `id` (decided free) in a file of its own and sends the national system's
+/// rejection of it; waits until it is back with the agents.
+async fn exported_then_rejected(
+    stack: &TestStack,
+    agent: &str,
+    id: &str,
+    before_ack: impl std::future::Future<Output = ()>,
+) {
+    stack.decide(agent, id, json!({"outcome": "free"})).await;
+    let run = stack.run_job("sync-out").await;
+    let name = run["files"][0].as_str().unwrap_or_default().to_owned();
+    assert_eq!(status(stack, agent, id).await, "exported", "{run}");
+    before_ack.await;
+    let ack = json!({"file": name, "integrated": [], "rejected": [{"renewal_id": id, "reason": "Rejet du référentiel : adresse incomplète"}]});
+    put_ack(stack, &name, &ack).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(stack, agent, id).await != "in_review" {
+        assert!(Instant::now() < deadline, "acknowledgement never applied");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_renewal_sent_back_by_the_national_system_takes_its_open_slot_again() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A4", HAVRE, &["instructeur"]).await;
+    let (token, id, _) = stack.submitted_renewal(HAVRE, 64).await;
+    exported_then_rejected(&stack, &agent, &id, async {}).await;
+    // Back with the agents, it is open again: the person cannot start a second one.
+    let (status, body) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert_eq!(
+        (
+            status,
+            body["code"].as_str(),
+            body["open_renewal_id"].as_str()
+        ),
+        (
+            StatusCode::CONFLICT,
+            Some("renewal_already_open"),
+            Some(id.as_str())
+        ),
+        "{body}"
+    );
+    let (_, me) = stack.get("/api/me", &token).await;
+    assert_eq!(me["open_renewal_id"], json!(id));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_renewal_sent_back_while_a_new_draft_holds_the_slot_is_saved_and_the_conflict_logged() {
+    let stack = TestStack::start().await;
+    let agent = stack.agent_token("A5", HAVRE, &["instructeur"]).await;
+    let (token, id, _) = stack.submitted_renewal(HAVRE, 65).await;
+    let mut draft = String::new();
+    exported_then_rejected(&stack, &agent, &id, async {
+        // Decided, the renewal left the slot: the person starts another one.
+        let (status, body) = stack.post("/api/renewals", Some(&token), json!({})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        draft = body["id"].as_str().unwrap_or_default().to_owned();
+    })
+    .await;
+    // The decision side's change is kept (in review again), the draft keeps the slot, and
+    // the conflict is logged by ids for the agents to settle.
+    let (status, body) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert_eq!(
+        (status, body["open_renewal_id"].as_str()),
+        (StatusCode::CONFLICT, Some(draft.as_str())),
+        "{body}"
+    );
+    assert!(
+        captured_logs()
+            .lines()
+            .any(|l| l.contains("open slot held by another renewal")
+                && l.contains(&id)
+                && l.contains(&draft)),
+        "the conflict is logged with both ids"
+    );
+    assert!(
+        captured_logs()
+            .lines()
+            .any(|l| l.contains("acknowledgement applied") && l.contains("slot_taken=1")),
+        "and counted in the job's report"
+    );
     stack.stop().await;
 }
 

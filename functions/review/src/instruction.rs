@@ -7,6 +7,7 @@ use crate::{agent, App};
 use c2s_api::views::estimate;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::format_date;
+use c2s_domain::eligibility::Parameters;
 use c2s_domain::renewal::{
     required_version, AgentRefusal, DecideError, DecisionBody, DecisionOutcome, DocumentRequest,
     Status, REASON_CODES,
@@ -125,9 +126,14 @@ pub(crate) async fn decide(app: &App, req: &Request, id: &str) -> Result<Respons
             .map(|e| e.monthly_participation_cents);
         let now = OffsetDateTime::now_utc();
         // `assigned_to_me` held: the file is in review, so the transition is legal.
-        r.decide(&decision, proposed, &claims.sub, today(), now)
+        let params = Parameters::builtin().map_err(ApiError::internal)?;
+        r.decide(&decision, proposed, params, &claims.sub, today(), now)
             .map_err(|e| match e {
                 DecideError::ParticipationRequired => Code::ParticipationRequired.into(),
+                DecideError::ParticipationNotAllowed => Code::ParticipationNotAllowed.into(),
+                DecideError::ParticipationOutOfRange { max_cents } => {
+                    ApiError::from(Code::ParticipationOutOfRange).with("max_cents", max_cents)
+                }
                 DecideError::Transition(e) => ApiError::internal(e),
             })?;
         Ok(Change::Apply)

@@ -5,9 +5,12 @@ use crate::audited::own_file;
 use crate::{agent, App};
 use c2s_api::views::document_view;
 use c2s_api::{json, json_body, query, ApiError};
+use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::{FieldError, Nir};
 use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::audit::{Action, AuditEntry};
+use c2s_platform::beneficiaries::Profile;
+use c2s_platform::renewals::RenewalRecord;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -101,7 +104,7 @@ pub(crate) async fn access(app: &App, req: &Request) -> Result<Response<Body>, A
         if let Some((r, docs)) = app.renewals.load(&id).await? {
             let notes = app.renewals.notes(&id).await?;
             renewals.push(json!({
-                "renewal": r,
+                "renewal": renewal_held(&r),
                 "documents": docs.iter().map(document_view).collect::<Vec<_>>(),
                 "notes": notes.iter().map(|n| json!({"text": n.text, "agent_id": n.agent_id, "at": c2s_domain::dates::format_instant(n.at)})).collect::<Vec<_>>(),
             }));
@@ -115,20 +118,60 @@ pub(crate) async fn access(app: &App, req: &Request) -> Result<Response<Body>, A
         .iter()
         .map(|e| json!({"agent_id": e.agent_id, "agent_name": e.agent_name, "action": e.action, "at": c2s_domain::dates::format_instant(e.at), "target": e.target}))
         .collect();
-    let mut beneficiary = serde_json::to_value(&profile).unwrap_or(Value::Null);
-    if let Some(b) = beneficiary.as_object_mut() {
-        // Keyed hashes are ours, not the person's data.
-        for k in [
-            "nir_hash",
-            "renewal_code_hash",
-            "iban_last4_hash",
-            "vitale_serial_hash",
-        ] {
-            b.remove(k);
-        }
-    }
     Ok(json(
         StatusCode::OK,
-        &json!({"generated_at": c2s_domain::dates::format_instant(entry.at), "beneficiary": beneficiary, "renewals": renewals, "audit": trail}),
+        &json!({"generated_at": c2s_domain::dates::format_instant(entry.at), "beneficiary": profile_held(&profile), "renewals": renewals, "audit": trail}),
     ))
+}
+
+// What the export shows is listed field by field, never the record as stored: keyed hashes
+// (of the NIR, of the letter's secrets), keys and the attributes only indexes or the export
+// read are ours, not the person's data, and a field added to a record stays out until listed.
+
+/// The person as the national file sent them.
+fn profile_held(p: &Profile) -> Value {
+    json!({
+        "nir": p.nir,
+        "birth_date": format_date(p.birth_date),
+        "last_name": p.last_name,
+        "first_name": p.first_name,
+        "email": p.email,
+        "phone": p.phone,
+        "address": p.address,
+        "territory": p.territory,
+        "caisse": p.caisse,
+        "css_end_date": format_date(p.css_end_date),
+        "household": p.household,
+        "guardian_partner_id": p.guardian_partner_id,
+    })
+}
+
+/// A renewal: its form, status, history, receipt, instruction and decision.
+fn renewal_held(r: &RenewalRecord) -> Value {
+    json!({
+        "id": r.id,
+        "caisse": r.caisse,
+        "status": r.status,
+        "created_at": format_instant(r.created_at),
+        "updated_at": format_instant(r.updated_at),
+        "request_day": format_date(r.request_day),
+        "css_end_date": format_date(r.css_end_date),
+        "form": r.form,
+        "suggested_household": r.suggested_household,
+        "applicant": r.applicant,
+        "territory": r.territory,
+        "history": r.history,
+        "receipt": r.receipt,
+        "complete_on": r.complete_on.map(format_date),
+        "deadline": r.deadline.map(format_date),
+        "assigned_to": r.assigned_to,
+        "requested_documents": r.requested_documents,
+        "requested_message": r.requested_message,
+        "decision": r.decision,
+        "filed_by": r.filed_by,
+        "integration_rejection": r.integration_rejection,
+        "near_deadline": r.near_deadline,
+        "accepted_by_silence": r.accepted_by_silence,
+        "details_purged": r.details_purged,
+    })
 }

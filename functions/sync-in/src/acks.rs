@@ -6,6 +6,7 @@ use c2s_platform::exchange::{decision_files, CONSUMED};
 use c2s_platform::idempotency::Once;
 use c2s_platform::objects::ObjectError;
 use c2s_platform::queue::ObjectRef;
+use c2s_platform::renewals::Slot;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -15,6 +16,9 @@ pub struct AckReport {
     pub sent_back: u64,
     /// Not exported (any more): already applied, or unknown.
     pub skipped: u64,
+    /// Sent back while another renewal of the person holds their open slot (a draft started
+    /// after the decision): saved all the same, logged by ids for the agents to settle.
+    pub slot_taken: u64,
 }
 
 #[derive(serde::Deserialize)]
@@ -37,7 +41,8 @@ struct AckRejection {
 /// Handles `inbound/acks/<name>.json` (S3 object created): applies the acknowledgement once.
 ///
 /// The national system's answer to an outbound file. Integrated renewals become `integrated`;
-/// rejected ones go back to the agents (`in_review`, the same agent) with the reason. Only
+/// rejected ones go back to the agents (`in_review`, the same agent) with the reason, and take
+/// the person's open slot back if no other renewal holds it (`RenewalStore::save_reopened`). Only
 /// `exported` renewals move, so a replay changes nothing.
 pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
     let claim_key = object.once_key("sync-in-ack");
@@ -51,6 +56,7 @@ pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, Imp
                 HashMap::from([
                     ("integrated".to_owned(), r.integrated),
                     ("sent_back".to_owned(), r.sent_back),
+                    ("slot_taken".to_owned(), r.slot_taken),
                 ])
             },
         )
@@ -96,12 +102,21 @@ async fn apply_ack(app: &App, object: &ObjectRef) -> Result<AckReport, ImportErr
         };
         r.transition(next, ActorKind::System, time::OffsetDateTime::now_utc())?;
         r.integration_rejection = rejection.map(|s| s.chars().take(500).collect());
-        app.renewals.save(&mut r).await?;
-        if rejection.is_some() {
-            report.sent_back += 1;
-        } else {
+        if rejection.is_none() {
+            app.renewals.save(&mut r).await?;
             report.integrated += 1;
+            continue;
         }
+        // Open again: the renewal takes the person's open slot back with the same write.
+        if let Slot::HeldBy(other) = app.renewals.save_reopened(&mut r).await? {
+            tracing::warn!(
+                renewal_id = %r.id,
+                holder = %other,
+                "sent back: its open slot held by another renewal"
+            );
+            report.slot_taken += 1;
+        }
+        report.sent_back += 1;
     }
     // Served: the acknowledgement, and the decisions file it answers (its NIRs), expire the
     // next day. A file already gone (expired after its bounded wait) is nothing to tag.

@@ -93,6 +93,7 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
                 integrated = report.integrated,
                 sent_back = report.sent_back,
                 skipped = report.skipped,
+                slot_taken = report.slot_taken,
                 "acknowledgement applied"
             );
         }

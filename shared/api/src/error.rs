@@ -67,6 +67,8 @@ codes! {
     NotAssigned => ("not_assigned", CONFLICT, "Ce dossier est pris en charge par un autre agent."),
     NirNotAllowed => ("nir_not_allowed", UNPROCESSABLE_ENTITY, "Un numéro de sécurité sociale ne doit pas figurer dans ce texte."),
     ParticipationRequired => ("participation_required", UNPROCESSABLE_ENTITY, "Le montant de la participation ne peut pas être calculé : indiquez monthly_participation_cents."),
+    ParticipationNotAllowed => ("participation_not_allowed", UNPROCESSABLE_ENTITY, "Le montant de la participation est calculé par le barème ; il ne peut pas être saisi pour ce dossier."),
+    ParticipationOutOfRange => ("participation_out_of_range", UNPROCESSABLE_ENTITY, "Le montant de la participation doit être supérieur à 0 et au plus de 30 € par mois pour chaque membre du foyer."),
     DocumentNotAvailable => ("document_not_available", CONFLICT, "Cette pièce n'a pas (encore) passé le contrôle : elle ne peut pas être ouverte."),
     PasswordExpired => ("password_expired", FORBIDDEN, "Votre mot de passe doit être renouvelé."),
     CguNotAccepted => ("cgu_not_accepted", FORBIDDEN, "Acceptez les conditions d'utilisation pour continuer."),

@@ -119,18 +119,7 @@ impl BeneficiaryStore {
     }
 
     pub async fn open_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(nir_hash, OPEN_RENEWAL)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
+        open_renewal_of(&self.client, &self.table, nir_hash).await
     }
 
     /// Writes up to 25 profiles in one request, retrying what DynamoDB left unprocessed.
@@ -203,17 +192,7 @@ impl BeneficiaryStore {
 
     /// The renewal that closed last, if any (`GET /api/me`'s `last_renewal_id`).
     pub async fn last_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(nir_hash, LAST_RENEWAL)))
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
+        renewal_named(&self.client, &self.table, nir_hash, LAST_RENEWAL).await
     }
 
     /// Kept as long as the renewal itself may be (everything goes 5 years after closing).
@@ -229,4 +208,35 @@ impl BeneficiaryStore {
         item.insert("renewal_id".into(), crate::store::s(renewal_id));
         item
     }
+}
+
+/// The renewal holding the person's `open_renewal` slot in `table`, read consistently (the
+/// renewals store reads it too, when a reopened renewal finds the slot taken).
+pub(crate) async fn open_renewal_of(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    nir_hash: &str,
+) -> Result<Option<String>, StoreError> {
+    renewal_named(client, table, nir_hash, OPEN_RENEWAL).await
+}
+
+/// The `renewal_id` of the person's marker `sk` (`open_renewal`, `last_renewal`), read
+/// consistently.
+async fn renewal_named(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    nir_hash: &str,
+    sk: &str,
+) -> Result<Option<String>, StoreError> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(key(nir_hash, sk)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    Ok(out
+        .item
+        .and_then(|i| i.get("renewal_id").and_then(|v| v.as_s().ok()).cloned()))
 }

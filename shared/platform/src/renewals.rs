@@ -6,7 +6,7 @@
 //! `stored` derives the attributes most of them read, `documents` those of `by_rescan`.
 
 use crate::beneficiaries::Profile;
-use crate::beneficiaries::{BeneficiaryStore, OPEN_RENEWAL};
+use crate::beneficiaries::{open_renewal_of, BeneficiaryStore, OPEN_RENEWAL};
 use crate::page::{page, CursorKeys, Page, PageError};
 use crate::store::{
     from_item, key, n, query_all, query_as, s, sdk_error, to_item, transaction_error, StoreError,
@@ -26,6 +26,21 @@ pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord,
 pub use exports::ExportLease;
 
 pub const RENEWAL: &str = "renewal";
+
+/// The renewal item's attributes that only its indexes read: derived on save (`stored`) or
+/// set by the handlers as index state. None is the person's data (the DPO export leaves them).
+pub const INDEX_ATTRIBUTES: &[&str] = &[
+    "queue",
+    "queue_key",
+    "deadline_open",
+    "draft_open",
+    "purge_index",
+    "purge_key",
+    "export_pending",
+    "export_key",
+    "export_batch",
+    "filed_partner",
+];
 
 /// Renewal ids are UUIDs; anything longer is refused before it reaches DynamoDB.
 const MAX_ID_LEN: usize = 64;
@@ -58,6 +73,14 @@ pub enum CreateError {
     AlreadyOpen,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether a reopened renewal got the person's open slot back (`save_reopened`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Slot {
+    Taken,
+    /// Another renewal holds it (its id): the reopened one was saved without it.
+    HeldBy(String),
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +201,42 @@ impl RenewalStore {
     /// (`release_open_renewal`): a marker given to a new draft never cancels the save.
     pub async fn save(&self, r: &mut RenewalRecord) -> Result<(), StoreError> {
         self.save_with(r, Vec::new()).await
+    }
+
+    /// `save` for a renewal that was closed and is open again (a decision the national system
+    /// sent back): in the same transaction, it takes the person's `open_renewal` slot back,
+    /// so that they cannot start a second renewal meanwhile. If another renewal holds the
+    /// slot (a draft started once this one was decided), the save still goes through, the
+    /// slot stays the other's, and the answer names it: the decision side's change is never
+    /// lost, the conflict is the caller's to report.
+    pub async fn save_reopened(&self, r: &mut RenewalRecord) -> Result<Slot, StoreError> {
+        let slot = Put::builder()
+            .table_name(&self.beneficiaries)
+            .set_item(Some(BeneficiaryStore::open_renewal_item(
+                &r.nir_hash,
+                &r.id,
+            )))
+            .condition_expression("attribute_not_exists(pk) OR renewal_id = :id")
+            .expression_attribute_values(":id", s(&r.id))
+            .build()
+            .map_err(build_error)?;
+        match self
+            .save_with(r, vec![TransactWriteItem::builder().put(slot).build()])
+            .await
+        {
+            Ok(()) => return Ok(Slot::Taken),
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+        // Either the renewal changed since it was read, or the slot is another's: only the
+        // second is saved without the slot (the version condition still guards the first).
+        match open_renewal_of(&self.client, &self.beneficiaries, &r.nir_hash).await? {
+            Some(other) if other != r.id => {
+                self.save(r).await?;
+                Ok(Slot::HeldBy(other))
+            }
+            _ => Err(StoreError::Conflict),
+        }
     }
 
     /// `save`, with other writes (an audit entry, a note) in the same transaction: all or none.

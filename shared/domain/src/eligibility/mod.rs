@@ -394,6 +394,19 @@ mod tests {
     }
 
     #[test]
+    fn a_stated_participation_is_bounded_by_the_oldest_rate_for_each_member() {
+        let p = params();
+        assert_eq!(p.participation_ceiling_cents(1), 3000);
+        assert_eq!(p.participation_ceiling_cents(4), 12_000);
+        // No household given: the applicant alone.
+        assert_eq!(p.participation_ceiling_cents(0), 3000);
+        // No member of any age owes more than the bound.
+        for age in [0, 29, 30, 49, 50, 59, 60, 69, 70, 110] {
+            assert!(p.participation_for_age(age) <= p.participation_ceiling_cents(1));
+        }
+    }
+
+    #[test]
     fn participation_by_age_on_january_first() {
         // Request in 2025: ages on 2025-01-01.
         let cases = [

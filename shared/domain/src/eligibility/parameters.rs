@@ -203,4 +203,12 @@ impl Parameters {
             .count();
         self.participation_cents[bracket]
     }
+
+    /// The most a household of `members` people can owe each month: the age table's highest
+    /// amount for each of them. An amount an agent states (where the engine has none) is
+    /// bounded by it.
+    pub fn participation_ceiling_cents(&self, members: usize) -> i64 {
+        let highest = self.participation_cents.iter().copied().max().unwrap_or(0);
+        highest.saturating_mul(i64::try_from(members.max(1)).unwrap_or(i64::MAX))
+    }
 }

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::dates;
 use crate::document::DocumentKind;
+use crate::eligibility::Parameters;
 use crate::field::{optional_str, FieldError};
 use crate::text::{contains_nir_like, health_terms};
 use serde_json::Value;
@@ -94,7 +95,8 @@ pub struct DecisionBody {
     pub version: u64,
     pub outcome: DecisionOutcome,
     pub reason_code: Option<String>,
-    /// The participation the agent states, if positive; else the proposal's is used.
+    /// The participation the agent states (0 or null: none), allowed only where the engine
+    /// proposes none, and then bounded (`Renewal::decide`).
     pub monthly_participation_cents: Option<i64>,
 }
 
@@ -131,7 +133,7 @@ impl DecisionBody {
                 AgentRefusal::Invalid(vec![FieldError::wrong_type("monthly_participation_cents")])
             })?),
         }
-        .filter(|a| *a > 0);
+        .filter(|a| *a != 0);
         Ok(DecisionBody {
             version,
             outcome,
@@ -166,6 +168,13 @@ pub enum DecideError {
     /// A participation was decided, but neither the agent nor the proposal gives its amount.
     #[error("participation amount required")]
     ParticipationRequired,
+    /// The agent stated an amount though the engine computes one: the engine's is the
+    /// amount of the scale, not the agent's to change.
+    #[error("participation amount computed by the engine")]
+    ParticipationNotAllowed,
+    /// The stated amount is not above 0 and at most `max_cents` (the household's ceiling).
+    #[error("participation amount out of range")]
+    ParticipationOutOfRange { max_cents: i64 },
     #[error(transparent)]
     Transition(#[from] InvalidTransition),
 }
@@ -192,11 +201,14 @@ impl Renewal {
 
     /// Records the decision, with its rights period, and queues it for the national system
     /// (every decision is exported once). `proposed_participation_cents` is the eligibility
-    /// engine's amount for this file, if it could compute one.
+    /// engine's amount for this file, if it could compute one: a participation is that
+    /// amount, or the agent's where there is none, bounded by the household's ceiling
+    /// (`params`' highest monthly amount for each member).
     pub fn decide(
         &mut self,
         d: &DecisionBody,
         proposed_participation_cents: Option<i64>,
+        params: &Parameters,
         agent_id: &str,
         today: Date,
         now: OffsetDateTime,
@@ -204,10 +216,22 @@ impl Renewal {
         let submitted_on = self.complete_on.unwrap_or(self.request_day);
         let (start, end) = rights_period(self.css_end_date, submitted_on, today);
         let participation = match d.outcome {
-            DecisionOutcome::Participation => d
-                .monthly_participation_cents
-                .or(proposed_participation_cents.filter(|a| *a > 0))
-                .ok_or(DecideError::ParticipationRequired)?,
+            DecisionOutcome::Participation => {
+                let proposed = proposed_participation_cents.filter(|a| *a > 0);
+                match (d.monthly_participation_cents, proposed) {
+                    (Some(_), Some(_)) => return Err(DecideError::ParticipationNotAllowed),
+                    (None, Some(amount)) => amount,
+                    (None, None) => return Err(DecideError::ParticipationRequired),
+                    (Some(stated), None) => {
+                        let members = self.form.household.as_ref().map_or(1, Vec::len);
+                        let max_cents = params.participation_ceiling_cents(members);
+                        if stated <= 0 || stated > max_cents {
+                            return Err(DecideError::ParticipationOutOfRange { max_cents });
+                        }
+                        stated
+                    }
+                }
+            }
             _ => 0,
         };
         let approved = d.outcome != DecisionOutcome::Rejected;
@@ -383,6 +407,69 @@ mod tests {
         );
     }
 
+    fn params() -> &'static Parameters {
+        Parameters::builtin().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_stated_participation_only_where_the_engine_has_none_and_bounded() {
+        let now = datetime!(2026-12-10 10:00 UTC);
+        let stating = |cents| DecisionBody {
+            version: 4,
+            outcome: DecisionOutcome::Participation,
+            reason_code: None,
+            monthly_participation_cents: Some(cents),
+        };
+        let mut r = in_review();
+        let members = r.form.household.as_ref().map_or(1, Vec::len);
+        let max_cents = 3000 * i64::try_from(members).unwrap_or(0);
+        let decide = |r: &mut Renewal, cents, proposed| {
+            r.decide(
+                &stating(cents),
+                proposed,
+                params(),
+                "agent-1",
+                now.date(),
+                now,
+            )
+        };
+        // The engine computes an amount: the agent may not state another, nor the same.
+        assert_eq!(
+            decide(&mut r, 900, Some(1200)),
+            Err(DecideError::ParticipationNotAllowed)
+        );
+        assert_eq!(
+            decide(&mut r, 1200, Some(1200)),
+            Err(DecideError::ParticipationNotAllowed)
+        );
+        // The engine has none: above 0, at most 30 € for each member.
+        for cents in [-1, max_cents + 1, i64::MAX] {
+            assert_eq!(
+                decide(&mut r, cents, None),
+                Err(DecideError::ParticipationOutOfRange { max_cents }),
+                "{cents}"
+            );
+        }
+        assert_eq!(r.status, Status::InReview, "nothing changed");
+        assert_eq!(decide(&mut r, max_cents, Some(0)), Ok(()));
+        assert_eq!(
+            r.decision.map(|d| d.monthly_participation_cents),
+            Some(max_cents)
+        );
+        // 0 states nothing, as null does.
+        let zero = DecisionBody::parse(
+            &json!({"version": 1, "outcome": "participation", "monthly_participation_cents": 0}),
+        );
+        assert_eq!(zero.map(|d| d.monthly_participation_cents), Ok(None));
+        let negative = DecisionBody::parse(
+            &json!({"version": 1, "outcome": "participation", "monthly_participation_cents": -5}),
+        );
+        assert_eq!(
+            negative.map(|d| d.monthly_participation_cents),
+            Ok(Some(-5))
+        );
+    }
+
     #[test]
     fn a_decision_records_rights_and_goes_to_export() {
         let now = datetime!(2026-12-10 10:00 UTC);
@@ -397,6 +484,7 @@ mod tests {
             r.decide(
                 &body(DecisionOutcome::Participation, None),
                 Some(0),
+                params(),
                 "agent-1",
                 now.date(),
                 now
@@ -408,6 +496,7 @@ mod tests {
             r.decide(
                 &body(DecisionOutcome::Participation, None),
                 Some(1200),
+                params(),
                 "agent-1",
                 now.date(),
                 now
@@ -435,7 +524,7 @@ mod tests {
             ..body(DecisionOutcome::Rejected, Some(5))
         };
         assert_eq!(
-            r.decide(&rejected, None, "agent-1", now.date(), now),
+            r.decide(&rejected, None, params(), "agent-1", now.date(), now),
             Ok(())
         );
         let d = r.decision.clone();
@@ -446,7 +535,7 @@ mod tests {
         );
         assert_eq!((r.status, r.export_batch.clone()), (Status::Rejected, None));
         assert!(
-            r.decide(&rejected, None, "agent-1", now.date(), now)
+            r.decide(&rejected, None, params(), "agent-1", now.date(), now)
                 .is_err(),
             "decided once"
         );

@@ -98,18 +98,7 @@ mod tests {
             .iter()
             .map(|(_, t)| serde_json::from_str(t).unwrap_or_else(|e| panic!("{e}")))
             .collect();
-        for attr in [
-            "queue",
-            "queue_key",
-            "deadline_open",
-            "draft_open",
-            "purge_index",
-            "purge_key",
-            "export_pending",
-            "export_key",
-            "export_batch",
-            "filed_partner",
-        ] {
+        for attr in super::super::INDEX_ATTRIBUTES {
             assert!(all.iter().any(|v| v.get(attr).is_some()), "{attr}");
             assert!(all.iter().any(|v| v.get(attr).is_none()), "{attr} absent");
         }
