@@ -458,16 +458,22 @@ async fn an_antivirus_that_is_down_never_makes_a_document_clean() {
     let (env, clients) = stack.function("DocumentCheckFunction");
     let env = env.with("CLAMD_ADDRESS", "/nonexistent/clamd.sock".to_owned());
     let unreachable = document_check::App::from_env(&env, &clients).unwrap();
-    for checker in [&without_definitions, &unreachable] {
+    for (attempt, checker) in [&without_definitions, &unreachable].into_iter().enumerate() {
         let response = document_check::handle(checker, uploaded.clone()).await;
-        // The message fails, to come back later and, after 3 receives, to wait in the
-        // dead-letter queue; the document waits, its object kept.
+        // The message fails, to come back after its back-off; the document is recorded as
+        // waiting for the antivirus (the person is told), its object kept, its attempts
+        // counted for the rescan job.
         assert_eq!(response.batch_item_failures.len(), 1);
         assert_eq!(
             status_of(&stack, &token, &id, &doc).await["status"],
-            "awaiting_upload"
+            "pending_scan"
         );
         assert!(stack.document_exists(&id, &doc).await);
+        let record = stack.renewal_store().document(&id, &doc).await.unwrap();
+        assert_eq!(
+            record.map(|r| (r.scan_attempts, r.last_scan_attempt_at.is_some())),
+            Some((attempt as u32 + 1, true))
+        );
     }
 
     // The failures released their claim: once the antivirus works, the same upload is checked.

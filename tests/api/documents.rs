@@ -391,3 +391,129 @@ async fn a_removal_that_fails_half_way_leaves_no_record_without_its_object() {
     assert!(!stack.document_exists(&id, &doc).await);
     stack.stop().await;
 }
+
+/// A clamd that answers every scan `stream: OK`, on a local socket, as the stack's would.
+fn serve_clean_verdicts(path: &std::path::Path) -> tokio::task::JoinHandle<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::UnixListener::bind(path).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                // `zINSTREAM\0`, then chunks (a 4-byte length, the bytes) up to a zero length.
+                let mut command = [0u8; 10];
+                if socket.read_exact(&mut command).await.is_err() {
+                    return;
+                }
+                loop {
+                    let Ok(len) = socket.read_u32().await else {
+                        return;
+                    };
+                    if len == 0 {
+                        break;
+                    }
+                    let mut chunk = vec![0u8; len as usize];
+                    if socket.read_exact(&mut chunk).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = socket.write_all(b"stream: OK\0").await;
+            });
+        }
+    })
+}
+
+async fn queue_counts(stack: &TestStack, queue: &str) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName::{
+        ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible,
+    };
+    let attributes = stack
+        .clients
+        .sqs()
+        .get_queue_attributes()
+        .queue_url(stack.queue(queue))
+        .attribute_names(ApproximateNumberOfMessages)
+        .attribute_names(ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap_or_default();
+    let count = |name| attributes.get(&name).cloned().unwrap_or_default();
+    (
+        count(ApproximateNumberOfMessages),
+        count(ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+#[tokio::test]
+async fn a_document_waits_out_an_antivirus_outage_and_is_rescanned() {
+    let dir = std::env::temp_dir().join(format!("c2s-clamd-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let socket = dir.join("clamd.sock");
+    // The antivirus is down: nobody listens on its socket yet.
+    let stack = TestStack::start_with_antivirus(socket.display().to_string()).await;
+    let (token, id) = draft(&stack, "av-outage.jsonl").await;
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+
+    // Waiting for the antivirus, said so, never `awaiting_upload` as if nothing had come.
+    let checked = stack.checked_document(&token, &id, &doc).await;
+    assert_eq!(checked["status"], "pending_scan", "{checked}");
+    let record = stack
+        .renewal_store()
+        .document(&id, &doc)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.scan_attempts >= 1 && record.last_scan_attempt_at.is_some());
+    // The message backs off (30 s first) instead of spending its receives in seconds.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert_eq!(
+        queue_counts(&stack, "DocumentCheckDeadLetterQueue").await,
+        ("0".to_owned(), "0".to_owned())
+    );
+    assert_eq!(
+        queue_counts(&stack, "DocumentCheckQueue").await,
+        ("0".to_owned(), "1".to_owned()),
+        "the failed message waits, out of sight"
+    );
+    let record = stack
+        .renewal_store()
+        .document(&id, &doc)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.scan_attempts, 1, "received once in 5 seconds");
+    // Nothing for the rescan while the last attempt is recent.
+    assert_eq!(stack.run_job("document-rescan").await["asked_again"], 0);
+
+    // The antivirus is back; the document has waited past the rescan's delay.
+    let clamd = serve_clean_verdicts(&socket);
+    let mut waited = record.clone();
+    waited.last_scan_attempt_at =
+        Some(time::OffsetDateTime::now_utc() - time::Duration::minutes(20));
+    stack
+        .renewal_store()
+        .set_document_status(&waited, c2s_domain::document::DocumentStatus::PendingScan)
+        .await
+        .unwrap();
+    assert_eq!(stack.run_job("document-rescan").await["asked_again"], 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, r) = stack.get(&format!("/api/renewals/{id}"), &token).await;
+        if r["documents"][0]["status"] == "clean" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never rescanned: {r}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Checked: out of the rescan's index, and the renewal goes.
+    assert_eq!(stack.run_job("document-rescan").await["asked_again"], 0);
+    let income = json!([{"member": "applicant", "kind": "salary", "monthly_cents": 120000}]);
+    let (status, submitted) = submit(&stack, &token, &id, income).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    clamd.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    stack.stop().await;
+}

@@ -209,6 +209,12 @@ impl TestStack {
         Self::launch(fresh_prefix(), None, pollers, in_process()).await
     }
 
+    /// A stack whose document check asks the antivirus at `clamd` (a socket a test serves,
+    /// or not yet), whatever the environment's `CLAMD_ADDRESS`.
+    pub async fn start_with_antivirus(clamd: String) -> TestStack {
+        Self::launch_with(fresh_prefix(), None, true, in_process(), Some(clamd)).await
+    }
+
     /// A stack made from another template than the repository's (a copy with a permission
     /// removed, say). Its secrets are kept in a file, so that `restart` brings it back on
     /// the repository's template with the same keys: a dependency that failed, then works.
@@ -259,16 +265,26 @@ impl TestStack {
         prefix: String,
         secrets_file: Option<PathBuf>,
         pollers: bool,
+        template_and_mode: (PathBuf, devserver::Mode),
+    ) -> TestStack {
+        let clamd = std::env::var("CLAMD_ADDRESS")
+            .ok()
+            .filter(|s| !s.is_empty());
+        Self::launch_with(prefix, secrets_file, pollers, template_and_mode, clamd).await
+    }
+
+    async fn launch_with(
+        prefix: String,
+        secrets_file: Option<PathBuf>,
+        pollers: bool,
         (template, mode): (PathBuf, devserver::Mode),
+        clamd: Option<String>,
     ) -> TestStack {
         log_buffer();
         let sdk = c2s_tests::sdk_config().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
-        let clamd = std::env::var("CLAMD_ADDRESS")
-            .ok()
-            .filter(|s| !s.is_empty());
         let running = devserver::start(devserver::Options {
             prefix: prefix.clone(),
             template,
@@ -739,7 +755,7 @@ impl TestStack {
     // Scheduled jobs ---------------------------------------------------------------------
 
     /// Runs a scheduled function now (`POST /dev/run/{job}`: deadlines, reminders, purge,
-    /// partner-lifecycle, sync-out) and returns its report.
+    /// partner-lifecycle, sync-out, document-rescan) and returns its report.
     pub async fn run_job(&self, job: &str) -> Value {
         let (status, body) = self.post(&format!("/dev/run/{job}"), None, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{job}: {body}");

@@ -1,6 +1,7 @@
 //! Queue consumers through the dev server's pollers, as Lambda's event source mapping runs
 //! them: partial batch failures come back, and a poison message ends in the dead-letter queue
-//! after 3 receives.
+//! after its receives (3; 10 for the document check, whose poison messages come back at once
+//! while the others back off).
 
 use crate::helpers::*;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};

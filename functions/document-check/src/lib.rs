@@ -4,7 +4,10 @@
 //! an antivirus the document stays `pending_scan`: never `clean` unscanned. The version
 //! checked is pinned in the record (agents' links name it); any later version of the object
 //! is deleted unchecked. Which antivirus scans: [`antivirus`] (on AWS, a clamd of the
-//! function's own).
+//! function's own). An antivirus that cannot answer leaves the document `pending_scan` with
+//! its attempts counted (the person is told the check is delayed); the message backs off
+//! (30 s, 2 min, 10 min…: `queue::Backoff`) and `document-rescan` asks again for the
+//! documents left waiting.
 
 pub mod antivirus;
 
@@ -15,11 +18,12 @@ use c2s_platform::aws::Clients;
 use c2s_platform::clamd::Verdict;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
-use c2s_platform::queue::{for_each_message, ObjectRef};
+use c2s_platform::queue::{Backoff, BadMessage, CheckAgain, Decode, ObjectRef};
 use c2s_platform::renewals::{parse_object_key, DocumentRecord, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 use std::collections::HashMap;
+use time::OffsetDateTime;
 
 pub struct App {
     idempotency: IdempotencyStore,
@@ -27,6 +31,7 @@ pub struct App {
     objects: Objects,
     bucket: String,
     antivirus: Antivirus,
+    backoff: Backoff,
 }
 
 impl App {
@@ -37,6 +42,7 @@ impl App {
             objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             antivirus: Antivirus::from_env(env, clients)?,
+            backoff: Backoff::new(clients.sqs(), env.require("DOCUMENT_CHECK_QUEUE_URL")?),
         })
     }
 }
@@ -64,20 +70,46 @@ pub enum CheckError {
     Antivirus(#[from] AntivirusError),
 }
 
-/// One span per message; failed messages are reported so only they come back.
+/// What comes on the queue: S3's notification of an upload, or the rescan job's request to
+/// check a document that waited (`CheckAgain`).
+pub enum Message {
+    Uploaded(Vec<ObjectRef>),
+    Again(ObjectRef),
+}
+
+impl Decode for Message {
+    fn decode(body: &str) -> Result<Self, BadMessage> {
+        match CheckAgain::read(body) {
+            Some(again) => Ok(Message::Again(again.object())),
+            None => Vec::<ObjectRef>::decode(body).map(Message::Uploaded),
+        }
+    }
+}
+
+/// One span per message; failed messages are reported so only they come back, each after
+/// its back-off. A rescan's request is one attempt: an antivirus still down leaves the
+/// document waiting for the next rescan, not another message backing off.
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(
-        event,
-        "document-check",
-        |objects: Vec<ObjectRef>| async move {
-            for object in objects {
-                let outcome = check_once(app, &object).await?;
-                tracing::info!(outcome = ?outcome, "document checked");
+    app.backoff
+        .for_each_message(event, "document-check", |message: Message| async move {
+            match message {
+                Message::Uploaded(objects) => {
+                    for object in objects {
+                        let outcome = check_once(app, &object).await?;
+                        tracing::info!(outcome = ?outcome, "document checked");
+                    }
+                }
+                Message::Again(object) => match check_once(app, &object).await {
+                    Ok(outcome) => tracing::info!(outcome = ?outcome, "document checked again"),
+                    Err(CheckError::Antivirus(e)) => {
+                        tracing::warn!(error = %e, "antivirus still unavailable: left for the next rescan")
+                    }
+                    Err(e) => return Err(e),
+                },
             }
             Ok::<_, CheckError>(())
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Checks an object once per upload (bucket, key, ETag): a redelivered message finds the
@@ -113,7 +145,15 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
         }
         return Ok(Outcome::Skipped);
     };
-    if doc.status != DocumentStatus::AwaitingUpload {
+    let from = doc.status;
+    let waiting = match (from, &doc.version_id, &object.version_id) {
+        (DocumentStatus::AwaitingUpload, _, _) => true,
+        // Left waiting by an antivirus that could not answer: the version it read, again.
+        (DocumentStatus::PendingScan, Some(pinned), Some(v)) => pinned == v,
+        (DocumentStatus::PendingScan, _, _) => true,
+        _ => false,
+    };
+    if !waiting {
         return discard_unchecked(app, &doc, object.version_id.clone()).await;
     }
     let read = match app
@@ -131,16 +171,17 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
         Err(e) => return Err(e.into()),
     };
     let head = &read.bytes[..read.bytes.len().min(16)];
-    let mut outcome = match check_content(doc.content_type, doc.size, read.size, head) {
-        Err(reason) => Outcome::Rejected(reason),
-        Ok(()) => match app.antivirus.scan(&read.bytes).await? {
-            None => Outcome::PendingScan,
-            Some(Verdict::Clean) => Outcome::Clean,
-            Some(Verdict::Infected) => Outcome::Rejected(RejectReason::Infected),
-        },
-    };
     // What was checked is these bytes, this version: agents' links will name it.
     doc.version_id = read.version_id.clone();
+    let mut outcome = match check_content(doc.content_type, doc.size, read.size, head) {
+        Err(reason) => Outcome::Rejected(reason),
+        Ok(()) => match app.antivirus.scan(&read.bytes).await {
+            Ok(None) => Outcome::PendingScan,
+            Ok(Some(Verdict::Clean)) => Outcome::Clean,
+            Ok(Some(Verdict::Infected)) => Outcome::Rejected(RejectReason::Infected),
+            Err(e) => return Err(wait_for_antivirus(app, doc, from, e).await),
+        },
+    };
     match &outcome {
         Outcome::Rejected(reason) => {
             match &read.version_id {
@@ -161,11 +202,7 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
         Outcome::Clean => doc.status = DocumentStatus::Clean,
         Outcome::Skipped | Outcome::Discarded => {}
     }
-    match app
-        .renewals
-        .set_document_status(&doc, DocumentStatus::AwaitingUpload)
-        .await
-    {
+    match app.renewals.set_document_status(&doc, from).await {
         Ok(()) => {}
         // Checked meanwhile by a concurrent delivery (of this version, or of another one
         // that then is the checked one), or removed.
@@ -178,6 +215,30 @@ pub async fn check(app: &App, object: &ObjectRef) -> Result<Outcome, CheckError>
         Err(e) => return Err(e.into()),
     }
     Ok(outcome)
+}
+
+/// The antivirus could not answer: never a verdict. The document is recorded `pending_scan`
+/// with this attempt (the rescan job's index reads it, the person sees the check delayed),
+/// its object kept, and the error fails the message, which comes back after its back-off.
+async fn wait_for_antivirus(
+    app: &App,
+    mut doc: DocumentRecord,
+    from: DocumentStatus,
+    error: AntivirusError,
+) -> CheckError {
+    doc.status = DocumentStatus::PendingScan;
+    doc.scan_attempts = doc.scan_attempts.saturating_add(1);
+    doc.last_scan_attempt_at = Some(OffsetDateTime::now_utc());
+    tracing::warn!(
+        attempts = doc.scan_attempts,
+        error = %error,
+        "antivirus unavailable: document left pending_scan"
+    );
+    match app.renewals.set_document_status(&doc, from).await {
+        // Checked or removed meanwhile by another delivery: that one's outcome stands.
+        Ok(()) | Err(StoreError::Conflict) => error.into(),
+        Err(e) => e.into(),
+    }
 }
 
 /// A version of a document's object that came after its check (an upload over it, which the

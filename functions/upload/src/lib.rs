@@ -172,6 +172,8 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         object_key: key.clone(),
         version_id: None,
         created_at: OffsetDateTime::now_utc(),
+        scan_attempts: 0,
+        last_scan_attempt_at: None,
     };
     app.renewals
         .add_document(&record)

@@ -203,6 +203,7 @@ pub fn in_process(
         }
         "sync-out" => in_process!(job, "sync-out", sync_out, env, clients),
         "deadlines" => in_process!(job, "deadlines", deadlines, env, clients),
+        "document-rescan" => in_process!(job, "document-rescan", document_rescan, env, clients),
         "reminders" => in_process!(job, "reminders", reminders, env, clients),
         "purge" => in_process!(job, "purge", purge, env, clients),
         "antivirus-definitions" => in_process!(

@@ -539,6 +539,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 arn,
                 region.clone(),
                 *batch,
+                f.sets_visibility,
                 function.clone(),
                 stop_rx.clone(),
             )));

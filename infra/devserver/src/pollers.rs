@@ -12,7 +12,8 @@ use tokio::sync::watch;
 
 /// `sqs` is the function's own client: the event source mapping receives and deletes with
 /// the function's role (kms:Decrypt of an encrypted queue included). `admin` only hurries a
-/// failed message back, which AWS does by its visibility timeout.
+/// failed message back, which AWS does by its visibility timeout, unless the function sets
+/// its failed messages' delay itself (`backs_off`: a back-off is what is tested then).
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     sqs: aws_sdk_sqs::Client,
@@ -21,6 +22,7 @@ pub async fn run(
     queue_arn: String,
     region: String,
     batch: i32,
+    backs_off: bool,
     function: Arc<Function>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -68,6 +70,9 @@ pub async fn run(
                 continue;
             };
             if failed.contains(id) {
+                if backs_off {
+                    continue;
+                }
                 // Back in the queue shortly, as after a visibility timeout.
                 let _ = admin
                     .change_message_visibility()

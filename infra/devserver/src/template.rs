@@ -53,6 +53,28 @@ pub struct FunctionSpec {
     pub timeout_seconds: u64,
     /// `MemorySize`, in MB (the runtime reads it from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     pub memory_mb: u64,
+    /// Its role may change a message's visibility: it sets the delay of the messages it
+    /// fails itself (back-off), which the local poller then leaves as it is.
+    pub sets_visibility: bool,
+}
+
+/// Whether a statement of these policies allows `action` (named as such, in a string or a
+/// list).
+fn allows(policies: &Value, action: &str) -> bool {
+    let statements = policies
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("Statement")?.as_sequence())
+        .flatten();
+    statements
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter_map(|s| s.get("Action"))
+        .any(|a| match a {
+            Value::String(one) => one == action,
+            Value::Sequence(all) => all.iter().any(|v| v.as_str() == Some(action)),
+            _ => false,
+        })
 }
 
 impl Template {
@@ -207,6 +229,10 @@ impl Template {
                         .or_else(|| self.globals_kms_key.clone()),
                     timeout_seconds: setting("Timeout", 3),
                     memory_mb: setting("MemorySize", 128),
+                    sets_visibility: r
+                        .properties
+                        .get("Policies")
+                        .is_some_and(|p| allows(p, "sqs:ChangeMessageVisibility")),
                 }
             })
             .collect()
@@ -445,5 +471,20 @@ Resources:
         assert_eq!(specs[0].binary, "document-check");
         assert_eq!(specs[0].queue, Some(("ScanQueue".to_owned(), 5)));
         assert!(specs[0].env.contains_key("DOCUMENTS_BUCKET"));
+        assert!(!specs[0].sets_visibility);
+    }
+
+    /// The local poller leaves a failed message's delay to the consumers that set it.
+    #[test]
+    fn only_the_document_check_sets_its_messages_visibility() {
+        let template = Template::parse(include_str!("../../../template.yaml"))
+            .unwrap_or_else(|e| panic!("template: {e}"));
+        let setting: Vec<String> = template
+            .functions()
+            .into_iter()
+            .filter(|f| f.sets_visibility)
+            .map(|f| f.logical_id)
+            .collect();
+        assert_eq!(setting, ["DocumentCheckFunction"]);
     }
 }

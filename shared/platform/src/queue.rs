@@ -5,7 +5,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
 /// Only the fields used here: emulators leave out some that `aws_lambda_events`' `S3Event`
@@ -107,6 +107,138 @@ where
     response
 }
 
+/// How long a message whose work failed stays invisible, by how many times it has been
+/// received: 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, then 12 h (SQS's longest
+/// visibility). Ten receives (the document check's `maxReceiveCount`) take about 28 hours,
+/// within the queue's 4 days of retention; a one-hour outage uses six.
+pub fn backoff_seconds(receive_count: u32) -> i32 {
+    const STEPS: [i32; 8] = [30, 120, 600, 1800, 3600, 7200, 14_400, 28_800];
+    STEPS
+        .get(receive_count.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(43_200)
+}
+
+/// A consumer that backs off: each message its work failed is kept out of sight for
+/// [`backoff_seconds`] (ChangeMessageVisibility on the message just received, which the
+/// event source mapping honours), rather than coming back after the queue's fixed visibility,
+/// so that a dependency that is down for an hour does not spend every receive of a message.
+/// A body that does not decode comes back at once (poison: the dead-letter queue is for it).
+#[cfg(feature = "sqs")]
+pub struct Backoff {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+#[cfg(feature = "sqs")]
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The SDK's error with its context (codes and request ids, no message bodies).
+    #[error("{0}")]
+    Queue(String),
+    #[error("{0} messages refused by the queue")]
+    Refused(usize),
+}
+
+/// Sends every body to the queue, ten to a `SendMessageBatch`.
+#[cfg(feature = "sqs")]
+pub async fn send_all(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    bodies: &[String],
+) -> Result<(), SendError> {
+    use aws_sdk_sqs::error::DisplayErrorContext;
+    for chunk in bodies.chunks(10) {
+        let mut batch = sqs.send_message_batch().queue_url(queue_url);
+        for (i, body) in chunk.iter().enumerate() {
+            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(body)
+                .build()
+                .map_err(|e| SendError::Queue(DisplayErrorContext(&e).to_string()))?;
+            batch = batch.entries(entry);
+        }
+        let out = batch
+            .send()
+            .await
+            .map_err(|e| SendError::Queue(DisplayErrorContext(&e).to_string()))?;
+        if !out.failed.is_empty() {
+            return Err(SendError::Refused(out.failed.len()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(feature = "sqs")]
+impl Backoff {
+    pub fn new(sqs: aws_sdk_sqs::Client, queue_url: String) -> Backoff {
+        Backoff { sqs, queue_url }
+    }
+
+    /// [`for_each_message`], then the failed messages delayed. A delay that cannot be set is
+    /// logged: the message then comes back after the queue's visibility timeout.
+    pub async fn for_each_message<M, F, Fut, E>(
+        &self,
+        event: SqsEvent,
+        consumer: &'static str,
+        work: F,
+    ) -> SqsBatchResponse
+    where
+        M: Decode,
+        F: FnMut(M) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: std::fmt::Display,
+    {
+        // A body that cannot be read never will be: back at once, to reach the dead-letter
+        // queue after its receives rather than wait hours for nothing.
+        let received: Vec<(String, String, i32)> = event
+            .records
+            .iter()
+            .filter_map(|m| {
+                let count = m
+                    .attributes
+                    .get("ApproximateReceiveCount")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1);
+                let delay = match M::decode(m.body.as_deref().unwrap_or("")) {
+                    Ok(_) => backoff_seconds(count),
+                    Err(_) => 0,
+                };
+                Some((m.message_id.clone()?, m.receipt_handle.clone()?, delay))
+            })
+            .collect();
+        let response = for_each_message(event, consumer, work).await;
+        for failure in &response.batch_item_failures {
+            let Some((id, handle, delay)) = received
+                .iter()
+                .find(|(id, _, _)| *id == failure.item_identifier)
+            else {
+                continue;
+            };
+            match self
+                .sqs
+                .change_message_visibility()
+                .queue_url(&self.queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(*delay)
+                .send()
+                .await
+            {
+                Ok(_) => {
+                    tracing::info!(consumer, message_id = %id, delay_s = delay, "message delayed")
+                }
+                Err(e) => tracing::warn!(
+                    consumer,
+                    message_id = %id,
+                    error = %aws_sdk_sqs::error::DisplayErrorContext(&e),
+                    "message could not be delayed"
+                ),
+            }
+        }
+        response
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
     pub bucket: String,
@@ -133,6 +265,44 @@ impl ObjectRef {
             key.push_str(v);
         }
         key
+    }
+}
+
+/// A job's request to check an object again (`{"check_again": {…}}`), beside S3's
+/// notifications on the same queue: one attempt, whose failure the job, not the queue,
+/// retries later (so that its requests never pile up behind a long outage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckAgain {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckAgainBody {
+    check_again: CheckAgain,
+}
+
+impl CheckAgain {
+    pub fn body(&self) -> String {
+        serde_json::json!({ "check_again": self }).to_string()
+    }
+
+    /// The request a body holds, if it is one.
+    pub fn read(body: &str) -> Option<CheckAgain> {
+        serde_json::from_str::<CheckAgainBody>(body)
+            .ok()
+            .map(|b| b.check_again)
+    }
+
+    pub fn object(self) -> ObjectRef {
+        ObjectRef {
+            bucket: self.bucket,
+            key: self.key,
+            size: None,
+            etag: None,
+            version_id: self.version_id,
+        }
     }
 }
 
@@ -214,6 +384,39 @@ mod tests {
         assert!(objects_in("not json").is_err());
         assert!(objects_in(r#"{"not": "an S3 event"}"#).is_err());
         assert!(objects_in(r#"{"Records": "nope"}"#).is_err());
+    }
+
+    #[test]
+    fn a_check_again_body_reads_back_and_is_no_s3_event() {
+        let again = CheckAgain {
+            bucket: "b".to_owned(),
+            key: "renewals/r/d".to_owned(),
+            version_id: Some("v1".to_owned()),
+        };
+        assert_eq!(CheckAgain::read(&again.body()), Some(again.clone()));
+        assert!(objects_in(&again.body()).is_err());
+        assert_eq!(CheckAgain::read(CREATED), None);
+        assert_eq!(again.object().key, "renewals/r/d");
+    }
+
+    #[test]
+    fn failed_messages_back_off_up_to_twelve_hours() {
+        let delays: Vec<i32> = (1..=11).map(backoff_seconds).collect();
+        assert_eq!(
+            delays,
+            [30, 120, 600, 1800, 3600, 7200, 14_400, 28_800, 43_200, 43_200, 43_200]
+        );
+        // A one-hour outage: the receives before it ends stay far from the ten allowed.
+        let mut at = 0;
+        let mut receives = 1;
+        while at < 3600 {
+            at += backoff_seconds(receives);
+            receives += 1;
+        }
+        assert_eq!(receives, 6);
+        // Ten receives end well within the queue's 4 days of retention.
+        assert!((1..10).map(backoff_seconds).sum::<i32>() < 4 * 86_400 / 2);
+        assert_eq!(backoff_seconds(0), 30);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The renewals table: per renewal (partition key = its id) one `renewal` item with the form,
 //! status, version and history, one `doc#<id>` item per supporting document and one `note#…`
-//! item per agent's note, so that a single query reads the whole file. Seven indexes
+//! item per agent's note, so that a single query reads the whole file. Eight indexes
 //! (template.yaml): `by_beneficiary`, `by_caisse_deadline`, `by_deadline`, `by_draft`,
-//! `by_purge`, `by_export`, `by_partner`; `stored` derives the attributes most of them read.
+//! `by_purge`, `by_export`, `by_partner`, `by_rescan` (documents waiting for the antivirus);
+//! `stored` derives the attributes most of them read, `documents` those of `by_rescan`.
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{open_renewal_of, BeneficiaryStore, OPEN_RENEWAL};

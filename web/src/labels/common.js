@@ -82,7 +82,10 @@ export const DOCUMENT_STATUS = {
   rejected: 'Refusé',
 }
 
-export const HOUSING = {
+/** Under a `pending_scan` document: its check waits for the antivirus, and a submission for it. */
+export const SCAN_DELAYED =
+  "La vérification de ce document prend plus de temps que prévu. Vous n'avez rien à faire : nous vous préviendrons si un nouvel envoi est nécessaire. Vous pourrez envoyer votre demande dès que la vérification sera terminée."
+
   tenant: 'Locataire',
   owner: 'Propriétaire',
   housed_free: 'Hébergé(e) gratuitement',
@@ -105,7 +108,7 @@ export const MISSING = {
   housing: 'Indiquer la situation de logement',
   manager: "Choisir l'organisme gestionnaire",
   documents: 'Joindre au moins un justificatif de ressources',
-  documents_pending: 'Attendre la fin de la vérification des justificatifs',
+  documents_pending: 'Attendre la fin de la vérification des justificatifs (elle reprend d\'elle-même, vous n\'avez rien à faire)',
 }
 
 /** A `missing` code in French ("document:payslip" names the kind an agent asked for). */

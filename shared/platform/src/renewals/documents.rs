@@ -28,6 +28,60 @@ pub struct DocumentRecord {
     pub version_id: Option<String>,
     #[serde(with = "dates::instant")]
     pub created_at: OffsetDateTime,
+    /// Checks that could not reach the antivirus (the document stays `pending_scan`), and
+    /// when the last one was: the rescan job takes those left waiting (index `by_rescan`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub scan_attempts: u32,
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_scan_attempt_at: Option<OffsetDateTime>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The document item as stored: the record plus the attributes only `by_rescan` reads,
+/// derived on every write (never set by hand): `rescan` = `waiting` and
+/// `rescan_key` = `<last attempt>#<renewal>#<document>` while a check that could not reach
+/// the antivirus leaves it `pending_scan`.
+#[derive(Serialize)]
+struct IndexedDocument<'a> {
+    #[serde(flatten)]
+    document: &'a DocumentRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rescan: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rescan_key: Option<String>,
+}
+
+fn indexed_document(d: &DocumentRecord) -> IndexedDocument<'_> {
+    let waiting = match (d.status, d.last_scan_attempt_at) {
+        (DocumentStatus::PendingScan, Some(at)) => Some(at),
+        _ => None,
+    };
+    IndexedDocument {
+        document: d,
+        rescan: waiting.map(|_| "waiting"),
+        rescan_key: waiting.map(|at| {
+            format!(
+                "{}#{}#{}",
+                dates::format_instant(at),
+                d.renewal_id,
+                d.document_id
+            )
+        }),
+    }
+}
+
+fn document_item(d: &DocumentRecord) -> Result<crate::store::Item, StoreError> {
+    to_item(
+        &indexed_document(d),
+        &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
+    )
 }
 
 pub fn object_key(renewal_id: &str, document_id: &str) -> String {
@@ -100,10 +154,7 @@ impl RenewalStore {
             .expression_attribute_values(":awaiting", s(Status::AwaitingDocuments.as_str()))
             .build()
             .map_err(build_error)?;
-        let item = to_item(
-            d,
-            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
-        )?;
+        let item = document_item(d)?;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -140,10 +191,7 @@ impl RenewalStore {
         d: &DocumentRecord,
         from: DocumentStatus,
     ) -> Result<(), StoreError> {
-        let item = to_item(
-            d,
-            &[("pk", &d.renewal_id), ("sk", &document_sk(&d.document_id))],
-        )?;
+        let item = document_item(d)?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -155,6 +203,25 @@ impl RenewalStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
+    }
+
+    /// Documents a check left `pending_scan` (the antivirus could not answer) whose last
+    /// attempt was before `before`, oldest first (index `by_rescan`: only
+    /// those documents have its keys).
+    pub async fn documents_waiting_for_scan(
+        &self,
+        before: OffsetDateTime,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_rescan")
+                .key_condition_expression("rescan = :w AND rescan_key < :t")
+                .expression_attribute_values(":w", s("waiting"))
+                .expression_attribute_values(":t", s(dates::format_instant(before))),
+        )
+        .await
     }
 
     pub async fn delete_document(
