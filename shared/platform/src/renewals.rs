@@ -661,7 +661,10 @@ mod tests {
         let who = profile();
         let beneficiaries =
             BeneficiaryStore::new(store.client.clone(), store.beneficiaries.clone());
-        assert!(beneficiaries.put_profiles(&[who.clone()]).await.is_ok());
+        assert!(beneficiaries
+            .put_profiles(std::slice::from_ref(&who))
+            .await
+            .is_ok());
         let Some(mut r) = new_draft(&who, date!(2026 - 05 - 01), ActorKind::Beneficiary) else {
             panic!("a draft of the profile");
         };
