@@ -1,6 +1,6 @@
 //! Partner passwords: argon2id hashes (PHC strings with their salt and parameters).
 
-use argon2::password_hash::rand_core::OsRng;
+use rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
