@@ -15,7 +15,7 @@ use c2s_domain::renewal::opens_on;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::{FieldError, Nir};
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::beneficiaries::{BeneficiaryStore, Person};
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::partners::{AccountRecord, PartnerStore};
 use c2s_platform::sign_in_locks::SignInLocks;
@@ -137,17 +137,17 @@ fn token(app: &App, nir_hash: &str, level: u8) -> Result<Response<Body>, ApiErro
 /// Handles `GET /api/me`.
 async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = callers::beneficiary(req, &app.verifier)?;
-    let profile: Profile = app
+    let Person {
+        profile,
+        open_renewal: open,
+        last_renewal,
+    } = app
         .beneficiaries
-        .profile(&claims.sub)
+        .person(&claims.sub)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let open = app.beneficiaries.open_renewal(&claims.sub).await?;
     // Once nothing is open, the follow-up still shows the last decision.
-    let last = match &open {
-        Some(id) => Some(id.clone()),
-        None => app.beneficiaries.last_renewal(&claims.sub).await?,
-    };
+    let last = open.clone().or(last_renewal);
     let masked = Nir::parse(&profile.nir)
         .map(|n| n.masked())
         .unwrap_or_default();

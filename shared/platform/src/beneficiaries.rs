@@ -83,6 +83,15 @@ impl Profile {
     }
 }
 
+/// A person as their partition holds them: the profile, the renewal holding their open slot,
+/// the renewal that closed last.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub profile: Profile,
+    pub open_renewal: Option<String>,
+    pub last_renewal: Option<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct BeneficiaryStore {
     client: aws_sdk_dynamodb::Client,
@@ -120,6 +129,40 @@ impl BeneficiaryStore {
 
     pub async fn open_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
         open_renewal_of(&self.client, &self.table, nir_hash).await
+    }
+
+    /// The person's profile with their two markers, read consistently in one query of their
+    /// partition (`GET /api/me`): one round trip where three GetItems cost three. `None`
+    /// when there is no profile (markers alone are no person).
+    pub async fn person(&self, nir_hash: &str) -> Result<Option<Person>, StoreError> {
+        let items = query_all(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :h")
+                .expression_attribute_values(":h", crate::store::s(nir_hash))
+                .consistent_read(true),
+        )
+        .await?;
+        let (mut profile, mut open_renewal, mut last_renewal) = (None, None, None);
+        for item in items {
+            let id = || item.get("renewal_id").and_then(|v| v.as_s().ok()).cloned();
+            match item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+            {
+                Some(PROFILE) => profile = Some(from_item::<Profile>(item)?),
+                Some(OPEN_RENEWAL) => open_renewal = id(),
+                Some(LAST_RENEWAL) => last_renewal = id(),
+                _ => {}
+            }
+        }
+        Ok(profile.map(|profile| Person {
+            profile,
+            open_renewal,
+            last_renewal,
+        }))
     }
 
     /// Writes up to 25 profiles in one request, retrying what DynamoDB left unprocessed.
@@ -190,11 +233,6 @@ impl BeneficiaryStore {
         }
     }
 
-    /// The renewal that closed last, if any (`GET /api/me`'s `last_renewal_id`).
-    pub async fn last_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
-        renewal_named(&self.client, &self.table, nir_hash, LAST_RENEWAL).await
-    }
-
     /// Kept as long as the renewal itself may be (everything goes 5 years after closing).
     pub fn last_renewal_item(nir_hash: &str, renewal_id: &str, expires_at: i64) -> Item {
         let mut item = key(nir_hash, LAST_RENEWAL);
@@ -220,8 +258,7 @@ pub(crate) async fn open_renewal_of(
     renewal_named(client, table, nir_hash, OPEN_RENEWAL).await
 }
 
-/// The `renewal_id` of the person's marker `sk` (`open_renewal`, `last_renewal`), read
-/// consistently.
+/// The `renewal_id` of the person's marker `sk`, read consistently.
 async fn renewal_named(
     client: &aws_sdk_dynamodb::Client,
     table: &str,
