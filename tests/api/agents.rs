@@ -920,7 +920,7 @@ async fn the_dpo_export_holds_no_internal_hash_key_or_index() {
         "vitale_serial_hash",
         "pk",
         "sk",
-        "rights_end_month",
+        "rights_end_day",
         "expires_at",
         "object_key",
         "version_id",

@@ -1,5 +1,6 @@
 //! The deadlines job, run with `POST /dev/run/deadlines`: near deadlines flagged, past ones
-//! accepted by silence, only what is due read, and a second run changes nothing.
+//! accepted by silence, only what came due since the last run read, and a second run changes
+//! nothing.
 
 use crate::helpers::*;
 use serde_json::json;
@@ -39,7 +40,8 @@ async fn near_deadlines_are_flagged_and_past_ones_accepted_by_silence() {
             again["flagged_near"].as_u64(),
             again["accepted_by_silence"].as_u64()
         ),
-        (Some(2), Some(0), Some(0))
+        (Some(0), Some(0), Some(0)),
+        "a second run the same day reads nothing: {again}"
     );
 
     // The queue: the late file first, accepted by silence; the near one flagged; the fresh one neither.
@@ -78,5 +80,58 @@ async fn near_deadlines_are_flagged_and_past_ones_accepted_by_silence() {
         ),
         (Some(false), Some(false))
     );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn deadlines_read_only_what_came_due_since_the_last_run() {
+    let stack = TestStack::start().await;
+    let (_, came_near, _) = stack.submitted_renewal(HAVRE, 55).await;
+    let (_, passed, _) = stack.submitted_renewal(HAVRE, 56).await;
+    let (_, not_yet, _) = stack.submitted_renewal(HAVRE, 57).await;
+    let (_, seen, _) = stack.submitted_renewal(HAVRE, 58).await;
+    // Within 10 days since yesterday, when the job did not run.
+    stack.move_deadline(&came_near, 9).await;
+    // Passed yesterday.
+    stack.move_deadline(&passed, -1).await;
+    stack.move_deadline(&not_yet, 12).await;
+    // Within 10 days of the last run already: that run read it.
+    stack.move_deadline(&seen, 5).await;
+    // The job last ran two days ago.
+    stack
+        .idempotency_store()
+        .set_watermark(deadlines::WATERMARK, today() - time::Duration::days(2))
+        .await
+        .expect("watermark");
+
+    let report = stack.run_job("deadlines").await;
+    assert_eq!(
+        (
+            report["read"].as_u64(),
+            report["flagged_near"].as_u64(),
+            report["accepted_by_silence"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "{report}"
+    );
+    for (id, near, silent) in [
+        (&came_near, true, false),
+        (&passed, true, true),
+        (&not_yet, false, false),
+        (&seen, false, false),
+    ] {
+        let (r, _) = stack
+            .renewal_store()
+            .load(id)
+            .await
+            .ok()
+            .flatten()
+            .expect("renewal");
+        assert_eq!(
+            (r.near_deadline, r.accepted_by_silence),
+            (near, silent),
+            "{id}"
+        );
+    }
     stack.stop().await;
 }

@@ -877,6 +877,13 @@ impl TestStack {
         )
     }
 
+    pub fn idempotency_store(&self) -> c2s_platform::idempotency::IdempotencyStore {
+        c2s_platform::idempotency::IdempotencyStore::new(
+            self.clients.dynamo(),
+            self.table("IdempotencyTable"),
+        )
+    }
+
     pub fn audit_store(&self) -> AuditStore {
         AuditStore::new(self.clients.dynamo(), self.table("AuditTable"))
     }

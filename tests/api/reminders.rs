@@ -86,3 +86,117 @@ async fn reminders_go_once_to_those_who_have_not_renewed() {
     }
     stack.stop().await;
 }
+
+/// As if the job had last finished on `day`.
+async fn reminders_last_ran(stack: &TestStack, day: time::Date) {
+    stack
+        .idempotency_store()
+        .set_watermark("watermark#reminders#rights_end", day)
+        .await
+        .expect("watermark");
+}
+
+fn person(nir: &str, birth: &str, code: &str, end: time::Date) -> String {
+    let mut line = beneficiary(
+        nir,
+        birth,
+        code,
+        HAVRE,
+        &c2s_domain::dates::format_date(end),
+    );
+    line["email"] = json!(format!("{code}@exemple.fr").to_lowercase());
+    line.to_string()
+}
+
+#[tokio::test]
+async fn reminders_read_only_the_ends_that_open_today() {
+    use c2s_domain::dates::add_months;
+    use c2s_domain::renewal::opens_on;
+    let stack = TestStack::start().await;
+    let day = today();
+    // Opens today; opens tomorrow (most days: read tomorrow, not today); opens next month;
+    // already reminded by yesterday's run (opened within the window before today).
+    let ends = [
+        add_months(day, 4),
+        add_months(day, 4) + time::Duration::days(1),
+        add_months(day, 5),
+        add_months(day, 2),
+    ];
+    let lines: Vec<String> = ends
+        .iter()
+        .enumerate()
+        .map(|(i, end)| {
+            let n = u8::try_from(i).unwrap_or(0) + 1;
+            person(
+                &fresh_nir(74, 4),
+                "1974-04-05",
+                &format!("JOUR000{n}"),
+                *end,
+            )
+        })
+        .collect();
+    let rejects = stack.import("opening.jsonl", &lines).await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    reminders_last_ran(&stack, day - time::Duration::days(1)).await;
+
+    let report = stack.run_job("reminders").await;
+    let opening_today = ends.iter().filter(|e| opens_on(**e) == day).count() as u64;
+    assert!(opening_today >= 1);
+    assert_eq!(
+        (report["read"].as_u64(), report["rights_ending"].as_u64()),
+        (Some(opening_today), Some(opening_today)),
+        "only the ends that open today are read: {report}"
+    );
+    // The next run the same day has nothing left to read.
+    let again = stack.run_job("reminders").await;
+    assert_eq!(again["read"].as_u64(), Some(0), "{again}");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_reminder_due_on_a_day_the_job_did_not_run_goes_the_next_day() {
+    use c2s_domain::dates::add_months;
+    let stack = TestStack::start().await;
+    let day = today();
+    let yesterday = day - time::Duration::days(1);
+    let missed = fresh_nir(75, 5);
+    let handled = fresh_nir(75, 5);
+    let rejects = stack
+        .import(
+            "missed.jsonl",
+            &[
+                // Opened yesterday, when the job did not run.
+                person(&missed, "1975-05-05", "MANQUE01", add_months(yesterday, 4)),
+                // Opened a week ago, before the job's last run: that run had it.
+                person(
+                    &handled,
+                    "1975-05-06",
+                    "MANQUE02",
+                    add_months(day - time::Duration::days(7), 4),
+                ),
+            ],
+        )
+        .await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+    // The job last ran two days ago, then not yesterday.
+    reminders_last_ran(&stack, day - time::Duration::days(2)).await;
+
+    let report = stack.run_job("reminders").await;
+    assert_eq!(
+        (
+            report["read"].as_u64(),
+            report["rights_ending"].as_u64(),
+            report["messages"].as_u64()
+        ),
+        (Some(1), Some(1), Some(2)),
+        "{report}"
+    );
+    let messages = stack.wait_for_messages(2).await;
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["kind"] == "rights_ending" && m["to"] == "manque01@exemple.fr"),
+        "{messages:?}"
+    );
+    stack.stop().await;
+}

@@ -1,12 +1,16 @@
 //! `reminders` (daily): beneficiaries whose rights end within 4 months and who have not
 //! started a renewal, and drafts untouched for 14 days, get a reminder by email and SMS
 //! through the outbox, never twice for the same reason and period (each reminder is claimed
-//! in the idempotency table). Found through indexes: rights ending by month
-//! (`by_rights_end`), drafts by last change (`by_draft`).
+//! in the idempotency table). Found through indexes: rights ending by day
+//! (`by_rights_end_day`), drafts by last change (`by_draft`).
+//!
+//! A person is reminded on the day their renewal opens (4 months before the end), so a run
+//! reads only the ends that open today, and those of the days since its last run (its
+//! watermark) when it missed some. A run with no watermark (the first) reads the whole window.
 
-use c2s_domain::dates::{add_months, format_date};
+use c2s_domain::dates::format_date;
 use c2s_domain::notice::{Channel, Notice};
-use c2s_domain::renewal::opens_on;
+use c2s_domain::renewal::{ends_opening_between, opens_on};
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::clock::today;
@@ -21,6 +25,8 @@ use std::collections::HashMap;
 use time::{Duration, OffsetDateTime};
 
 const DRAFT_IDLE: Duration = Duration::days(14);
+/// The last day whose opening ends were all read (idempotency table).
+const WATERMARK: &str = "watermark#reminders#rights_end";
 
 pub struct App {
     beneficiaries: BeneficiaryStore,
@@ -44,6 +50,8 @@ impl App {
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Report {
+    /// Profiles read from the index: what the run costs, one per person due.
+    pub read: u64,
     pub rights_ending: u64,
     pub drafts_idle: u64,
     pub messages: u64,
@@ -72,12 +80,20 @@ pub async fn run(app: &App) -> Result<Value, RemindError> {
 pub async fn remind(app: &App) -> Result<Report, RemindError> {
     let day = today();
     let mut report = Report::default();
-    // Rights ending from today to 4 months on: this month and the four after.
-    for i in 0..=4 {
-        let month = format_date(add_months(day, i))[..7].to_owned();
-        for p in app.beneficiaries.ending_in(&month).await? {
-            let due = p.css_end_date >= day && opens_on(p.css_end_date) <= day;
-            if !due || app.beneficiaries.open_renewal(&p.nir_hash).await?.is_some() {
+    // The ends whose renewal opened since the last run, up to today; never before the
+    // window that is open today (rights ending today opened 4 months ago).
+    let window = opens_on(day);
+    let from = match app.idempotency.watermark(WATERMARK).await? {
+        Some(done) => done.next_day().unwrap_or(done).max(window),
+        None => window,
+    };
+    for end in ends_opening_between(from, day) {
+        if end < day {
+            continue;
+        }
+        for p in app.beneficiaries.ending_on(end).await? {
+            report.read += 1;
+            if app.beneficiaries.open_renewal(&p.nir_hash).await?.is_some() {
                 continue;
             }
             let key = format!(
@@ -95,6 +111,7 @@ pub async fn remind(app: &App) -> Result<Report, RemindError> {
             }
         }
     }
+    app.idempotency.set_watermark(WATERMARK, day).await?;
     // Drafts left alone for 14 days.
     for r in app
         .renewals

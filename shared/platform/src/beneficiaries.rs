@@ -44,8 +44,9 @@ pub struct Profile {
 struct StoredProfile<'a> {
     #[serde(flatten)]
     profile: &'a Profile,
-    /// `YYYY-MM` of `css_end_date` (index `by_rights_end`, for the reminders).
-    rights_end_month: String,
+    /// `YYYY-MM-DD` of `css_end_date` (index `by_rights_end_day`): the reminders read one
+    /// day's ends, not a month's.
+    rights_end_day: String,
     /// Identification data is kept 5 years after the rights end (TTL, in seconds): a person
     /// the national file stops sending disappears then; each new import pushes it back.
     expires_at: i64,
@@ -58,7 +59,7 @@ impl<'a> StoredProfile<'a> {
     fn of(profile: &'a Profile) -> Self {
         StoredProfile {
             profile,
-            rights_end_month: dates::format_date(profile.css_end_date)[..7].to_owned(),
+            rights_end_day: dates::format_date(profile.css_end_date),
             expires_at: dates::add_months(profile.css_end_date, KEPT_AFTER_RIGHTS_MONTHS)
                 .midnight()
                 .assume_utc()
@@ -109,16 +110,16 @@ impl BeneficiaryStore {
         get_as(&self.client, &self.table, key(nir_hash, PROFILE)).await
     }
 
-    /// Profiles whose rights end in this month (`YYYY-MM`), through index `by_rights_end`.
-    pub async fn ending_in(&self, month: &str) -> Result<Vec<Profile>, StoreError> {
+    /// Profiles whose rights end on this day, through index `by_rights_end_day`.
+    pub async fn ending_on(&self, day: Date) -> Result<Vec<Profile>, StoreError> {
         let mut out = Vec::new();
         for item in query_all(
             self.client
                 .query()
                 .table_name(&self.table)
-                .index_name("by_rights_end")
-                .key_condition_expression("rights_end_month = :m")
-                .expression_attribute_values(":m", crate::store::s(month)),
+                .index_name("by_rights_end_day")
+                .key_condition_expression("rights_end_day = :d")
+                .expression_attribute_values(":d", crate::store::s(dates::format_date(day))),
         )
         .await?
         {

@@ -106,17 +106,9 @@ impl IdempotencyStore {
         match put.map_err(sdk_error) {
             Ok(_) => Ok(Claim::Started),
             Err(StoreError::Conflict) => {
-                let out = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("pk", s(key))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                let done = out
-                    .item
+                let done = self
+                    .record(key)
+                    .await?
                     .as_ref()
                     .and_then(|i| i.get("status"))
                     .and_then(|v| v.as_s().ok())
@@ -149,6 +141,54 @@ impl IdempotencyStore {
             req = req.item(format!("count_{k}"), n(v));
         }
         req.send().await.map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// The record under `key`, read consistently.
+    async fn record(
+        &self,
+        key: &str,
+    ) -> Result<Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item)
+    }
+
+    /// The last day a daily job finished (`YYYY-MM-DD` under `key`), so the next run reads
+    /// from the day after: the days it did not run are caught up. Kept as long as a finished
+    /// record; a job off for longer starts again from what it reads when it has none.
+    pub async fn watermark(&self, key: &str) -> Result<Option<time::Date>, StoreError> {
+        let record = self.record(key).await?;
+        let Some(day) = record
+            .as_ref()
+            .and_then(|i| i.get("day"))
+            .and_then(|v| v.as_s().ok())
+        else {
+            return Ok(None);
+        };
+        c2s_domain::dates::parse_date(day)
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt(format!("watermark {key}")))
+    }
+
+    pub async fn set_watermark(&self, key: &str, day: time::Date) -> Result<(), StoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(key))
+            .item("day", s(c2s_domain::dates::format_date(day)))
+            .item("expires_at", n(now + KEEP_DONE_SECONDS))
+            .send()
+            .await
+            .map_err(sdk_error)?;
         Ok(())
     }
 

@@ -334,22 +334,31 @@ impl RenewalStore {
         Ok(())
     }
 
-    /// Files whose decision clock runs and whose deadline is on or before `until`, oldest
-    /// first (index `by_deadline`): what the deadlines job reads grows with what is due.
-    pub async fn due_by(&self, until: Date) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_deadline")
-                .key_condition_expression("deadline_open = :open AND queue_key <= :until")
-                .expression_attribute_values(":open", s("open"))
-                .expression_attribute_values(
-                    ":until",
-                    s(format!("{}#\u{10ffff}", dates::format_date(until))),
-                ),
-        )
-        .await
+    /// Files whose decision clock runs and whose deadline is from `from` (if any) to `until`,
+    /// both included, oldest first (index `by_deadline`): what the deadlines job reads grows
+    /// with what is due those days.
+    pub async fn due_between(
+        &self,
+        from: Option<Date>,
+        until: Date,
+    ) -> Result<Vec<RenewalRecord>, StoreError> {
+        let until = s(format!("{}#\u{10ffff}", dates::format_date(until)));
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_deadline")
+            .expression_attribute_values(":open", s("open"))
+            .expression_attribute_values(":until", until);
+        let query = match from {
+            Some(from) => query
+                .key_condition_expression(
+                    "deadline_open = :open AND queue_key BETWEEN :from AND :until",
+                )
+                .expression_attribute_values(":from", s(dates::format_date(from))),
+            None => query.key_condition_expression("deadline_open = :open AND queue_key <= :until"),
+        };
+        query_as(query).await
     }
 
     /// What the retention rules make due on or before `day` (index `by_purge`): (id, stage).

@@ -2,7 +2,9 @@
 //! not assertions). Prints:
 //! - inbound import of 10 000, 100 000 and 1 000 000 lines: lines per second, and the peak
 //!   memory (VmHWM) of the import process, which must stay flat as the file grows;
-//! - purge of 1 000 due items among 100 000 kept: items read per item deleted.
+//! - purge of 1 000 due items among 100 000 kept: items read per item deleted;
+//! - reminders over profiles whose rights end on every day of the coming year: items read
+//!   per person due today, by the day index, beside what the month index read before.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use c2s_platform::aws::Clients;
@@ -47,6 +49,44 @@ async fn import_child(args: &[String]) -> Result<(), Box<dyn std::error::Error>>
         peak_rss_mb()
     );
     Ok(())
+}
+
+/// Puts `body` at `key` and imports it in a child process: its figures (lines, imported,
+/// seconds, peak RSS in MB), or its last line of error.
+async fn import_in_child(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    vars: &HashMap<String, String>,
+) -> Result<Result<Vec<f64>, String>, Box<dyn std::error::Error>> {
+    clients
+        .s3()
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await?;
+    let exe = std::env::current_exe()?;
+    let out = tokio::process::Command::new(exe)
+        .args(["import", bucket, key, &serde_json::to_string(vars)?])
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    Ok(if f.len() == 4 {
+        Ok(f)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned())
+    })
 }
 
 #[tokio::main]
@@ -121,40 +161,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             body.push(b'\n');
         }
         let key = format!("inbound/beneficiaries/bench-{n}.jsonl");
-        clients
-            .s3()
-            .put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .body(body.into())
-            .send()
-            .await?;
-        let exe = std::env::current_exe()?;
-        let out = tokio::process::Command::new(exe)
-            .args(["import", &bucket, &key, &serde_json::to_string(&vars)?])
-            .output()
-            .await?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let f: Vec<f64> = text
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        if f.len() == 4 {
-            println!(
+        match import_in_child(&clients, &bucket, &key, body, &vars).await? {
+            Ok(f) => println!(
                 "{:>10} {:>12.0} {:>10.1} {:>14.1}",
                 f[0],
                 f[0] / f[2],
                 f[2],
                 f[3]
-            );
-        } else {
-            println!(
-                "{n:>10} import failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
+            ),
+            Err(e) => println!("{n:>10} import failed: {e}"),
         }
     }
 
@@ -209,6 +224,94 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = purge::run(&app).await?;
     let read = report["items_read"].as_u64().unwrap_or(0);
     println!("\npurge: {due} due among {kept} kept: {read} index items read in {:.2} s, {:.2} read per item due", started.elapsed().as_secs_f64(), read as f64 / due as f64);
+
+    reminders_bench(&running, &sdk, &clients, &bucket, &vars).await?;
     running.stop().await;
+    Ok(())
+}
+
+/// Reminders: `BENCH_PROFILES` people (10 000 unless told), their rights ending on each day
+/// of the coming year in turn, imported; then the daily run after yesterday's. Before the day
+/// index, each run read the five months from this one: printed beside it, counted in the
+/// table day by day.
+async fn reminders_bench(
+    running: &devserver::Running,
+    sdk: &aws_config::SdkConfig,
+    clients: &Clients,
+    bucket: &str,
+    vars: &HashMap<String, String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use c2s_domain::dates::{add_months, first_of_month, format_date};
+    let people: usize = std::env::var("BENCH_PROFILES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let today = c2s_platform::clock::today();
+    let mut body = Vec::with_capacity(people * 480);
+    for i in 0..people {
+        let days = i64::try_from(i % 365)?;
+        let end = format_date(today + time::Duration::days(days));
+        let line = beneficiary(
+            &nir(&format!("2800176{i:06}")),
+            "1980-01-15",
+            "BENCH002",
+            "le-havre",
+            &end,
+        );
+        serde_json::to_writer(&mut body, &line)?;
+        body.push(b'\n');
+    }
+    if let Err(e) = import_in_child(
+        clients,
+        bucket,
+        "inbound/beneficiaries/bench-reminders.jsonl",
+        body,
+        vars,
+    )
+    .await?
+    {
+        println!("\nreminders: import failed: {e}");
+        return Ok(());
+    }
+    let env = running
+        .envs
+        .get("RemindersFunction")
+        .cloned()
+        .unwrap_or_default();
+    let app_clients = Clients::new(sdk, &env);
+    let profiles = c2s_platform::beneficiaries::BeneficiaryStore::from_env(&env, &app_clients)?;
+    // What the month index made each run read: this month and the four after.
+    let mut month_read = 0usize;
+    let mut day = first_of_month(today);
+    let stop = first_of_month(add_months(today, 5));
+    while day < stop {
+        // Only this bench's people (their NIRs begin with 2), not the import's.
+        month_read += profiles
+            .ending_on(day)
+            .await?
+            .iter()
+            .filter(|p| p.nir.starts_with('2'))
+            .count();
+        day = day.next_day().ok_or("date")?;
+    }
+    c2s_platform::idempotency::IdempotencyStore::from_env(&env, &app_clients)?
+        .set_watermark(
+            "watermark#reminders#rights_end",
+            today - time::Duration::days(1),
+        )
+        .await?;
+    let app = reminders::App::from_env(&env, &app_clients)?;
+    let started = Instant::now();
+    let report = reminders::remind(&app).await?;
+    let due = report.rights_ending.max(1);
+    println!(
+        "\nreminders: {people} people, rights ending on each day of the year; the run after yesterday's: \
+         {} read for {} due today in {:.2} s, {:.2} read per person due (the month index: {month_read} read, {:.2})",
+        report.read,
+        report.rights_ending,
+        started.elapsed().as_secs_f64(),
+        report.read as f64 / due as f64,
+        month_read as f64 / due as f64
+    );
     Ok(())
 }

@@ -64,6 +64,29 @@ pub fn opens_on(css_end_date: Date) -> Date {
     add_months(css_end_date, -4)
 }
 
+/// The ends of rights whose renewal opens from `from` to `to` (both included), in order:
+/// the days a daily job reads to remind each person once, on the day they may renew (or the
+/// first run after it). Several ends can open on one day (the 28th to the 31st of a month
+/// open on the last of a shorter one), so the ends are found by trying each, not by adding.
+pub fn ends_opening_between(from: Date, to: Date) -> Vec<Date> {
+    let mut out = Vec::new();
+    if from > to {
+        return out;
+    }
+    // `opens_on` never decreases and never moves more than 3 days from "4 months before", so
+    // every end that opens in range lies within 3 days of the range moved 4 months on.
+    let mut end = add_months(from, 4) - time::Duration::days(3);
+    let last = add_months(to, 4) + time::Duration::days(3);
+    while end <= last {
+        let opens = opens_on(end);
+        if from <= opens && opens <= to {
+            out.push(end);
+        }
+        end = end.next_day().unwrap_or(last + time::Duration::days(1));
+    }
+    out
+}
+
 /// The number printed on the receipt: year of submission and a short form of the id.
 pub fn receipt_number(renewal_id: &str, submitted_at: OffsetDateTime) -> String {
     let short: String = renewal_id
@@ -84,6 +107,50 @@ mod tests {
     fn renewals_open_four_months_before_the_end() {
         assert_eq!(opens_on(date!(2027 - 03 - 31)), date!(2026 - 11 - 30));
         assert_eq!(opens_on(date!(2027 - 01 - 31)), date!(2026 - 09 - 30));
+    }
+
+    #[test]
+    fn each_end_opens_on_exactly_one_day() {
+        // Over two years, the ends opening day by day are every end once, in order.
+        let mut day = date!(2026 - 01 - 01);
+        let mut ends = Vec::new();
+        while day <= date!(2027 - 12 - 31) {
+            let today = ends_opening_between(day, day);
+            assert!(today.iter().all(|e| opens_on(*e) == day), "{day}");
+            ends.extend(today);
+            day += time::Duration::days(1);
+        }
+        let (Some(&first), Some(&last)) = (ends.first(), ends.last()) else {
+            panic!("no end opens in two years");
+        };
+        let mut expected = Vec::new();
+        let mut end = first;
+        while end <= last {
+            expected.push(end);
+            end += time::Duration::days(1);
+        }
+        assert_eq!(ends, expected);
+        // The last of February opens the ends of June from the 28th.
+        assert_eq!(
+            ends_opening_between(date!(2027 - 02 - 28), date!(2027 - 02 - 28)),
+            [
+                date!(2027 - 06 - 28),
+                date!(2027 - 06 - 29),
+                date!(2027 - 06 - 30)
+            ]
+        );
+        // A range is the days of its days; an empty range reads nothing.
+        assert_eq!(
+            ends_opening_between(date!(2027 - 02 - 27), date!(2027 - 03 - 01)),
+            [
+                date!(2027 - 06 - 27),
+                date!(2027 - 06 - 28),
+                date!(2027 - 06 - 29),
+                date!(2027 - 06 - 30),
+                date!(2027 - 07 - 01)
+            ]
+        );
+        assert!(ends_opening_between(date!(2027 - 03 - 02), date!(2027 - 03 - 01)).is_empty());
     }
 
     #[test]
