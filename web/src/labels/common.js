@@ -84,8 +84,9 @@ export const DOCUMENT_STATUS = {
 
 /** Under a `pending_scan` document: its check waits for the antivirus, and a submission for it. */
 export const SCAN_DELAYED =
-  "La vérification de ce document prend plus de temps que prévu. Vous n'avez rien à faire : nous vous préviendrons si un nouvel envoi est nécessaire. Vous pourrez envoyer votre demande dès que la vérification sera terminée."
+  "La vérification de ce document prend plus de temps que prévu. Vous n'avez rien à faire : si un nouvel envoi est nécessaire, cette page vous le dira. Vous pourrez envoyer votre demande dès que la vérification sera terminée."
 
+export const HOUSING = {
   tenant: 'Locataire',
   owner: 'Propriétaire',
   housed_free: 'Hébergé(e) gratuitement',
