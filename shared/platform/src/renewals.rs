@@ -6,19 +6,17 @@
 //! `stored` derives the attributes most of them read, `documents` those of `by_rescan`.
 
 use crate::beneficiaries::Profile;
-use crate::beneficiaries::{open_renewal_of, BeneficiaryStore, OPEN_RENEWAL};
-use crate::page::{page, CursorKeys, Page, PageError};
-use crate::store::{
-    from_item, key, n, query_all, query_as, s, sdk_error, to_item, transaction_error, StoreError,
-};
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
-use c2s_domain::dates;
+use crate::beneficiaries::{open_renewal_of, BeneficiaryStore};
+use crate::store::{from_item, n, query_all, s, sdk_error, to_item, transaction_error, StoreError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use c2s_domain::renewal::{ActorKind, Member, CLOSED_FILE_KEPT_SECONDS};
 use stored::indexed;
 use time::{Date, OffsetDateTime};
 
 mod documents;
 mod exports;
+mod lists;
+mod purge;
 mod queue;
 mod stored;
 
@@ -332,195 +330,6 @@ impl RenewalStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
-    }
-
-    /// Files whose decision clock runs and whose deadline is from `from` (if any) to `until`,
-    /// both included, oldest first (index `by_deadline`): what the deadlines job reads grows
-    /// with what is due those days.
-    pub async fn due_between(
-        &self,
-        from: Option<Date>,
-        until: Date,
-    ) -> Result<Vec<RenewalRecord>, StoreError> {
-        let until = s(format!("{}#\u{10ffff}", dates::format_date(until)));
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_deadline")
-            .expression_attribute_values(":open", s("open"))
-            .expression_attribute_values(":until", until);
-        let query = match from {
-            Some(from) => query
-                .key_condition_expression(
-                    "deadline_open = :open AND queue_key BETWEEN :from AND :until",
-                )
-                .expression_attribute_values(":from", s(dates::format_date(from))),
-            None => query.key_condition_expression("deadline_open = :open AND queue_key <= :until"),
-        };
-        query_as(query).await
-    }
-
-    /// What the retention rules make due on or before `day` (index `by_purge`): (id, stage).
-    /// Reads only what is due.
-    pub async fn purge_due(&self, day: Date) -> Result<Vec<(String, PurgeStage)>, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_purge")
-                .key_condition_expression("purge_index = :d AND purge_key <= :until")
-                .expression_attribute_values(":d", s("due"))
-                .expression_attribute_values(
-                    ":until",
-                    s(format!("{}#\u{10ffff}", dates::format_date(day))),
-                )
-                .projection_expression("purge_key"),
-        )
-        .await?;
-        // `purge_key` is `<day>#<stage>#<id>` (see `stored`).
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                let k = item.get("purge_key")?.as_s().ok()?;
-                let mut parts = k.splitn(3, '#');
-                let (_, stage, id) = (parts.next()?, parts.next()?, parts.next()?);
-                Some((id.to_owned(), PurgeStage::parse(stage)?))
-            })
-            .collect())
-    }
-
-    /// Deletes every item of a renewal but the renewal itself (its documents, its notes):
-    /// the renewal goes last, with [`RenewalStore::delete`], so that a purge stopped half-way
-    /// still finds it due and finishes.
-    pub async fn delete_all_but_renewal(&self, id: &str) -> Result<u64, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(id))
-                .projection_expression("pk, sk"),
-        )
-        .await?;
-        let mut deleted = 0;
-        for item in items {
-            let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) else {
-                continue;
-            };
-            if sk == RENEWAL {
-                continue;
-            }
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(id, sk)))
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            deleted += 1;
-        }
-        Ok(deleted)
-    }
-
-    /// Deletes the renewal item, unchanged since it was read, and, in the same transaction,
-    /// the person's `open_renewal` slot when it is this renewal's (`release_slot`): never a
-    /// slot naming a renewal that is gone.
-    pub async fn delete(&self, r: &RenewalRecord, release_slot: bool) -> Result<(), StoreError> {
-        let renewal = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(&r.id, RENEWAL)))
-            .condition_expression("version = :expected")
-            .expression_attribute_values(":expected", n(r.version))
-            .build()
-            .map_err(build_error)?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(renewal).build());
-        if release_slot {
-            let slot = Delete::builder()
-                .table_name(&self.beneficiaries)
-                .set_key(Some(key(&r.nir_hash, OPEN_RENEWAL)))
-                .condition_expression("renewal_id = :id")
-                .expression_attribute_values(":id", s(&r.id))
-                .build()
-                .map_err(build_error)?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(slot).build());
-        }
-        // The slot (1) given to someone else since it was read is a conflict all the same:
-        // the caller reads again.
-        tx.send().await.map_err(|e| transaction_error(e, &[0, 1]))?;
-        Ok(())
-    }
-
-    /// Drafts last changed before `before` (index `by_draft`).
-    pub async fn drafts_untouched_since(
-        &self,
-        before: OffsetDateTime,
-    ) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_draft")
-                .key_condition_expression("draft_open = :d AND updated_at < :t")
-                .expression_attribute_values(":d", s("draft"))
-                .expression_attribute_values(":t", s(dates::format_instant(before))),
-        )
-        .await
-    }
-
-    /// Decided renewals not yet exported, in decision order (index `by_export`).
-    pub async fn pending_exports(&self) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_export")
-                .key_condition_expression("export_pending = :p")
-                .expression_attribute_values(":p", s("pending")),
-        )
-        .await
-    }
-
-    /// A page of the renewals a partner filed, newest first (index `by_partner`).
-    pub async fn filed_by(
-        &self,
-        partner_id: &str,
-        cursor: Option<&str>,
-        limit: i32,
-    ) -> Result<Page<RenewalRecord>, PageError> {
-        let q = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("by_partner")
-            .key_condition_expression("filed_partner = :p")
-            .expression_attribute_values(":p", s(partner_id))
-            .scan_index_forward(false);
-        let keys = CursorKeys {
-            names: &["created_at", "filed_partner", "pk", "sk"],
-            partition: ("filed_partner", partner_id),
-        };
-        page(q, &keys, cursor, limit).await
-    }
-
-    /// The ids of a person's renewals, oldest first (index `by_beneficiary`).
-    pub async fn ids_for(&self, nir_hash: &str) -> Result<Vec<String>, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_beneficiary")
-                .key_condition_expression("nir_hash = :h")
-                .expression_attribute_values(":h", s(nir_hash)),
-        )
-        .await?;
-        Ok(items
-            .into_iter()
-            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
-            .collect())
     }
 }
 
