@@ -7,11 +7,7 @@
 //! side only with the feature `s3`.
 
 #[cfg(feature = "s3")]
-use aws_sdk_s3::{
-    presigning::PresigningConfig,
-    primitives::ByteStream,
-    types::{CompletedMultipartUpload, CompletedPart},
-};
+use aws_sdk_s3::{presigning::PresigningConfig, primitives::ByteStream};
 use serde::Serialize;
 use std::collections::BTreeMap;
 #[cfg(feature = "s3")]
@@ -19,6 +15,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 #[cfg(feature = "s3")]
 use tokio::io::AsyncBufRead;
+
+#[cfg(feature = "s3")]
+mod jsonl;
+#[cfg(feature = "s3")]
+pub use jsonl::JsonlWriter;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -459,125 +460,7 @@ impl Objects {
     }
 
     pub fn jsonl_writer(&self, bucket: &str, key: &str) -> JsonlWriter {
-        JsonlWriter {
-            client: self.client.clone(),
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-            buffer: Vec::new(),
-            upload_id: None,
-            parts: Vec::new(),
-            lines: 0,
-        }
-    }
-}
-
-/// Writes JSON Lines to S3 with bounded memory: parts of 8 MiB are sent as they fill.
-#[cfg(feature = "s3")]
-pub struct JsonlWriter {
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    key: String,
-    buffer: Vec<u8>,
-    upload_id: Option<String>,
-    parts: Vec<CompletedPart>,
-    lines: u64,
-}
-
-#[cfg(feature = "s3")]
-const PART_BYTES: usize = 8 * 1024 * 1024;
-
-#[cfg(feature = "s3")]
-impl JsonlWriter {
-    pub async fn write(&mut self, value: &impl Serialize) -> Result<(), ObjectError> {
-        serde_json::to_writer(&mut self.buffer, value)
-            .map_err(|e| ObjectError::Storage(e.to_string()))?;
-        self.buffer.push(b'\n');
-        self.lines += 1;
-        if self.buffer.len() >= PART_BYTES {
-            self.send_part().await?;
-        }
-        Ok(())
-    }
-
-    pub fn lines(&self) -> u64 {
-        self.lines
-    }
-
-    async fn send_part(&mut self) -> Result<(), ObjectError> {
-        let upload_id = match &self.upload_id {
-            Some(id) => id.clone(),
-            None => {
-                let out = self
-                    .client
-                    .create_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(&self.key)
-                    .content_type("application/x-ndjson")
-                    .send()
-                    .await
-                    .map_err(storage)?;
-                let id = out
-                    .upload_id
-                    .ok_or_else(|| ObjectError::Storage("no upload id".into()))?;
-                self.upload_id = Some(id.clone());
-                id
-            }
-        };
-        let number = self.parts.len() as i32 + 1;
-        let body = std::mem::take(&mut self.buffer);
-        let out = self
-            .client
-            .upload_part()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(storage)?;
-        self.parts.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .set_e_tag(out.e_tag)
-                .build(),
-        );
-        Ok(())
-    }
-
-    /// Completes the object (an empty one when nothing was written).
-    pub async fn finish(mut self) -> Result<u64, ObjectError> {
-        if self.upload_id.is_none() {
-            let body = std::mem::take(&mut self.buffer);
-            self.client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(&self.key)
-                .content_type("application/x-ndjson")
-                .body(ByteStream::from(body))
-                .send()
-                .await
-                .map_err(storage)?;
-            return Ok(self.lines);
-        }
-        if !self.buffer.is_empty() {
-            self.send_part().await?;
-        }
-        let upload_id = self.upload_id.clone().unwrap_or_default();
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(self.parts.clone()))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(storage)?;
-        Ok(self.lines)
+        JsonlWriter::new(self.client.clone(), bucket, key)
     }
 }
 
