@@ -521,6 +521,7 @@ async fn every_route_for_every_role_and_caisse() {
             None,
             &["superviseur"],
         ),
+        ("GET", "/api/agent/stats".into(), None, &["superviseur"]),
         (
             "POST",
             "/api/agent/rgpd/access".into(),
@@ -572,7 +573,10 @@ async fn every_route_for_every_role_and_caisse() {
                     .await;
                 let expected_denial = if !allowed.contains(&role) {
                     Some(StatusCode::FORBIDDEN)
-                } else if caisse != ROUEN && !path.ends_with("/api/agent/renewals") {
+                } else if caisse != ROUEN
+                    && !path.ends_with("/api/agent/renewals")
+                    && !path.ends_with("/api/agent/stats")
+                {
                     Some(StatusCode::NOT_FOUND)
                 } else {
                     None
@@ -924,6 +928,7 @@ async fn the_dpo_export_holds_no_internal_hash_key_or_index() {
         "expires_at",
         "object_key",
         "version_id",
+        "counted",
     ];
     for name in index.chain(stored_only) {
         assert!(!text.contains(&format!("\"{name}\"")), "{name} in {text}");

@@ -874,6 +874,7 @@ impl TestStack {
             self.clients.dynamo(),
             self.table("RenewalsTable"),
             self.table("BeneficiariesTable"),
+            self.table("StatsTable"),
         )
     }
 

@@ -31,4 +31,5 @@ mod queues;
 mod reminders;
 mod restart;
 mod sign_in;
+mod stats;
 mod sync_out;

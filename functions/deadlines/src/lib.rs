@@ -21,8 +21,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use time::{Date, Duration};
 
-/// How close a deadline must be for the superviseur to be warned.
-pub const NEAR_DAYS: i64 = 10;
+/// How close a deadline must be for the superviseur to be warned: the queue's and the
+/// dashboard's `near` too.
+pub const NEAR_DAYS: i64 = c2s_domain::renewal::NEAR_DEADLINE_DAYS;
 /// The last day the job finished (idempotency table).
 pub const WATERMARK: &str = "watermark#deadlines";
 /// Saves tried on one file when agents keep changing it meanwhile.

@@ -33,11 +33,17 @@ fn a_renewal_counts_in_its_status_its_open_deadline_and_its_decision() {
         submitted_at: at,
     });
     r.mark_complete(date!(2026 - 11 - 25));
-    assert_eq!(r.transition(Status::Submitted, ActorKind::Beneficiary, at), Ok(()));
+    assert_eq!(
+        r.transition(Status::Submitted, ActorKind::Beneficiary, at),
+        Ok(())
+    );
     assert_eq!(counters(&r), ["status#submitted", "deadline#2027-01-25"]);
     // Waiting for documents, the file is still open with its deadline.
     r.status = Status::AwaitingDocuments;
-    assert_eq!(counters(&r), ["status#awaiting_documents", "deadline#2027-01-25"]);
+    assert_eq!(
+        counters(&r),
+        ["status#awaiting_documents", "deadline#2027-01-25"]
+    );
 
     // Decided 9 days and 23 hours later, on a Friday of week 49 in France.
     r.status = Status::Approved;
@@ -61,7 +67,10 @@ fn a_renewal_counts_in_its_status_its_open_deadline_and_its_decision() {
 #[test]
 fn the_decision_week_is_the_french_day_s() {
     // Sunday 6 December 2026 at 23:30 UTC is Monday 7 December in France: week 50.
-    assert_eq!(french_day(datetime!(2026-12-06 23:30 UTC)), date!(2026 - 12 - 07));
+    assert_eq!(
+        french_day(datetime!(2026-12-06 23:30 UTC)),
+        date!(2026 - 12 - 07)
+    );
     assert_eq!(iso_week(date!(2026 - 12 - 06)), "2026-W49");
     assert_eq!(iso_week(date!(2026 - 12 - 07)), "2026-W50");
     // ISO years: 2026 has 53 weeks; 30 December 2024 is in 2025's first.
@@ -116,10 +125,19 @@ fn a_save_moves_only_what_changed() {
 #[test]
 fn deadline_states_change_with_the_day() {
     let today = date!(2026 - 12 - 01);
-    assert_eq!(DeadlineState::of(date!(2026 - 11 - 30), today), DeadlineState::Late);
+    assert_eq!(
+        DeadlineState::of(date!(2026 - 11 - 30), today),
+        DeadlineState::Late
+    );
     assert_eq!(DeadlineState::of(today, today), DeadlineState::Near);
-    assert_eq!(DeadlineState::of(date!(2026 - 12 - 11), today), DeadlineState::Near);
-    assert_eq!(DeadlineState::of(date!(2026 - 12 - 12), today), DeadlineState::Ok);
+    assert_eq!(
+        DeadlineState::of(date!(2026 - 12 - 11), today),
+        DeadlineState::Near
+    );
+    assert_eq!(
+        DeadlineState::of(date!(2026 - 12 - 12), today),
+        DeadlineState::Ok
+    );
 }
 
 #[test]
@@ -167,7 +185,10 @@ fn the_dashboard_sorts_deadlines_on_the_day_and_shows_every_week() {
         ("week#2026-W38".to_owned(), "week#2026-W49".to_owned())
     );
     // Nothing decided: no median, not 0.
-    assert_eq!(dashboard(&[], date!(2026 - 12 - 01)).median_days_to_decision, None);
+    assert_eq!(
+        dashboard(&[], date!(2026 - 12 - 01)).median_days_to_decision,
+        None
+    );
 }
 
 #[test]
