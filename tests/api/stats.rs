@@ -325,3 +325,40 @@ async fn the_dashboard_is_the_recount_of_each_caisse_s_renewals() {
     assert_eq!(this_week(&havre_stats), 1);
     stack.stop().await;
 }
+
+/// The counters move in the renewal's own write: a function that may not move them cannot
+/// change a status either (the transaction fails whole), while a save that moves none (the
+/// form) still passes.
+#[tokio::test]
+async fn a_status_change_that_cannot_move_its_counters_is_not_saved() {
+    let template = template_without(
+        "RenewalFunction",
+        "            - Effect: Allow\n              Action: [dynamodb:UpdateItem]\n              Resource: !GetAtt StatsTable.Arn\n",
+    );
+    let stack = TestStack::start_with_template(template).await;
+    let nir = fresh_nir(81, 3);
+    stack
+        .import(
+            "stats-denied.jsonl",
+            &[
+                beneficiary(&nir, "1981-03-10", "AGENTS01", ROUEN, &months_from_today(2))
+                    .to_string(),
+            ],
+        )
+        .await;
+    let token = stack.sign_in(&nir, "1981-03-10", "AGENTS01").await;
+    let (status, r) = stack.post("/api/renewals", Some(&token), json!({})).await;
+    assert!(!status.is_success(), "created without its counters: {r}");
+    let refused = stack.refused().await;
+    assert!(
+        refused
+            .iter()
+            .any(|r| r["function"] == "RenewalFunction" && r["action"] == "dynamodb:UpdateItem"),
+        "{refused:#?}"
+    );
+    // Nothing written: no renewal in the table, none counted.
+    let superviseur = stack.agent_token("S81", ROUEN, &["superviseur"]).await;
+    let stats = assert_counted(&stack, &[(ROUEN, superviseur.as_str())]).await;
+    assert_eq!(stats[0]["by_status"]["draft"], 0, "{}", stats[0]);
+    stack.stop_allowing_refusals().await;
+}
