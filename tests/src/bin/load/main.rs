@@ -165,6 +165,12 @@ fn print_level(concurrency: usize, l: &Level, lost: usize, raw: Option<&raw::Raw
             r.errors,
             rate / r.per_second.max(1e-9)
         );
+        let ops: Vec<String> = r
+            .latencies
+            .iter()
+            .map(|(op, v)| format!("{op} {:.0}/{:.0}", quantile(v, 0.5), quantile(v, 0.99)))
+            .collect();
+        println!("   raw p50/p99 ms per call: {}", ops.join(", "));
     }
 }
 

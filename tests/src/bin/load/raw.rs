@@ -30,6 +30,8 @@ pub struct RawFigure {
     pub journeys: usize,
     pub per_second: f64,
     pub errors: usize,
+    /// Milliseconds per call, by operation.
+    pub latencies: BTreeMap<String, Vec<f64>>,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -215,31 +217,40 @@ impl Raw {
             let (raw, calls, next) = (Arc::clone(self), Arc::clone(&calls), Arc::clone(&next));
             workers.push(tokio::spawn(async move {
                 let (mut done, mut errors) = (0, 0);
+                let mut latencies: BTreeMap<String, Vec<f64>> = BTreeMap::new();
                 loop {
                     let j = next.fetch_add(1, Ordering::SeqCst);
                     if j >= journeys || started.elapsed() > cap {
-                        return (done, errors);
+                        return (done, errors, latencies);
                     }
                     for (n, op) in calls.iter().enumerate() {
+                        let t = Instant::now();
                         if !raw.call(op, first + j, n).await {
                             errors += 1;
                         }
+                        let ms = t.elapsed().as_secs_f64() * 1000.0;
+                        latencies.entry(op.clone()).or_default().push(ms);
                     }
                     done += 1;
                 }
             }));
         }
         let (mut done, mut errors) = (0, 0);
+        let mut latencies: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for w in workers {
-            if let Ok((d, e)) = w.await {
+            if let Ok((d, e, l)) = w.await {
                 done += d;
                 errors += e;
+                for (op, v) in l {
+                    latencies.entry(op).or_default().extend(v);
+                }
             }
         }
         RawFigure {
             journeys: done,
             per_second: done as f64 / started.elapsed().as_secs_f64(),
             errors,
+            latencies,
         }
     }
 }
