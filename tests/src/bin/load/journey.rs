@@ -70,7 +70,13 @@ struct Recorder<'a> {
 impl Recorder<'_> {
     /// Records the step's time and, unless it answered `expected`, its error; gives the body
     /// when it did.
-    fn step(&self, step: &'static str, started: Instant, o: Outcome, expected: u16) -> Option<Value> {
+    fn step(
+        &self,
+        step: &'static str,
+        started: Instant,
+        o: Outcome,
+        expected: u16,
+    ) -> Option<Value> {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let Ok(mut l) = self.level.lock() else {
             return None;
@@ -95,25 +101,53 @@ impl Recorder<'_> {
 async fn journey(http: &reqwest::Client, url: &str, p: &Person, rec: &Recorder<'_>) -> bool {
     let post = reqwest::Method::POST;
     let t = Instant::now();
-    let o = call(http, post.clone(), format!("{url}/api/auth/beneficiary"), None, json!({"nir": p.nir, "birth_date": p.birth_date, "renewal_code": p.code})).await;
+    let o = call(
+        http,
+        post.clone(),
+        format!("{url}/api/auth/beneficiary"),
+        None,
+        json!({"nir": p.nir, "birth_date": p.birth_date, "renewal_code": p.code}),
+    )
+    .await;
     let Some(signed) = rec.step("sign_in", t, o, 200) else {
         return false;
     };
     let token = signed["token"].as_str().unwrap_or_default().to_owned();
     let t = Instant::now();
-    let o = call(http, post.clone(), format!("{url}/api/renewals"), Some(&token), json!({})).await;
+    let o = call(
+        http,
+        post.clone(),
+        format!("{url}/api/renewals"),
+        Some(&token),
+        json!({}),
+    )
+    .await;
     let Some(created) = rec.step("create", t, o, 201) else {
         return false;
     };
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     let form = json!({"version": created["version"], "household": created["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
     let t = Instant::now();
-    let o = call(http, reqwest::Method::PUT, format!("{url}/api/renewals/{id}"), Some(&token), form).await;
+    let o = call(
+        http,
+        reqwest::Method::PUT,
+        format!("{url}/api/renewals/{id}"),
+        Some(&token),
+        form,
+    )
+    .await;
     if rec.step("fill", t, o, 200).is_none() {
         return false;
     }
     let t = Instant::now();
-    let o = call(http, post, format!("{url}/api/renewals/{id}/submit"), Some(&token), json!({})).await;
+    let o = call(
+        http,
+        post,
+        format!("{url}/api/renewals/{id}/submit"),
+        Some(&token),
+        json!({}),
+    )
+    .await;
     if rec.step("submit", t, o, 200).is_none() {
         return false;
     }

@@ -37,7 +37,11 @@ fn people(count: usize) -> (Vec<Person>, Vec<String>) {
     let mut out = Vec::new();
     let mut lines = Vec::new();
     for i in 0..count {
-        let n = nir(&format!("{sex}{yy:02}{mm:02}76{:03}{:03}", 1 + i / 998, 1 + i % 998));
+        let n = nir(&format!(
+            "{sex}{yy:02}{mm:02}76{:03}{:03}",
+            1 + i / 998,
+            1 + i % 998
+        ));
         let code = format!("LOAD{i:06}");
         let caisse = CAISSES[i % CAISSES.len()];
         lines.push(beneficiary(&n, &birth, &code, caisse, &end).to_string());
@@ -75,7 +79,10 @@ async fn import(clients: &Clients, bucket: &str, lines: &[String]) -> Result<usi
             .await;
         if let Ok(out) = got {
             let text = out.body.collect().await?.into_bytes();
-            return Ok(text.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count());
+            return Ok(text
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count());
         }
         if Instant::now() > deadline {
             return Err("the import did not finish in 10 minutes".into());
@@ -98,7 +105,9 @@ async fn queued(http: &reqwest::Client, url: &str) -> Result<HashSet<String>, Er
         let token = token["token"].as_str().unwrap_or_default().to_owned();
         let mut cursor: Option<String> = None;
         loop {
-            let mut req = http.get(format!("{url}/api/agent/renewals")).bearer_auth(&token);
+            let mut req = http
+                .get(format!("{url}/api/agent/renewals"))
+                .bearer_auth(&token);
             if let Some(c) = &cursor {
                 req = req.query(&[("cursor", c)]);
             }
@@ -176,7 +185,8 @@ fn print_level(concurrency: usize, l: &Level, lost: usize, raw: Option<&raw::Raw
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let url = std::env::var("BENCH_URL").map_err(|_| "BENCH_URL: the served stack (./infra/load sets it)")?;
+    let url = std::env::var("BENCH_URL")
+        .map_err(|_| "BENCH_URL: the served stack (./infra/load sets it)")?;
     let prefix = setting("BENCH_PREFIX", "c2s-local");
     let endpoint = setting("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
     let per_level: usize = setting("BENCH_JOURNEYS", "100").parse()?;
@@ -189,9 +199,20 @@ async fn main() -> Result<(), Error> {
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(60))
         .build()?;
-    let stack: Value = http.get(format!("{url}/dev/stack")).send().await?.json().await?;
-    let bucket = stack["buckets"]["ExchangeBucket"].as_str().unwrap_or_default().to_owned();
-    let table = stack["tables"]["BeneficiariesTable"].as_str().unwrap_or_default().to_owned();
+    let stack: Value = http
+        .get(format!("{url}/dev/stack"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let bucket = stack["buckets"]["ExchangeBucket"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let table = stack["tables"]["BeneficiariesTable"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let sdk = sdk_config().await;
     let local = c2s_platform::Env::from_map(HashMap::from([(
         "S3_FORCE_PATH_STYLE".to_owned(),

@@ -45,7 +45,12 @@ async fn create_table(client: &Client, name: &str) -> Result<(), aws_sdk_dynamod
             .attribute_type(ScalarAttributeType::S)
             .build()
     };
-    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build();
+    let key = |n: &str, t| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+    };
     client
         .create_table()
         .table_name(name)
@@ -92,7 +97,7 @@ impl Raw {
                         .put_request(put)
                         .build())
                 })
-                .collect::<Result<Vec<_>, aws_sdk_dynamodb::Error>>()?;
+                .collect::<Result<Vec<_>, aws_sdk_dynamodb::error::BuildError>>()?;
             batch = batch.request_items(&self.people, writes);
             batch.send().await?;
         }
