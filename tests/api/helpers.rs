@@ -928,6 +928,19 @@ impl TestStack {
             .unwrap_or_default()
     }
 
+    /// Drops the national system's acknowledgement `inbound/acks/<name>.json`.
+    pub async fn put_ack(&self, name: &str, ack: &Value) {
+        self.clients
+            .s3()
+            .put_object()
+            .bucket(self.bucket("ExchangeBucket"))
+            .key(format!("inbound/acks/{name}.json"))
+            .body(ack.to_string().into_bytes().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put the acknowledgement {name}: {e}"));
+    }
+
     /// Waits (60 s at most) until sync-in has tagged `key` consumed (`c2s-consumed=true`).
     pub async fn wait_until_consumed(&self, bucket: &str, key: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);

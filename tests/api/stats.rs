@@ -260,16 +260,7 @@ async fn the_dashboard_is_the_recount_of_each_caisse_s_renewals() {
     assert_eq!(run["exported"], 4, "{run}");
     let name = run["files"][0].as_str().unwrap_or_default().to_owned();
     let ack = json!({"file": name, "integrated": [approved], "rejected": [{"renewal_id": rejected, "reason": "Rejet du référentiel : adresse incomplète"}]});
-    stack
-        .clients
-        .s3()
-        .put_object()
-        .bucket(stack.bucket("ExchangeBucket"))
-        .key(format!("inbound/acks/{name}.json"))
-        .body(ack.to_string().into_bytes().into())
-        .send()
-        .await
-        .expect("the acknowledgement");
+    stack.put_ack(&name, &ack).await;
     wait_for_status(&stack, &agent, &rejected, "in_review").await;
     wait_for_status(&stack, &agent, &approved, "integrated").await;
 
