@@ -18,3 +18,9 @@ export function dateTime(iso) {
   if (!iso) return '—'
   return new Date(iso).toLocaleString('fr-FR', { dateStyle: 'long', timeStyle: 'short' })
 }
+
+/** A revaluation coefficient as a change: 1.008 → "+0,8 %". */
+export function percentChange(coefficient) {
+  const change = (Number(coefficient) - 1) * 100
+  return `${change >= 0 ? '+' : ''}${change.toLocaleString('fr-FR', { maximumFractionDigits: 2 })} %`
+}

@@ -181,7 +181,8 @@ impl<T> Dated<T> {
     }
 
     fn overlaps(&self, other: &Dated<T>) -> bool {
-        self.from <= other.until.unwrap_or(Date::MAX) && other.from <= self.until.unwrap_or(Date::MAX)
+        self.from <= other.until.unwrap_or(Date::MAX)
+            && other.from <= self.until.unwrap_or(Date::MAX)
     }
 }
 
@@ -299,7 +300,10 @@ impl Parameters {
                 },
             };
             if revaluations.iter().any(|o| o.overlaps(&row)) {
-                return Err(format!("parameters: revalorisations qui se chevauchent ({})", r.du));
+                return Err(format!(
+                    "parameters: revalorisations qui se chevauchent ({})",
+                    r.du
+                ));
             }
             revaluations.push(row);
         }
@@ -320,7 +324,10 @@ impl Parameters {
                 return Err(format!("parameters: participation incohérente ({})", p.du));
             }
             if participation.iter().any(|o| o.overlaps(&row)) {
-                return Err(format!("parameters: participations qui se chevauchent ({})", p.du));
+                return Err(format!(
+                    "parameters: participations qui se chevauchent ({})",
+                    p.du
+                ));
             }
             participation.push(row);
         }
@@ -375,7 +382,10 @@ impl Parameters {
 
     /// Whether a resource of this kind counts for a request of that day.
     pub fn counts(&self, kind: ResourceKind, on: Date) -> bool {
-        !self.exclusions.iter().any(|(k, from)| *k == kind && *from <= on)
+        !self
+            .exclusions
+            .iter()
+            .any(|(k, from)| *k == kind && *from <= on)
     }
 
     pub(super) fn rsa_base(&self, on: Date) -> Option<i64> {

@@ -282,7 +282,10 @@ pub(super) fn any_situation() -> impl Strategy<Value = Situation> {
         0i32..1200,
         prop::sample::select(vec![Territory::Metropole, Territory::Dom]),
         prop::collection::vec(
-            (prop::sample::select(ResourceKind::ALL.to_vec()), 0i64..3_000_000),
+            (
+                prop::sample::select(ResourceKind::ALL.to_vec()),
+                0i64..3_000_000,
+            ),
             0..4,
         ),
         prop::sample::select(vec![

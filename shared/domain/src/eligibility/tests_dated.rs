@@ -68,13 +68,19 @@ fn after_the_last_table_the_ceilings_are_revalued_and_say_so() {
     assert!(e.provisional);
     let revaluation = e.revaluation.clone().unwrap_or_else(|| panic!("none"));
     assert_eq!(revaluation.coefficient_millionths, 1_008_000);
-    assert!(revaluation.source.contains("1er avril 2026"), "{revaluation:?}");
+    assert!(
+        revaluation.source.contains("1er avril 2026"),
+        "{revaluation:?}"
+    );
     let answered = serde_json::to_value(&e).unwrap_or_default();
     assert_eq!(answered["provisional"], true);
     assert_eq!(answered["revaluation"]["coefficient"], 1.008);
     // Eight persons: every step of the table and the amount per person beyond the fourth.
     let e = run(&situation(8, 0));
-    assert_eq!(e.ceiling_free_cents, 3_825_100, "published 2025, not revalued");
+    assert_eq!(
+        e.ceiling_free_cents, 3_825_100,
+        "published 2025, not revalued"
+    );
     let mut s = situation(8, 0);
     s.request_date = date!(2026 - 12 - 01);
     let e = run(&s);
@@ -133,7 +139,10 @@ fn the_file_refuses_unreadable_or_overlapping_revaluations() {
     assert!(Parameters::parse(&bad).is_err_and(|e| e.contains("chevauchent")));
     let bad = PARAMETERS.replace("\"family_help\"", "\"gifts\"");
     assert!(Parameters::parse(&bad).is_err());
-    let bad = PARAMETERS.replace("[[participation]]\ndu = \"2019-11-01\"", "[[participation]]\ndu = \"2019-11-01\"\nau = \"2019-01-01\"");
+    let bad = PARAMETERS.replace(
+        "[[participation]]\ndu = \"2019-11-01\"",
+        "[[participation]]\ndu = \"2019-11-01\"\nau = \"2019-01-01\"",
+    );
     assert!(Parameters::parse(&bad).is_err_and(|e| e.contains("inversée")));
 }
 
@@ -167,13 +176,23 @@ fn the_age_table_gives_the_participation_whatever_the_ceilings() {
     s.request_date = later;
     assert_eq!(estimate(p, &s), Err(EstimateError::ParametersUnknown));
     let by_age = participation_by_age(p, &people, later);
-    assert_eq!(by_age.clone().map(|a| a.map(|a| a.monthly_cents)), Ok(Some(4400)));
     assert_eq!(
-        by_age.map(|a| a.map(|a| a.members.iter().map(|m| m.age_on_january_first).collect::<Vec<_>>())),
+        by_age.clone().map(|a| a.map(|a| a.monthly_cents)),
+        Ok(Some(4400))
+    );
+    assert_eq!(
+        by_age.map(|a| a.map(|a| a
+            .members
+            .iter()
+            .map(|m| m.age_on_january_first)
+            .collect::<Vec<_>>())),
         Ok(Some(vec![46, 44, 14, 13]))
     );
     // Before the C2S existed no age table covers the date.
-    assert_eq!(participation_by_age(p, &people, date!(2019 - 10 - 31)), Ok(None));
+    assert_eq!(
+        participation_by_age(p, &people, date!(2019 - 10 - 31)),
+        Ok(None)
+    );
     assert!(participation_by_age(p, &people, date!(2019 - 11 - 01)).is_ok_and(|a| a.is_some()));
     // A foyer without its applicant has none.
     assert_eq!(
@@ -202,7 +221,11 @@ fn the_decree_of_28_june_2025_stops_counting_four_kinds_the_day_after_publicatio
         s.request_date = date!(2025 - 06 - 29);
         let e = run(&s);
         assert_eq!(
-            (e.outcome, e.resources_considered_cents, e.resources_not_counted_cents),
+            (
+                e.outcome,
+                e.resources_considered_cents,
+                e.resources_not_counted_cents
+            ),
             (Outcome::Participation, 1_200_000, 0),
             "{kind:?} before"
         );
@@ -210,7 +233,11 @@ fn the_decree_of_28_june_2025_stops_counting_four_kinds_the_day_after_publicatio
         s.request_date = date!(2025 - 06 - 30);
         let e = run(&s);
         assert_eq!(
-            (e.outcome, e.resources_considered_cents, e.resources_not_counted_cents),
+            (
+                e.outcome,
+                e.resources_considered_cents,
+                e.resources_not_counted_cents
+            ),
             (Outcome::Free, 1_000_000, 200_000),
             "{kind:?} after"
         );

@@ -492,7 +492,10 @@ mod tests {
                 Ok(()),
                 "{day}"
             );
-            assert_eq!(r.decision.map(|d| d.monthly_participation_cents), Some(2200));
+            assert_eq!(
+                r.decision.map(|d| d.monthly_participation_cents),
+                Some(2200)
+            );
         }
         // Neither the table (no confirmed household) nor the agent gives it.
         let mut r = in_review();
