@@ -404,7 +404,7 @@ impl Parameters {
     }
 
     /// The most a household of `members` people can owe each month: the highest amount of
-    /// any age table for each of them. An amount an agent states (where the engine has none)
+    /// any age table for each of them. An amount an agent states (where no age table gives one)
     /// is bounded by it.
     pub fn participation_ceiling_cents(&self, members: usize) -> i64 {
         let highest = self
