@@ -24,6 +24,21 @@ fn age_on_january_first(birth: time::Date) -> i32 {
     c2s_domain::dates::age_on(birth, january)
 }
 
+/// Claims the file (a claim resent by the same agent answers as the first) and posts the
+/// decision with the file's version.
+async fn decide(stack: &TestStack, agent: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    let (_, claimed) = stack.claim(agent, id).await;
+    let mut body = body;
+    body["version"] = claimed["version"].clone();
+    stack
+        .post(
+            &format!("/api/agent/renewals/{id}/decision"),
+            Some(agent),
+            body,
+        )
+        .await
+}
+
 #[tokio::test]
 async fn a_file_filed_today_gets_a_proposal_and_a_participation_decision_needs_no_amount() {
     let stack = TestStack::start().await;
@@ -57,25 +72,13 @@ async fn a_file_filed_today_gets_a_proposal_and_a_participation_decision_needs_n
 
     // The agent decides a participation although the engine proposes none: the age table
     // gives the amount, and a typed one is refused.
-    let decide = |body: Value| {
-        let (stack, agent, id) = (&stack, agent.clone(), id.clone());
-        async move {
-            let (_, file) = stack
-                .get(&format!("/api/agent/renewals/{id}"), &agent)
-                .await;
-            let mut body = body;
-            body["version"] = file["version"].clone();
-            stack
-                .post(
-                    &format!("/api/agent/renewals/{id}/decision"),
-                    Some(&agent),
-                    body,
-                )
-                .await
-        }
-    };
-    let (status, body) =
-        decide(json!({"outcome": "participation", "monthly_participation_cents": 900})).await;
+    let (status, body) = decide(
+        &stack,
+        &agent,
+        &id,
+        json!({"outcome": "participation", "monthly_participation_cents": 900}),
+    )
+    .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (
@@ -84,7 +87,7 @@ async fn a_file_filed_today_gets_a_proposal_and_a_participation_decision_needs_n
         ),
         "{body}"
     );
-    let (status, body) = decide(json!({"outcome": "participation"})).await;
+    let (status, body) = decide(&stack, &agent, &id, json!({"outcome": "participation"})).await;
     assert_eq!(
         (status, body["monthly_participation_cents"].as_i64()),
         (StatusCode::OK, Some(expected)),
@@ -194,23 +197,6 @@ async fn the_form_takes_the_kinds_the_decree_no_longer_counts_and_the_estimate_l
 async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded() {
     let stack = TestStack::start().await;
     let agent = stack.agent_token("A8", HAVRE, &["instructeur"]).await;
-    let decide = |id: String, body: Value| {
-        let stack = &stack;
-        let agent = agent.clone();
-        async move {
-            let (_, claimed) = stack.claim(&agent, &id).await;
-            let mut body = body;
-            body["version"] = claimed["version"].clone();
-            stack
-                .post(
-                    &format!("/api/agent/renewals/{id}/decision"),
-                    Some(&agent),
-                    body,
-                )
-                .await
-        }
-    };
-
     // A request of June 2025 (published parameters) with resources between the ceilings:
     // the engine computes the amount, and the agent may not state one.
     let (_, computed, _) = stack.submitted_renewal(HAVRE, 79).await;
@@ -241,7 +227,9 @@ async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded(
     assert!(engine > 0);
     assert_eq!(file["participation_by_age"]["monthly_cents"], engine);
     let (status, body) = decide(
-        computed.clone(),
+        &stack,
+        &agent,
+        &computed,
         json!({"outcome": "participation", "monthly_participation_cents": engine + 100}),
     )
     .await;
@@ -256,7 +244,13 @@ async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded(
     assert!(body["message"]
         .as_str()
         .is_some_and(|m| m.contains("barème")));
-    let (status, body) = decide(computed.clone(), json!({"outcome": "participation"})).await;
+    let (status, body) = decide(
+        &stack,
+        &agent,
+        &computed,
+        json!({"outcome": "participation"}),
+    )
+    .await;
     assert_eq!(
         (status, body["monthly_participation_cents"].as_i64()),
         (StatusCode::OK, Some(engine)),
@@ -274,7 +268,7 @@ async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded(
         .await;
     assert_eq!(file["proposal"]["outcome"], "parameters_unknown", "{file}");
     assert!(file["participation_by_age"].is_null(), "{file}");
-    let (status, body) = decide(stated.clone(), json!({"outcome": "participation"})).await;
+    let (status, body) = decide(&stack, &agent, &stated, json!({"outcome": "participation"})).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (
@@ -285,7 +279,9 @@ async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded(
     );
     for cents in [-500, 1_000_000] {
         let (status, body) = decide(
-            stated.clone(),
+            &stack,
+            &agent,
+            &stated,
             json!({"outcome": "participation", "monthly_participation_cents": cents}),
         )
         .await;
@@ -299,7 +295,9 @@ async fn the_stated_participation_only_where_no_age_table_gives_one_and_bounded(
         );
     }
     let (status, body) = decide(
-        stated.clone(),
+        &stack,
+        &agent,
+        &stated,
         json!({"outcome": "participation", "monthly_participation_cents": 2900}),
     )
     .await;
