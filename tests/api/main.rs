@@ -17,6 +17,7 @@ mod deadlines;
 mod degraded;
 mod documents;
 mod eligibility;
+mod engine_today;
 mod events_replay;
 mod exchange_retention;
 mod notify;

@@ -39,10 +39,8 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     let mut nirs = Vec::new();
     for (yy, decision) in [
         (61, json!({"outcome": "free"})),
-        (
-            62,
-            json!({"outcome": "participation", "monthly_participation_cents": 2100}),
-        ),
+        // Claire, born 1962, 25 € a month by the age table, and Hugo, 8 €.
+        (62, json!({"outcome": "participation"})),
         (
             63,
             json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
@@ -115,7 +113,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .find(|l| l["outcome"] == "participation")
         .cloned()
         .unwrap_or(Value::Null);
-    assert_eq!(participation["monthly_participation_cents"], 2100);
+    assert_eq!(participation["monthly_participation_cents"], 3300);
     assert!(nirs.contains(&participation["nir"].as_str().unwrap_or_default().to_owned()));
     assert!(
         participation["rights_start"].is_string()

@@ -120,6 +120,8 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   assert.ok(!/\d{13}/.test(masked.replace(/\s/g, '')), 'never the whole NIR')
   assert.doesNotMatch(page.url(), /\d{13}/)
   await page.getByRole('heading', { name: "Proposition du moteur d'éligibilité" }).waitFor()
+  // Filed today, after the last published table: the ceilings are revalued, and said so.
+  await page.locator('#proposal-provisional').filter({ hasText: 'Barème provisoire' }).waitFor()
   await auditBoth(page, 'agent-file')
 
   // The documents, in the viewer. The PDF shows in Chromium's own viewer, whose frames never

@@ -32,3 +32,9 @@ export function isoWeekLabel(week) {
     d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' })
   return `Semaine ${n} (du ${day(monday, false)} au ${day(sunday, true)})`
 }
+
+/** A revaluation coefficient as a change: 1.008 → "+0,8 %". */
+export function percentChange(coefficient) {
+  const change = (Number(coefficient) - 1) * 100
+  return `${change >= 0 ? '+' : ''}${change.toLocaleString('fr-FR', { maximumFractionDigits: 2 })} %`
+}

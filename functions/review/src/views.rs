@@ -5,7 +5,8 @@ use c2s_api::views::{document_view, estimate_view};
 use c2s_api::ApiError;
 use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::document::DocumentStatus;
-use c2s_domain::renewal::DeadlineState;
+use c2s_domain::eligibility::Parameters;
+use c2s_domain::renewal::{participation_by_age, DeadlineState};
 use c2s_domain::Nir;
 use c2s_platform::clock::today;
 use c2s_platform::objects::PresignedRequest;
@@ -109,6 +110,8 @@ pub(crate) async fn file_view(
         "requested_documents": r.requested_documents,
         "requested_message": r.requested_message,
         "proposal": estimate_view(r),
+        // What a participation decision carries, whatever the proposal says.
+        "participation_by_age": Parameters::builtin().ok().and_then(|p| participation_by_age(&r.form, r.request_day, p)),
         "decision": r.decision,
         "history": r.history,
         "notes": notes.iter().map(|n| json!({"note_id": n.note_id, "text": n.text, "agent_id": n.agent_id, "agent_name": n.agent_name, "at": format_instant(n.at)})).collect::<Vec<_>>(),

@@ -296,6 +296,26 @@ mod tests {
             "served but not in openapi.yaml: {undocumented:?}; in openapi.yaml but not served: {unserved:?}"
         );
     }
+
+    /// The resource kinds the form and the engine know are the contract's, in its order.
+    #[test]
+    fn resource_kinds_agree_with_openapi() {
+        let openapi: serde_yaml::Value =
+            serde_yaml::from_str(include_str!("../../../openapi.yaml"))
+                .unwrap_or_else(|e| panic!("openapi: {e}"));
+        let documented: Vec<&str> = openapi["components"]["schemas"]["ResourceKind"]["enum"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.as_str())
+            .collect();
+        let coded: Vec<String> = c2s_domain::household::ResourceKind::ALL
+            .iter()
+            .filter_map(|k| serde_json::to_value(k).ok())
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(documented, coded);
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub use decision::{
     DecisionOutcome, REASON_CODES,
 };
 pub use draft::{applicant, new_draft, OnFile};
-pub use form::{parse_manager, situation, Form};
+pub use form::{parse_manager, participation_by_age, situation, Form};
 pub use instruction::{
     agent_text, required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest,
     NoteBody,
