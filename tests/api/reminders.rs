@@ -200,3 +200,45 @@ async fn a_reminder_due_on_a_day_the_job_did_not_run_goes_the_next_day() {
     );
     stack.stop().await;
 }
+
+/// A person imported when their renewal has already opened (the day index's day for them is
+/// past, and the job reads only days after its watermark) is reminded once all the same.
+#[tokio::test]
+async fn a_person_imported_inside_the_window_is_reminded_once() {
+    use c2s_domain::dates::add_months;
+    let stack = TestStack::start().await;
+    let day = today();
+    // The job ran yesterday, before this person arrived: their renewal opened 2 months ago.
+    reminders_last_ran(&stack, day - time::Duration::days(1)).await;
+    let late = fresh_nir(76, 6);
+    let rejects = stack
+        .import(
+            "late.jsonl",
+            &[person(&late, "1976-06-06", "TARDIF01", add_months(day, 2))],
+        )
+        .await;
+    assert!(rejects.is_empty(), "{rejects:?}");
+
+    stack.run_job("reminders").await;
+    stack
+        .wait_for_message("tardif01@exemple.fr", "rights_ending")
+        .await;
+    // Another run, and the same file imported again: still one reminder.
+    stack.run_job("reminders").await;
+    stack
+        .import(
+            "late-again.jsonl",
+            &[person(&late, "1976-06-06", "TARDIF01", add_months(day, 2))],
+        )
+        .await;
+    stack.run_job("reminders").await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let sent: Vec<_> = stack
+        .outbox_for("tardif01@exemple.fr")
+        .await
+        .into_iter()
+        .filter(|m| m["kind"] == "rights_ending")
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    stack.stop().await;
+}
