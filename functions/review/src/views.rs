@@ -5,6 +5,7 @@ use c2s_api::views::{document_view, estimate_view};
 use c2s_api::ApiError;
 use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::document::DocumentStatus;
+use c2s_domain::renewal::NEAR_DEADLINE_DAYS;
 use c2s_domain::Nir;
 use c2s_platform::clock::today;
 use c2s_platform::objects::PresignedRequest;
@@ -13,9 +14,6 @@ use serde_json::{json, Value};
 
 /// Download links handed out by the audited route, valid this long.
 pub(crate) const DOWNLOAD_VALIDITY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
-/// A file whose deadline is this close is flagged.
-pub(crate) const NEAR_DEADLINE_DAYS: i64 = 10;
-
 pub(crate) fn deadline_state(r: &RenewalRecord) -> &'static str {
     match r.deadline {
         Some(d) if r.status.is_open() && d < today() => "late",

@@ -450,7 +450,11 @@ mod tests {
     fn batches_are_sent_only_through_send_all() {
         let functions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
         let mut own_loops = Vec::new();
-        for crate_dir in std::fs::read_dir(&functions).into_iter().flatten().flatten() {
+        for crate_dir in std::fs::read_dir(&functions)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let src = crate_dir.path().join("src");
             for file in std::fs::read_dir(&src).into_iter().flatten().flatten() {
                 let text = std::fs::read_to_string(file.path()).unwrap_or_default();
