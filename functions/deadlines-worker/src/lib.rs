@@ -41,7 +41,9 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
         event,
         "deadlines-worker",
         |Json(task): Json<DeadlineTask>| async move {
-            let flagged = settle(app, &task.renewal_id, today()).await?;
+            // Boxed: the store's futures nest deep enough to pass the compiler's layout depth
+            // limit in the Lambda binary otherwise.
+            let flagged = Box::pin(settle(app, &task.renewal_id, today())).await?;
             tracing::info!(?flagged, "deadline");
             Ok::<_, StoreError>(())
         },

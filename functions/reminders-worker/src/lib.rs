@@ -67,7 +67,9 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
         event,
         "reminders-worker",
         |Json(task): Json<ReminderTask>| async move {
-            let outcome = remind(app, &task).await?;
+            // Boxed: the store's and the outbox's futures nest deep enough to pass the
+            // compiler's layout depth limit in the Lambda binary otherwise.
+            let outcome = Box::pin(remind(app, &task)).await?;
             tracing::info!(?outcome, "reminder");
             Ok::<_, RemindError>(())
         },
