@@ -1,5 +1,6 @@
 //! `inbound/beneficiaries/`: the beneficiaries file, imported line by line.
 
+use crate::arrivals::write_profiles;
 use crate::{App, ImportError, BENEFICIARIES_PREFIX, IMPORT_CLAIM_SECONDS, REJECTS_PREFIX};
 use c2s_domain::beneficiary::{parse_line, Beneficiary, Rejection};
 use c2s_domain::text::Email;
@@ -112,13 +113,13 @@ async fn run_import(app: &App, object: &ObjectRef) -> Result<ImportReport, Impor
                 let profile = profile(&app.hasher, b);
                 // One batch may not hold the same key twice: the later line wins.
                 if batch.iter().any(|p| p.nir_hash == profile.nir_hash) {
-                    app.beneficiaries.put_profiles(&batch).await?;
+                    write_profiles(app, &batch).await?;
                     batch.clear();
                 }
                 batch.push(profile);
                 report.imported += 1;
                 if batch.len() == BATCH {
-                    app.beneficiaries.put_profiles(&batch).await?;
+                    write_profiles(app, &batch).await?;
                     batch.clear();
                 }
             }
@@ -136,7 +137,7 @@ async fn run_import(app: &App, object: &ObjectRef) -> Result<ImportReport, Impor
         }
     }
     if !batch.is_empty() {
-        app.beneficiaries.put_profiles(&batch).await?;
+        write_profiles(app, &batch).await?;
     }
     rejects.finish().await?;
     // Imported: the version read, with the letters' secrets in clear, expires the next day.

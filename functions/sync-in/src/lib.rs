@@ -3,7 +3,7 @@
 //! `inbound/beneficiaries/<file>.jsonl` is read line by line (never whole), each line is
 //! validated; valid beneficiaries are written 25 at a time, invalid lines go to
 //! `inbound/rejects/<file>.jsonl` with their line number and reason (never the NIR)
-//! ([`import`]). `inbound/acks/<name>.json` is the national system's answer to an outbound
+//! ([`import`]); those whose renewal has already opened go to the reminders queue too. `inbound/acks/<name>.json` is the national system's answer to an outbound
 //! file ([`acknowledge`]). The same file twice, or the same message twice, changes nothing.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -18,6 +18,7 @@ use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 
 mod acks;
+mod arrivals;
 mod import;
 
 pub use acks::{acknowledge, AckReport};
@@ -36,6 +37,9 @@ pub struct App {
     objects: Objects,
     bucket: String,
     hasher: Hasher,
+    sqs: aws_sdk_sqs::Client,
+    /// Where the people who arrive once their renewal has opened go to be reminded.
+    reminders_queue_url: String,
 }
 
 impl App {
@@ -47,6 +51,8 @@ impl App {
             objects: Objects::from_env(env, clients),
             bucket: env.require("EXCHANGE_BUCKET")?,
             hasher: Hasher::from_env(env)?,
+            sqs: clients.sqs(),
+            reminders_queue_url: env.require("REMINDERS_QUEUE_URL")?,
         })
     }
 }
@@ -59,6 +65,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Object(#[from] ObjectError),
+    #[error(transparent)]
+    Queue(#[from] c2s_platform::queue::SendError),
     #[error("the acknowledgement is not the expected JSON")]
     BadAck,
     #[error("reading the file failed: {0}")]

@@ -197,6 +197,12 @@ pub fn in_process(
         "document-check" => in_process!(queue, "document-check", document_check, env, clients),
         "sync-in" => in_process!(queue, "sync-in", sync_in, env, clients),
         "purge-worker" => in_process!(queue, "purge-worker", purge_worker, env, clients),
+        "reminders-worker" => {
+            in_process!(queue, "reminders-worker", reminders_worker, env, clients)
+        }
+        "deadlines-worker" => {
+            in_process!(queue, "deadlines-worker", deadlines_worker, env, clients)
+        }
         "notify" => in_process!(queue, "notify", notify, env, clients),
         "partner-lifecycle" => {
             in_process!(job, "partner-lifecycle", partner_lifecycle, env, clients)

@@ -2,9 +2,11 @@
 //! not assertions). Prints:
 //! - inbound import of 10 000, 100 000 and 1 000 000 lines: lines per second, and the peak
 //!   memory (VmHWM) of the import process, which must stay flat as the file grows;
-//! - purge of 1 000 due items among 100 000 kept: items read per item deleted;
+//! - purge of 1 000 due items among 100 000 kept: items read per item due;
 //! - reminders over profiles whose rights end on every day of the coming year: items read
-//!   per person due today, by the day index, beside what the month index read before.
+//!   per reminder processed by the worker, beside what the month index read before;
+//! - deadlines over running files whose deadlines span 90 days: items read per file
+//!   processed by the worker, beside what reading every file due within 10 days reads.
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use c2s_platform::aws::Clients;
@@ -130,6 +132,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "IDEMPOTENCY_TABLE",
         "EXCHANGE_BUCKET",
         "HASH_KEY",
+        "REMINDERS_QUEUE_URL",
         "S3_FORCE_PATH_STYLE",
     ] {
         vars.insert(k.to_owned(), env.require(k).unwrap_or_default());
@@ -143,9 +146,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:>10} {:>12} {:>10} {:>14}",
         "lines", "lines/s", "seconds", "peak RSS (MB)"
     );
+    // Outside the renewal window (which opens 4 months before): the import alone, without
+    // the arrivals it would hand to the reminders (the reminders' figures are below).
     let end = c2s_domain::dates::format_date(c2s_domain::dates::add_months(
         c2s_platform::clock::today(),
-        3,
+        6,
     ));
     for n in sizes {
         let mut body = Vec::with_capacity(n * 480);
@@ -180,7 +185,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let due = 1_000;
-    let mut batch = Vec::new();
+    let mut items = Vec::new();
     for i in 0..(kept + due) {
         let when = if i < due { "2020-01-01" } else { "2099-01-01" };
         let id = format!("bench-{i:07}");
@@ -193,27 +198,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 AttributeValue::S(format!("{when}#draft#{id}")),
             ),
         ]);
-        batch.push(
-            WriteRequest::builder()
-                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
-                .build(),
-        );
-        if batch.len() == 25 {
-            let mut pending = std::mem::take(&mut batch);
-            while !pending.is_empty() {
-                let out = clients
-                    .dynamo()
-                    .batch_write_item()
-                    .request_items(&table, pending)
-                    .send()
-                    .await?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&table))
-                    .unwrap_or_default();
-            }
-        }
+        items.push(item);
     }
+    write_items(&clients, &table, items).await?;
     let penv = running
         .envs
         .get("PurgeFunction")
@@ -225,22 +212,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let read = report["items_read"].as_u64().unwrap_or(0);
     println!("\npurge: {due} due among {kept} kept: {read} index items read in {:.2} s, {:.2} read per item due", started.elapsed().as_secs_f64(), read as f64 / due as f64);
 
-    reminders_bench(&running, &sdk, &clients, &bucket, &vars).await?;
+    if let Some(profile) = reminders_bench(&running, &sdk, &clients, &bucket, &vars).await? {
+        deadlines_bench(&running, &sdk, &clients, &profile).await?;
+    }
     running.stop().await;
     Ok(())
 }
 
 /// Reminders: `BENCH_PROFILES` people (10 000 unless told), their rights ending on each day
-/// of the coming year in turn, imported; then the daily run after yesterday's. Before the day
-/// index, each run read the five months from this one: printed beside it, counted in the
-/// table day by day.
+/// of the coming year in turn, imported (what the import put on the reminders queue for
+/// those inside the window is dropped); then the daily run after yesterday's, and its worker
+/// over what it dispatched. Before the day index, each run read the five months from this
+/// one: printed beside it, counted in the table day by day. Gives one profile, for the
+/// deadlines' files.
 async fn reminders_bench(
     running: &devserver::Running,
     sdk: &aws_config::SdkConfig,
     clients: &Clients,
     bucket: &str,
     vars: &HashMap<String, String>,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<Option<c2s_platform::beneficiaries::Profile>, Box<dyn std::error::Error>> {
     use c2s_domain::dates::{add_months, first_of_month, format_date};
     let people: usize = std::env::var("BENCH_PROFILES")
         .ok()
@@ -271,7 +262,7 @@ async fn reminders_bench(
     .await?
     {
         println!("\nreminders: import failed: {e}");
-        return Ok(());
+        return Ok(None);
     }
     let env = running
         .envs
@@ -282,36 +273,222 @@ async fn reminders_bench(
     let profiles = c2s_platform::beneficiaries::BeneficiaryStore::from_env(&env, &app_clients)?;
     // What the month index made each run read: this month and the four after.
     let mut month_read = 0usize;
+    let mut sample = None;
     let mut day = first_of_month(today);
     let stop = first_of_month(add_months(today, 5));
     while day < stop {
         // Only this bench's people (their NIRs begin with 2), not the import's.
-        month_read += profiles
-            .ending_on(day)
-            .await?
-            .iter()
-            .filter(|p| p.nir.starts_with('2'))
-            .count();
+        let ending = profiles.ending_on(day).await?;
+        month_read += ending.iter().filter(|p| p.nir.starts_with('2')).count();
+        if sample.is_none() {
+            sample = ending.into_iter().next();
+        }
         day = day.next_day().ok_or("date")?;
     }
     c2s_platform::idempotency::IdempotencyStore::from_env(&env, &app_clients)?
-        .set_watermark(
-            "watermark#reminders#rights_end",
-            today - time::Duration::days(1),
-        )
+        .set_watermark(reminders::WATERMARK, today - time::Duration::days(1))
         .await?;
+    let queue = env.require("REMINDERS_QUEUE_URL")?;
+    clients.sqs().purge_queue().queue_url(&queue).send().await?;
     let app = reminders::App::from_env(&env, &app_clients)?;
     let started = Instant::now();
-    let report = reminders::remind(&app).await?;
+    let report = reminders::dispatch(&app).await?;
+    let dispatch_s = started.elapsed().as_secs_f64();
+    let wenv = running
+        .envs
+        .get("RemindersWorkerFunction")
+        .cloned()
+        .unwrap_or_default();
+    let worker = reminders_worker::App::from_env(&wenv, &Clients::new(sdk, &wenv))?;
+    let started = Instant::now();
+    let (handled, failed) = drain(clients, &queue, |event| {
+        reminders_worker::handle(&worker, event)
+    })
+    .await?;
     let due = report.rights_ending.max(1);
     println!(
         "\nreminders: {people} people, rights ending on each day of the year; the run after yesterday's: \
-         {} read for {} due today in {:.2} s, {:.2} read per person due (the month index: {month_read} read, {:.2})",
+         {} read, {} dispatched in {dispatch_s:.2} s, {handled} processed by the worker ({failed} failed) in {:.2} s: \
+         {:.2} read per reminder processed (the month index: {month_read} read, {:.2} per person due)",
         report.read,
-        report.rights_ending,
+        report.rights_ending + report.drafts_idle,
         started.elapsed().as_secs_f64(),
-        report.read as f64 / due as f64,
+        report.read as f64 / handled.max(1) as f64,
         month_read as f64 / due as f64
     );
+    Ok(sample)
+}
+
+/// Deadlines: `BENCH_FILES` running files (10 000 unless told), their deadlines spread over
+/// 90 days around today, written straight into the table with the attributes the store
+/// derives; then the daily run after yesterday's, and its worker over what it dispatched.
+/// Beside it, what a run that read every file due within 10 days (the first run) reads.
+async fn deadlines_bench(
+    running: &devserver::Running,
+    sdk: &aws_config::SdkConfig,
+    clients: &Clients,
+    profile: &c2s_platform::beneficiaries::Profile,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use c2s_domain::dates::format_date;
+    let files: usize = std::env::var("BENCH_FILES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let today = c2s_platform::clock::today();
+    let table = running.stack.tables["RenewalsTable"].clone();
+    let draft = c2s_platform::renewals::new_draft(
+        profile,
+        today,
+        c2s_domain::renewal::ActorKind::Beneficiary,
+    )
+    .ok_or("no draft")?;
+    let mut items = Vec::with_capacity(files);
+    for i in 0..files {
+        let mut r = draft.clone();
+        r.id = format!("bench-dl-{i:06}");
+        r.status = c2s_domain::renewal::Status::Submitted;
+        let deadline = today + time::Duration::days(i64::try_from(i % 90)? - 30);
+        r.deadline = Some(deadline);
+        r.queue = Some(r.caisse.clone());
+        let mut item = c2s_platform::store::to_item(&r, &[("pk", &r.id), ("sk", "renewal")])?;
+        item.insert("deadline_open".into(), AttributeValue::S("open".into()));
+        item.insert(
+            "queue_key".into(),
+            AttributeValue::S(format!("{}#{}", format_date(deadline), r.id)),
+        );
+        items.push(item);
+    }
+    write_items(clients, &table, items).await?;
+    let env = running
+        .envs
+        .get("DeadlinesFunction")
+        .cloned()
+        .unwrap_or_default();
+    let app_clients = Clients::new(sdk, &env);
+    let renewals = c2s_platform::renewals::RenewalStore::from_env(&env, &app_clients)?;
+    let whole = renewals
+        .due_between(None, today + time::Duration::days(10))
+        .await?
+        .len();
+    c2s_platform::idempotency::IdempotencyStore::from_env(&env, &app_clients)?
+        .set_watermark(deadlines::WATERMARK, today - time::Duration::days(1))
+        .await?;
+    let app = deadlines::App::from_env(&env, &app_clients)?;
+    let started = Instant::now();
+    let report = deadlines::dispatch(&app).await?;
+    let dispatch_s = started.elapsed().as_secs_f64();
+    let wenv = running
+        .envs
+        .get("DeadlinesWorkerFunction")
+        .cloned()
+        .unwrap_or_default();
+    let worker = deadlines_worker::App::from_env(&wenv, &Clients::new(sdk, &wenv))?;
+    let queue = env.require("DEADLINES_QUEUE_URL")?;
+    let started = Instant::now();
+    let (handled, failed) = drain(clients, &queue, |event| {
+        deadlines_worker::handle(&worker, event)
+    })
+    .await?;
+    println!(
+        "\ndeadlines: {files} running files, deadlines over 90 days; the run after yesterday's: \
+         {} read, {} dispatched in {dispatch_s:.2} s, {handled} settled by the worker ({failed} failed) in {:.2} s: \
+         {:.2} read per file processed (every file due within 10 days, as a first run reads: {whole})",
+        report.read,
+        report.dispatched,
+        started.elapsed().as_secs_f64(),
+        report.read as f64 / handled.max(1) as f64,
+    );
     Ok(())
+}
+
+/// Writes the items 25 at a time, retrying what DynamoDB left unprocessed.
+async fn write_items(
+    clients: &Clients,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut requests = Vec::with_capacity(items.len());
+    for item in items {
+        requests.push(
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build()?)
+                .build(),
+        );
+    }
+    for chunk in requests.chunks(25) {
+        let mut pending = chunk.to_vec();
+        while !pending.is_empty() {
+            let out = clients
+                .dynamo()
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await?;
+            pending = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(table))
+                .unwrap_or_default();
+        }
+    }
+    Ok(())
+}
+
+/// Receives what waits on `queue` and hands it to `handle` as Lambda would, ten at a time,
+/// deleting what succeeded: how many messages were handled, and how many failed.
+async fn drain<F, Fut>(
+    clients: &Clients,
+    queue: &str,
+    mut handle: F,
+) -> Result<(u64, u64), Box<dyn std::error::Error>>
+where
+    F: FnMut(aws_lambda_events::event::sqs::SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
+{
+    let (mut handled, mut failed) = (0, 0);
+    loop {
+        let out = clients
+            .sqs()
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok((handled, failed));
+        }
+        let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+        event.records = messages
+            .iter()
+            .map(|m| {
+                let mut r = aws_lambda_events::event::sqs::SqsMessage::default();
+                r.message_id = m.message_id.clone();
+                r.body = m.body.clone();
+                r
+            })
+            .collect();
+        let response = handle(event).await;
+        let refused: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        for m in &messages {
+            if m.message_id.as_ref().is_some_and(|id| refused.contains(id)) {
+                failed += 1;
+                continue;
+            }
+            handled += 1;
+            if let Some(handle) = &m.receipt_handle {
+                clients
+                    .sqs()
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .send()
+                    .await?;
+            }
+        }
+    }
 }

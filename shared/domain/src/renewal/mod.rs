@@ -13,8 +13,8 @@ mod update;
 
 pub use crate::household::{Housing, HousingStatus, Member, Relation, Resource, ResourceKind};
 pub use decision::{
-    decision_deadline, ends_opening_between, opens_on, receipt_number, rights_period, Decision,
-    DecisionOutcome, REASON_CODES,
+    decision_deadline, ends_opening_between, opens_on, receipt_number, renewal_open_on,
+    rights_period, Decision, DecisionOutcome, REASON_CODES,
 };
 pub use draft::{applicant, new_draft, OnFile};
 pub use form::{parse_manager, participation_by_age, situation, Form};
