@@ -19,6 +19,7 @@ mod documents;
 mod eligibility;
 mod events_replay;
 mod exchange_retention;
+mod import_ranges;
 mod notify;
 mod partner_admin;
 mod partner_filing;

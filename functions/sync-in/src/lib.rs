@@ -26,6 +26,7 @@ mod rejects;
 
 pub use acks::{acknowledge, AckReport};
 pub use import::{import, ImportReport};
+pub use lines::profile;
 pub use rejects::rejects_key;
 
 pub const BENEFICIARIES_PREFIX: &str = "inbound/beneficiaries/";
@@ -129,17 +130,17 @@ pub enum ImportError {
 
 /// One span per message; failed messages are reported so only they come back. Each object
 /// goes to the job of its prefix.
-pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(app: &App, mut event: SqsEvent) -> SqsBatchResponse {
     // Range tasks come from ImportRangesQueue, S3's notifications from SyncInQueue.
     let (tasks, files): (Vec<SqsMessage>, Vec<SqsMessage>) =
-        event.records.into_iter().partition(|m| {
+        std::mem::take(&mut event.records).into_iter().partition(|m| {
             m.body
                 .as_deref()
                 .is_some_and(|b| ranges::RangeTask::read(b).is_some())
         });
     let mut response = ranges::handle_ranges(app, tasks).await;
-    let files = SqsEvent { records: files };
-    let more = for_each_message(files, "sync-in", |objects: Vec<ObjectRef>| async move {
+    event.records = files;
+    let more = for_each_message(event, "sync-in", |objects: Vec<ObjectRef>| async move {
         for object in objects
             .iter()
             .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))

@@ -214,7 +214,7 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
 }
 
 /// What is stored of a beneficiary: the secrets only as keyed hashes.
-pub(crate) fn profile(hasher: &Hasher, b: Beneficiary) -> Profile {
+pub fn profile(hasher: &Hasher, b: Beneficiary) -> Profile {
     Profile {
         nir_hash: hasher.nir(&b.nir),
         nir: b.nir.as_str().to_owned(),

@@ -395,7 +395,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
-    use super::Template;
+    use super::{QueueSource, Template};
     use std::path::Path;
 
     /// Zip functions name their binary for cargo-lambda, container images for their
@@ -530,7 +530,7 @@ Resources:
         assert_eq!(
             setting,
             [
-                ("DocumentCheckFunction".to_owned(), "DocumentCheckQueue".to_owned(), 1),
+                ("DocumentCheckFunction".to_owned(), "DocumentCheckQueue".to_owned(), 5),
                 ("SyncInFunction".to_owned(), "ImportRangesQueue".to_owned(), 20)
             ]
         );
