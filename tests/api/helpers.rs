@@ -490,8 +490,21 @@ impl TestStack {
     }
 
     /// The report sync-in recorded for `inbound/beneficiaries/<name>` once wholly imported
-    /// (its `count_*` as `lines`, `imported`, `rejected`), and how many ranges were done.
+    /// (its `count_*` as `lines`, `imported`, `rejected`), and how many ranges were done;
+    /// waits for it 30 s at most (it is written after the rejects and the tag).
     pub async fn import_report(&self, name: &str) -> (HashMap<String, u64>, usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (counts, ranges) = self.import_records(name).await;
+            if !counts.is_empty() {
+                return (counts, ranges);
+            }
+            assert!(Instant::now() < deadline, "no report for {name}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn import_records(&self, name: &str) -> (HashMap<String, u64>, usize) {
         let prefix = format!(
             "sync-in#{}#inbound/beneficiaries/{name}#",
             self.bucket("ExchangeBucket")
@@ -513,10 +526,10 @@ impl TestStack {
         let ranges = items.iter().filter(|i| pk(i).contains("#range#")).count();
         let file = items
             .iter()
-            .find(|i| !pk(i).contains("#range") && !pk(i).ends_with("#plan"))
-            .unwrap_or_else(|| panic!("no report for {name}"));
+            .find(|i| !pk(i).contains("#range") && !pk(i).ends_with("#plan"));
         let counts = file
-            .iter()
+            .into_iter()
+            .flatten()
             .filter_map(|(k, v)| {
                 Some((k.strip_prefix("count_")?.to_owned(), v.as_n().ok()?.parse().ok()?))
             })
