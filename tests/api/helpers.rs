@@ -521,7 +521,10 @@ impl TestStack {
             .unwrap_or_else(|e| panic!("scan: {e}"));
         let items = out.items.unwrap_or_default();
         let pk = |i: &HashMap<String, AttributeValue>| {
-            i.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+            i.get("pk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
         };
         let ranges = items.iter().filter(|i| pk(i).contains("#range#")).count();
         let file = items
@@ -531,7 +534,10 @@ impl TestStack {
             .into_iter()
             .flatten()
             .filter_map(|(k, v)| {
-                Some((k.strip_prefix("count_")?.to_owned(), v.as_n().ok()?.parse().ok()?))
+                Some((
+                    k.strip_prefix("count_")?.to_owned(),
+                    v.as_n().ok()?.parse().ok()?,
+                ))
             })
             .collect();
         (counts, ranges)

@@ -20,7 +20,7 @@ fn file(valid: usize, every: usize, yy: u8) -> (Vec<u8>, Vec<String>, BTreeSet<u
     let mut line = 0u64;
     while nirs.len() < valid {
         line += 1;
-        if line % every as u64 == 0 {
+        if line.is_multiple_of(every as u64) {
             let mut bad = beneficiary(&nir_of(line), &born, "BADLINE1", ROUEN, &end);
             bad["territory"] = json!("atlantide");
             if refused.is_empty() {
@@ -31,7 +31,11 @@ fn file(valid: usize, every: usize, yy: u8) -> (Vec<u8>, Vec<String>, BTreeSet<u
         } else {
             let nir = nir_of(line);
             let code = format!("RANGE{:03}", nirs.len() % 1000);
-            body.extend(beneficiary(&nir, &born, &code, ROUEN, &end).to_string().into_bytes());
+            body.extend(
+                beneficiary(&nir, &born, &code, ROUEN, &end)
+                    .to_string()
+                    .into_bytes(),
+            );
             nirs.push(nir);
         }
         body.push(b'\n');
@@ -61,7 +65,10 @@ async fn a_large_file_is_imported_by_ranges_into_one_rejects_file() {
         )
         .await;
     // Each refused line once, numbered in the whole file, in order, and never its NIR.
-    assert_eq!(numbers(&rejects), refused.iter().copied().collect::<Vec<_>>());
+    assert_eq!(
+        numbers(&rejects),
+        refused.iter().copied().collect::<Vec<_>>()
+    );
     assert!(!rejects.contains(&nirs[0][..13]));
     let (report, ranges) = stack.import_report("ranges.jsonl").await;
     assert_eq!(ranges, size.div_ceil(8 * 1024), "one claim per range");
@@ -88,18 +95,18 @@ async fn a_large_file_is_imported_by_ranges_into_one_rejects_file() {
 /// queue's 15 minutes) and is done again alone; the file completes with every line once.
 #[tokio::test]
 async fn a_worker_killed_mid_range_is_taken_over_within_a_lease() {
-    let stack = TestStack::start_binaries_from(
-        template_with_ranges(64 * 1024, 20),
-        built_binaries(),
-    )
-    .await;
+    let stack =
+        TestStack::start_binaries_from(template_with_ranges(64 * 1024, 20), built_binaries()).await;
     let (body, nirs, refused) = file(1500, 50, 63);
     stack.remember_nirs(nirs.clone());
     stack.put_inbound("crash.jsonl", body).await;
     // Killed once a few hundred people are in, well before the last.
     let started = Instant::now();
     while stack.profile_count().await < 300 {
-        assert!(started.elapsed() < Duration::from_secs(120), "the import never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the import never started"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(stack.kill_function("sync-in"), "no sync-in process to kill");
@@ -113,14 +120,28 @@ async fn a_worker_killed_mid_range_is_taken_over_within_a_lease() {
         )
         .await;
     let after = killed.elapsed();
-    assert!(after < Duration::from_secs(180), "completed {after:?} after the kill");
-    assert_eq!(numbers(&rejects), refused.iter().copied().collect::<Vec<_>>());
+    assert!(
+        after < Duration::from_secs(180),
+        "completed {after:?} after the kill"
+    );
+    assert_eq!(
+        numbers(&rejects),
+        refused.iter().copied().collect::<Vec<_>>()
+    );
     let (report, _) = stack.import_report("crash.jsonl").await;
-    assert_eq!(report.get("imported"), Some(&(nirs.len() as u64)), "{report:?}");
+    assert_eq!(
+        report.get("imported"),
+        Some(&(nirs.len() as u64)),
+        "{report:?}"
+    );
     assert_eq!(stack.profile_count().await, nirs.len());
     let last = nirs.len() - 1;
     stack
-        .sign_in(&nirs[last], "1963-01-01", &format!("RANGE{:03}", last % 1000))
+        .sign_in(
+            &nirs[last],
+            "1963-01-01",
+            &format!("RANGE{:03}", last % 1000),
+        )
         .await;
     eprintln!("completed {:.1} s after the kill", after.as_secs_f64());
     stack.stop().await;

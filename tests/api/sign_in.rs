@@ -55,14 +55,18 @@ async fn failures_before_the_import_do_not_lock_the_person_once_imported() {
     let nir = fresh_nir(76, 5);
     let letter = json!({"nir": nir, "birth_date": "1976-05-01", "renewal_code": "LATE1234"});
     for attempt in 1..=5 {
-        let (status, body) = stack.post("/api/auth/beneficiary", None, letter.clone()).await;
+        let (status, body) = stack
+            .post("/api/auth/beneficiary", None, letter.clone())
+            .await;
         assert_eq!(
             (status, body["code"].as_str()),
             (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
             "attempt {attempt}"
         );
     }
-    let (status, body) = stack.post("/api/auth/beneficiary", None, letter.clone()).await;
+    let (status, body) = stack
+        .post("/api/auth/beneficiary", None, letter.clone())
+        .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
@@ -71,10 +75,14 @@ async fn failures_before_the_import_do_not_lock_the_person_once_imported() {
     stack
         .import(
             "late.jsonl",
-            &[
-                beneficiary(&nir, "1976-05-01", "LATE1234", "le-havre", &months_from_today(3))
-                    .to_string(),
-            ],
+            &[beneficiary(
+                &nir,
+                "1976-05-01",
+                "LATE1234",
+                "le-havre",
+                &months_from_today(3),
+            )
+            .to_string()],
         )
         .await;
     stack.sign_in(&nir, "1976-05-01", "LATE1234").await;

@@ -132,8 +132,9 @@ pub enum ImportError {
 /// goes to the job of its prefix.
 pub async fn handle(app: &App, mut event: SqsEvent) -> SqsBatchResponse {
     // Range tasks come from ImportRangesQueue, S3's notifications from SyncInQueue.
-    let (tasks, files): (Vec<SqsMessage>, Vec<SqsMessage>) =
-        std::mem::take(&mut event.records).into_iter().partition(|m| {
+    let (tasks, files): (Vec<SqsMessage>, Vec<SqsMessage>) = std::mem::take(&mut event.records)
+        .into_iter()
+        .partition(|m| {
             m.body
                 .as_deref()
                 .is_some_and(|b| ranges::RangeTask::read(b).is_some())
@@ -171,6 +172,8 @@ pub async fn handle(app: &App, mut event: SqsEvent) -> SqsBatchResponse {
         Ok::<_, ImportError>(())
     })
     .await;
-    response.batch_item_failures.extend(more.batch_item_failures);
+    response
+        .batch_item_failures
+        .extend(more.batch_item_failures);
     response
 }

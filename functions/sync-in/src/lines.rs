@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(lines(b"").await, Vec::<(String, u64)>::new());
         let long = [vec![b'x'; MAX_LINE_BYTES + 1], b"\nok\n".to_vec()].concat();
         let read = lines(&long).await;
-        assert_eq!(read[0], ("<too long>".to_owned(), MAX_LINE_BYTES as u64 + 2));
+        assert_eq!(
+            read[0],
+            ("<too long>".to_owned(), MAX_LINE_BYTES as u64 + 2)
+        );
         assert_eq!(read[1], ("ok".to_owned(), 3));
     }
 }

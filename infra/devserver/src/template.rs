@@ -218,15 +218,16 @@ impl Template {
                                 });
                                 let batch =
                                     p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
-                                let concurrency = p
-                                    .get("ScalingConfig")
-                                    .and_then(|s| s.get("MaximumConcurrency"))
-                                    .and_then(Value::as_u64)
-                                    .unwrap_or(1) as usize;
+                                let concurrency =
+                                    p.get("ScalingConfig")
+                                        .and_then(|s| s.get("MaximumConcurrency"))
+                                        .and_then(Value::as_u64)
+                                        .unwrap_or(1) as usize;
                                 if let Some(queue) = q {
-                                    let sets_visibility = r.properties.get("Policies").is_some_and(
-                                        |p| allows_on(p, "sqs:ChangeMessageVisibility", &queue),
-                                    );
+                                    let sets_visibility =
+                                        r.properties.get("Policies").is_some_and(|p| {
+                                            allows_on(p, "sqs:ChangeMessageVisibility", &queue)
+                                        });
                                     queues.push(QueueSource {
                                         queue,
                                         batch,
@@ -530,8 +531,16 @@ Resources:
         assert_eq!(
             setting,
             [
-                ("DocumentCheckFunction".to_owned(), "DocumentCheckQueue".to_owned(), 5),
-                ("SyncInFunction".to_owned(), "ImportRangesQueue".to_owned(), 20)
+                (
+                    "DocumentCheckFunction".to_owned(),
+                    "DocumentCheckQueue".to_owned(),
+                    5
+                ),
+                (
+                    "SyncInFunction".to_owned(),
+                    "ImportRangesQueue".to_owned(),
+                    20
+                )
             ]
         );
     }

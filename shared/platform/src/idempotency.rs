@@ -229,7 +229,9 @@ impl IdempotencyStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(key))
-            .update_expression("ADD parts_done :part SET parts_total = :total, expires_at = :expires")
+            .update_expression(
+                "ADD parts_done :part SET parts_total = :total, expires_at = :expires",
+            )
             .expression_attribute_values(":part", AttributeValue::Ns(vec![index.to_string()]))
             .expression_attribute_values(":total", n(total))
             .expression_attribute_values(":expires", n(now + KEEP_DONE_SECONDS))
@@ -252,7 +254,11 @@ impl IdempotencyStore {
         let Some(item) = self.record(key).await? else {
             return Ok(None);
         };
-        if item.get("status").and_then(|v| v.as_s().ok()).map(String::as_str) != Some("completed")
+        if item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            != Some("completed")
         {
             return Ok(None);
         }

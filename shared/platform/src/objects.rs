@@ -302,7 +302,10 @@ impl Objects {
             .send()
             .await
             .map_err(missing_or_storage)?;
-        Ok((out.content_length.unwrap_or(0).max(0) as u64, out.version_id))
+        Ok((
+            out.content_length.unwrap_or(0).max(0) as u64,
+            out.version_id,
+        ))
     }
 
     /// The object's metadata, or `None` when there is none.

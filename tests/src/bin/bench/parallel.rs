@@ -81,7 +81,9 @@ async fn run_ranges(
             [_, rss] => peak = peak.max(*rss),
             _ => {
                 let err = String::from_utf8_lossy(&out.stderr);
-                return Err(format!("a worker failed: {}", err.lines().last().unwrap_or("")).into());
+                return Err(
+                    format!("a worker failed: {}", err.lines().last().unwrap_or("")).into(),
+                );
             }
         }
     }
@@ -143,8 +145,10 @@ pub async fn bench(
         let mut body = Vec::with_capacity(lines * 480);
         let mut profiles = Vec::with_capacity(lines);
         for i in 0..lines {
-            let nir = c2s_tests::nir(&format!("1{}0176{i:06}", 70 + run));
-            let line = c2s_tests::beneficiary(&nir, "1980-01-15", "BENCH003", "le-havre", &end);
+            // Born in another month each run (the NIR says it), so each run has its own people.
+            let nir = c2s_tests::nir(&format!("1800{}76{i:06}", 2 + run));
+            let born = format!("1980-0{}-15", 2 + run);
+            let line = c2s_tests::beneficiary(&nir, &born, "BENCH003", "le-havre", &end);
             let text = line.to_string();
             body.extend_from_slice(text.as_bytes());
             body.push(b'\n');
@@ -156,6 +160,9 @@ pub async fn bench(
             }
         }
         let key = format!("inbound/beneficiaries/bench-parallel-{workers}.jsonl");
+        if profiles.len() != lines {
+            return Err(format!("{} of {lines} lines are valid", profiles.len()).into());
+        }
         let (seconds, peak) = run_ranges(clients, bucket, &key, &body, workers, vars).await?;
         let rate = lines as f64 / seconds;
         if workers == 1 {
@@ -170,8 +177,14 @@ pub async fn bench(
     // A national file of about 500 B a line cut into 32 MiB ranges: about 112 of them.
     let ranges = (NATIONAL_LINES * 500.0 / (32.0 * 1024.0 * 1024.0)).ceil();
     for (workers, why) in [
-        (20f64, "the Ranges event's MaximumConcurrency in template.yaml"),
-        (ranges.min(1000.0), "Lambda's default account concurrency (1 000), one worker per range"),
+        (
+            20f64,
+            "the Ranges event's MaximumConcurrency in template.yaml",
+        ),
+        (
+            ranges.min(1000.0),
+            "Lambda's default account concurrency (1 000), one worker per range",
+        ),
     ] {
         println!(
             "\n7.5 M lines at {workers:.0} workers ({why}): {:.0} s, assuming each worker keeps the rate of one measured here ({one_worker:.0} lines/s, moto-bound; DynamoDB answers a batch faster) and the table on demand takes {workers:.0} × that",
