@@ -80,6 +80,15 @@ test('an estimate without signing in', async () => {
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('alert').first().waitFor()
   await audit(page, 'beneficiaire-estimation-erreur')
+  // A refusal the service did not write (API Gateway's throttle) is still said in French.
+  await page.route('**/api/eligibility/estimate', (route) =>
+    route.fulfill({ status: 429, contentType: 'application/json', body: '{"message":"Too Many Requests"}' }),
+  )
+  await page.getByLabel('Votre date de naissance').fill('02/04/1980')
+  await page.getByRole('button', { name: 'Estimer' }).click()
+  await page.getByText('Le service reçoit trop de demandes en ce moment.').waitFor()
+  assert.equal(await page.getByText('Too Many Requests').count(), 0)
+  await page.unroute('**/api/eligibility/estimate')
   await page.context().close()
 })
 
