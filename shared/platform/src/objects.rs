@@ -245,18 +245,7 @@ impl Objects {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<(impl AsyncBufRead + Unpin, Option<String>), ObjectError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .set_version_id(version_id.map(str::to_owned))
-            .send()
-            .await
-            .map_err(missing_or_storage)?;
-        let version_id = out.version_id.clone();
-        let reader = tokio::io::BufReader::with_capacity(256 * 1024, out.body.into_async_read());
-        Ok((reader, version_id))
+        self.open(bucket, key, version_id, None).await
     }
 
     /// A buffered reader from byte `offset` to the end of that version of the object (an
@@ -269,20 +258,30 @@ impl Objects {
         version_id: Option<&str>,
         offset: u64,
     ) -> Result<impl AsyncBufRead + Unpin, ObjectError> {
+        let range = format!("bytes={offset}-");
+        Ok(self.open(bucket, key, version_id, Some(range)).await?.0)
+    }
+
+    async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<String>,
+    ) -> Result<(impl AsyncBufRead + Unpin, Option<String>), ObjectError> {
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_owned))
-            .range(format!("bytes={offset}-"))
+            .set_range(range)
             .send()
             .await
             .map_err(missing_or_storage)?;
-        Ok(tokio::io::BufReader::with_capacity(
-            256 * 1024,
-            out.body.into_async_read(),
-        ))
+        let version_id = out.version_id.clone();
+        let reader = tokio::io::BufReader::with_capacity(256 * 1024, out.body.into_async_read());
+        Ok((reader, version_id))
     }
 
     /// The size of that version of the object (the current one without a version) and the
