@@ -20,6 +20,7 @@ mod eligibility;
 mod engine_today;
 mod events_replay;
 mod exchange_retention;
+mod import_ranges;
 mod notify;
 mod partner_admin;
 mod partner_filing;

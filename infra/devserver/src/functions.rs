@@ -348,7 +348,7 @@ mod consumers {
         let consumed: BTreeSet<String> = template
             .functions()
             .into_iter()
-            .filter_map(|f| f.queue.map(|(q, _)| q))
+            .flat_map(|f| f.queues.into_iter().map(|q| q.queue))
             .collect();
         let live: BTreeSet<String> = queues.difference(&dead).cloned().collect();
         assert_eq!(live, consumed, "queues (left) and their consumers (right)");

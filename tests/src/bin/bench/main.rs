@@ -1,7 +1,9 @@
 //! Benchmarks against the local emulator (`./infra/bench`; not part of the tests: figures,
 //! not assertions). Prints:
-//! - inbound import of 10 000, 100 000 and 1 000 000 lines: lines per second, and the peak
-//!   memory (VmHWM) of the import process, which must stay flat as the file grows;
+//! - inbound import of 10 000, 100 000 and 1 000 000 lines in one step: lines per second, and
+//!   the peak memory (VmHWM) of the import process, which must stay flat as the file grows;
+//! - the import by ranges at 1, 4 and 8 parallel workers beside the raw BatchWriteItem loop
+//!   at the same concurrency, and the projection for the national file (`parallel`);
 //! - purge of 1 000 due items among 100 000 kept: items read per item due;
 //! - reminders over profiles whose rights end on every day of the coming year: items read
 //!   per reminder processed by the worker, beside what the month index read before;
@@ -15,7 +17,9 @@ use c2s_tests::{beneficiary, nir, root, sdk_config};
 use std::collections::HashMap;
 use std::time::Instant;
 
-fn peak_rss_mb() -> f64 {
+mod parallel;
+
+pub(crate) fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
@@ -97,6 +101,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.get(1).map(String::as_str) == Some("import") {
         return import_child(&args).await;
     }
+    if args.get(1).map(String::as_str) == Some("range") {
+        return parallel::range_child(&args).await;
+    }
     let sdk = sdk_config().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let running = devserver::start(devserver::Options {
@@ -134,14 +141,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "HASH_KEY",
         "REMINDERS_QUEUE_URL",
         "S3_FORCE_PATH_STYLE",
+        "IMPORT_RANGES_QUEUE_URL",
+        "IMPORT_LEASE_SECONDS",
+        "IMPORT_WRITE_CONCURRENCY",
     ] {
         vars.insert(k.to_owned(), env.require(k).unwrap_or_default());
     }
+    // The one-step import below: whatever the size, one process reads the whole file.
+    vars.insert("IMPORT_RANGE_BYTES".to_owned(), (1u64 << 40).to_string());
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .ok()
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
-    println!("import (sync-in, streamed, against the emulator)");
+    println!("import in one step (sync-in, streamed, against the emulator)");
     println!(
         "{:>10} {:>12} {:>10} {:>14}",
         "lines", "lines/s", "seconds", "peak RSS (MB)"
@@ -177,6 +189,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => println!("{n:>10} import failed: {e}"),
         }
     }
+
+    let profiles = c2s_platform::beneficiaries::BeneficiaryStore::new(
+        clients.dynamo(),
+        running.stack.tables["BeneficiariesTable"].clone(),
+    );
+    parallel::bench(&clients, &bucket, &vars, &profiles).await?;
 
     // Purge: 1 000 due among 100 000 kept, written straight into the renewals table.
     let table = running.stack.tables["RenewalsTable"].clone();
