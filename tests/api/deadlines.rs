@@ -4,21 +4,6 @@
 
 use crate::helpers::*;
 use serde_json::json;
-use std::time::{Duration, Instant};
-
-/// Waits (30 s at most) until the worker has flagged the file so.
-async fn wait_for_flags(stack: &TestStack, id: &str, near: bool, silent: bool) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Some((r, _))) = stack.renewal_store().load(id).await {
-            if (r.near_deadline, r.accepted_by_silence) == (near, silent) {
-                return r.version;
-            }
-        }
-        assert!(Instant::now() < deadline, "{id} never flagged");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 #[tokio::test]
 async fn near_deadlines_are_flagged_and_past_ones_accepted_by_silence() {
@@ -50,8 +35,8 @@ async fn near_deadlines_are_flagged_and_past_ones_accepted_by_silence() {
         (Some(0), Some(0)),
         "a second run the same day reads nothing: {again}"
     );
-    let late_version = wait_for_flags(&stack, &late, true, true).await;
-    wait_for_flags(&stack, &near, true, false).await;
+    let late_version = stack.wait_for_deadline_flags(&late, true, true).await;
+    stack.wait_for_deadline_flags(&near, true, false).await;
 
     // The same message delivered again (as SQS may) flags nothing twice.
     let (env, clients) = stack.function("DeadlinesWorkerFunction");
@@ -63,7 +48,7 @@ async fn near_deadlines_are_flagged_and_past_ones_accepted_by_silence() {
         assert_eq!(flagged, deadlines_worker::Flagged::default());
     }
     assert_eq!(
-        wait_for_flags(&stack, &late, true, true).await,
+        stack.wait_for_deadline_flags(&late, true, true).await,
         late_version
     );
 
@@ -133,8 +118,8 @@ async fn deadlines_read_only_what_came_due_since_the_last_run() {
         (Some(2), Some(2)),
         "{report}"
     );
-    wait_for_flags(&stack, &came_near, true, false).await;
-    wait_for_flags(&stack, &passed, true, true).await;
+    stack.wait_for_deadline_flags(&came_near, true, false).await;
+    stack.wait_for_deadline_flags(&passed, true, true).await;
     for (id, near, silent) in [
         (&came_near, true, false),
         (&passed, true, true),

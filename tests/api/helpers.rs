@@ -885,6 +885,21 @@ impl TestStack {
 
     // Scheduled jobs ---------------------------------------------------------------------
 
+    /// Waits (30 s at most) until `deadlines-worker` has flagged the file so (`near`: its
+    /// deadline is near, `silent`: accepted by silence); answers its version then.
+    pub async fn wait_for_deadline_flags(&self, id: &str, near: bool, silent: bool) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some((r, _))) = self.renewal_store().load(id).await {
+                if (r.near_deadline, r.accepted_by_silence) == (near, silent) {
+                    return r.version;
+                }
+            }
+            assert!(Instant::now() < deadline, "{id} never flagged");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Runs a scheduled function now (`POST /dev/run/{job}`: deadlines, reminders, purge,
     /// partner-lifecycle, sync-out, document-rescan) and returns its report.
     pub async fn run_job(&self, job: &str) -> Value {

@@ -240,7 +240,12 @@ async fn the_dashboard_is_the_recount_of_each_caisse_s_renewals() {
     stack.move_deadline(&late, -5).await;
     stack.move_deadline(&havre_near, 4).await;
     let report = stack.run_job("deadlines").await;
-    assert_eq!(report["accepted_by_silence"], 2, "{report}");
+    assert_eq!(report["dispatched"], 3, "{report}");
+    stack.wait_for_deadline_flags(&silent, true, true).await;
+    stack.wait_for_deadline_flags(&late, true, true).await;
+    stack
+        .wait_for_deadline_flags(&havre_near, true, false)
+        .await;
     let after_deadlines = assert_counted(&stack, &both).await;
     assert_eq!(after_deadlines[0]["by_deadline_state"]["late"], 2);
     assert_eq!(after_deadlines[1]["by_deadline_state"]["near"], 1);
