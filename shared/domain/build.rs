@@ -8,8 +8,8 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn Error>> {
     let source = "parameters/c2s.toml";
     println!("cargo:rerun-if-changed={source}");
-    let table: toml::Table = toml::from_str(&std::fs::read_to_string(source)?)
-        .map_err(|e| format!("{source}: {e}"))?;
+    let table: toml::Table =
+        toml::from_str(&std::fs::read_to_string(source)?).map_err(|e| format!("{source}: {e}"))?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?).join("c2s.json");
     std::fs::write(out, serde_json::to_string(&table)?)?;
     Ok(())

@@ -110,7 +110,9 @@ impl HttpConnector for Pool {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let client = match &self.client {
             Ok(client) => client,
-            Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.clone().into()))),
+            Err(e) => {
+                return HttpConnectorFuture::ready(Err(ConnectorError::user(e.clone().into())))
+            }
         };
         let request = match request.try_into_http1x() {
             Ok(request) => request,

@@ -181,8 +181,15 @@ impl Presigner {
         size: u64,
         valid_for: Duration,
     ) -> Result<PresignedRequest, ObjectError> {
-        self.presign_put_at(bucket, key, content_type, size, valid_for, SystemTime::now())
-            .await
+        self.presign_put_at(
+            bucket,
+            key,
+            content_type,
+            size,
+            valid_for,
+            SystemTime::now(),
+        )
+        .await
     }
 
     async fn presign_put_at(
@@ -214,8 +221,15 @@ impl Presigner {
         filename: &str,
         valid_for: Duration,
     ) -> Result<PresignedRequest, ObjectError> {
-        self.presign_get_at(bucket, key, version_id, filename, valid_for, SystemTime::now())
-            .await
+        self.presign_get_at(
+            bucket,
+            key,
+            version_id,
+            filename,
+            valid_for,
+            SystemTime::now(),
+        )
+        .await
     }
 
     async fn presign_get_at(
