@@ -17,7 +17,9 @@ ever written, which makes data.json slow on a shared emulator).
 
 Each function's calls carry only its own role's permissions (`permissions.py`): the dev server
 registers a stack's function keys and template with `POST /moto-api/c2s/policies`, and
-`GET /moto-api/c2s/refused.json?stack=<prefix>` answers what was refused to that stack.
+`GET /moto-api/c2s/refused.json?stack=<prefix>` answers what was refused to that stack, and
+`GET /moto-api/c2s/calls.json?stack=<prefix>` how many calls of each operation each of its
+functions made (`infra/load` reads the journey's call mix there).
 """
 
 import json
@@ -117,6 +119,11 @@ def c2s_refused(request, full_url, headers):
     return _json(200, {"refused": permissions.refused((query.get("stack") or [""])[0])})
 
 
+def c2s_calls(request, full_url, headers):
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query)
+    return _json(200, {"calls": permissions.calls((query.get("stack") or [""])[0])})
+
+
 def _version():
     import hashlib
 
@@ -139,6 +146,7 @@ def c2s_version(request, full_url, headers):
 moto_api_urls.url_paths["{0}/moto-api/c2s/version"] = c2s_version
 moto_api_urls.url_paths["{0}/moto-api/c2s/policies"] = c2s_policies
 moto_api_urls.url_paths["{0}/moto-api/c2s/refused.json"] = c2s_refused
+moto_api_urls.url_paths["{0}/moto-api/c2s/calls.json"] = c2s_calls
 
 
 class _Enforcing(moto.server.DomainDispatcherApplication):

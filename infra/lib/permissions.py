@@ -75,6 +75,8 @@ class Principal:
 # access key id -> Principal; refusals per stack; bucket name -> (stack, its policy's statements).
 _PRINCIPALS: dict[str, Principal] = {}
 _REFUSED: dict[str, list[dict[str, str]]] = {}
+# Calls each stack's functions made, by "Function Operation" (the load bench's call mix).
+_CALLS: dict[str, dict[str, int]] = {}
 _BUCKET_POLICIES: dict[str, tuple[str, list[dict[str, Any]]]] = {}
 
 
@@ -91,6 +93,7 @@ def register(stack: str, account: str, functions: dict[str, dict[str, Any]], key
         for bucket, statements in (buckets or {}).items():
             _BUCKET_POLICIES[bucket] = (stack, statements)
         _REFUSED.pop(stack, None)
+        _CALLS.pop(stack, None)
         for function, key in keys.items():
             spec = functions.get(function)
             if spec is None:
@@ -102,6 +105,20 @@ def register(stack: str, account: str, functions: dict[str, dict[str, Any]], key
 def refused(stack: str) -> list[dict[str, str]]:
     with _LOCK:
         return list(_REFUSED.get(stack, []))
+
+
+def calls(stack: str) -> dict[str, int]:
+    with _LOCK:
+        return dict(_CALLS.get(stack, {}))
+
+
+def _count(principal: Principal, service: str, target: str, needs: "list[Need]") -> None:
+    # The JSON protocols name the operation; S3 and the form protocols by their first need.
+    operation = f"{service}:{target.split('.')[-1]}" if target else (needs[0].action if needs else f"{service}:?")
+    name = f"{principal.function} {operation}"
+    with _LOCK:
+        counts = _CALLS.setdefault(principal.stack, {})
+        counts[name] = counts.get(name, 0) + 1
 
 
 # ------------------------------------------------------------------ evaluation
@@ -582,6 +599,7 @@ def middleware(app: Callable) -> Callable:
             needs = _needs(service, environ, target, read_body, region, account)
         except Exception as e:  # a request this layer cannot read is refused, never waved through
             needs = [Need(f"{service}:Unreadable", "*", via=f"{type(e).__name__}: {e}")]
+        _count(principal, service, target, needs)
         for need in needs:
             # On AWS every SDK call comes over TLS.
             context = {"aws:SecureTransport": "true", "aws:PrincipalArn": principal.role_arn, **need.context}

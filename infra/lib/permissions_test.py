@@ -3,6 +3,7 @@
     infra/.venv/bin/python -m unittest discover -s infra/lib -p '*_test.py'
 """
 
+import io
 import os
 import sys
 import unittest
@@ -128,6 +129,32 @@ class Template(unittest.TestCase):
         deadlines = self.functions["DeadlinesFunction"]["statements"]
         self.assertTrue(allowed(deadlines, "dynamodb:Query", TABLE + "/index/by_deadline"))
         self.assertFalse(allowed(deadlines, "dynamodb:Query", TABLE + "/index/by_purge"))
+
+
+class Calls(unittest.TestCase):
+    def test_each_call_of_a_stacks_function_is_counted_by_operation(self):
+        statements = [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": [TABLE]}]
+        functions = {"F": {"role": "FRole", "statements": statements}}
+        permissions.register("s-calls", "123456789012", functions, {"F": "KEYCALLS"})
+        environ = {
+            "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=KEYCALLS/20261201/eu-west-3/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+            "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem",
+        }
+        body = b'{"TableName": "t-Renewals", "Key": {"pk": {"S": "a"}}}'
+
+        def call(**changes):
+            env = dict(environ, CONTENT_LENGTH=str(len(body)), **{"wsgi.input": io.BytesIO(body)})
+            app(dict(env, **changes), lambda *a: None)
+
+        served = []
+        app = permissions.middleware(lambda env, start: served.append(1) or [b"{}"])
+        call()
+        call(HTTP_X_AMZ_TARGET="DynamoDB_20120810.PutItem")
+        call(HTTP_AUTHORIZATION="AWS4-HMAC-SHA256 Credential=test/20261201/eu-west-3/dynamodb/aws4_request")
+        self.assertEqual(permissions.calls("s-calls"), {"F dynamodb:GetItem": 1, "F dynamodb:PutItem": 1})
+        self.assertEqual(len(served), 2)  # the PutItem was refused, still counted as made
+        permissions.register("s-calls", "123456789012", functions, {"F": "KEYCALLS"})
+        self.assertEqual(permissions.calls("s-calls"), {})
 
 
 class PolicyTemplates(unittest.TestCase):

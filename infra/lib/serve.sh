@@ -6,10 +6,12 @@
 #                              (so a developer's ./infra/run is left alone), its output in LOG;
 #                              waits until it serves (the first build included), stops it on
 #                              exit. Sets SERVED_URL. Fails with the log's tail if it stops first.
+#                              SERVE_PORT, set, chooses the port.
 
 serve_locally() {
     local prefix=$1 log=$2 port
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    port="${SERVE_PORT:-}"
+    [[ -n "$port" ]] || port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     PORT="$port" C2S_PREFIX="$prefix" ./infra/run >"$log" 2>&1 &
     _served_pid=$!
     trap _stop_served EXIT

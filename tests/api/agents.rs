@@ -385,26 +385,17 @@ async fn each_kind_of_decision() {
         ),
         (StatusCode::OK, Some("approved"), Some(0))
     );
-    // Participation: the amount comes from the engine, or from the agent when the engine
-    // has no parameters for the period.
+    // Participation: the amount comes from the age table, whatever the ceilings
+    // (`engine_today.rs` pins it).
     let (status, d) = decide(
         &files[1].1,
         json!({"outcome": "participation", "version": files[1].2}),
     )
     .await;
-    if status == StatusCode::UNPROCESSABLE_ENTITY {
-        assert_eq!(d["code"], "participation_required");
-        let (status, d) = decide(&files[1].1, json!({"outcome": "participation", "monthly_participation_cents": 2800, "version": files[1].2})).await;
-        assert_eq!(
-            (status, d["monthly_participation_cents"].as_i64()),
-            (StatusCode::OK, Some(2800))
-        );
-    } else {
-        assert_eq!(status, StatusCode::OK, "{d}");
-        assert!(d["monthly_participation_cents"]
-            .as_i64()
-            .is_some_and(|a| a > 0));
-    }
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert!(d["monthly_participation_cents"]
+        .as_i64()
+        .is_some_and(|a| a > 0));
     // Rejected: a reason from the list is required.
     let (status, d) = decide(
         &files[2].1,
@@ -521,6 +512,7 @@ async fn every_route_for_every_role_and_caisse() {
             None,
             &["superviseur"],
         ),
+        ("GET", "/api/agent/stats".into(), None, &["superviseur"]),
         (
             "POST",
             "/api/agent/rgpd/access".into(),
@@ -572,7 +564,10 @@ async fn every_route_for_every_role_and_caisse() {
                     .await;
                 let expected_denial = if !allowed.contains(&role) {
                     Some(StatusCode::FORBIDDEN)
-                } else if caisse != ROUEN && !path.ends_with("/api/agent/renewals") {
+                } else if caisse != ROUEN
+                    && !path.ends_with("/api/agent/renewals")
+                    && !path.ends_with("/api/agent/stats")
+                {
                     Some(StatusCode::NOT_FOUND)
                 } else {
                     None
@@ -784,112 +779,6 @@ async fn an_agent_signs_in_with_the_authorization_code_and_pkce() {
 }
 
 #[tokio::test]
-async fn the_stated_participation_only_where_the_engine_has_none_and_bounded() {
-    let stack = TestStack::start().await;
-    let agent = stack.agent_token("A8", HAVRE, &["instructeur"]).await;
-    let decide = |id: String, body: Value| {
-        let stack = &stack;
-        let agent = agent.clone();
-        async move {
-            let (_, claimed) = stack.claim(&agent, &id).await;
-            let mut body = body;
-            body["version"] = claimed["version"].clone();
-            stack
-                .post(
-                    &format!("/api/agent/renewals/{id}/decision"),
-                    Some(&agent),
-                    body,
-                )
-                .await
-        }
-    };
-
-    // A request of June 2025 (published parameters) with resources between the ceilings:
-    // the engine computes the amount, and the agent may not state one.
-    let (_, computed, _) = stack.submitted_renewal(HAVRE, 79).await;
-    let store = stack.renewal_store();
-    let (mut r, _) = store.load(&computed).await.ok().flatten().expect("renewal");
-    r.request_day = time::macros::date!(2025 - 06 - 01);
-    let applicant = r
-        .form
-        .household
-        .as_ref()
-        .and_then(|h| h.first())
-        .map(|m| m.id.clone());
-    r.form.resources = Some(vec![c2s_domain::household::Resource {
-        member: applicant.unwrap_or_default(),
-        kind: c2s_domain::household::ResourceKind::Pension,
-        monthly_cents: None,
-        annual_cents: Some(1_700_000),
-    }]);
-    store.save(&mut r).await.expect("saved");
-    let (_, file) = stack
-        .get(&format!("/api/agent/renewals/{computed}"), &agent)
-        .await;
-    assert_eq!(file["proposal"]["outcome"], "participation", "{file}");
-    let engine = file["proposal"]["monthly_participation_cents"]
-        .as_i64()
-        .unwrap_or(0);
-    assert!(engine > 0);
-    let (status, body) = decide(
-        computed.clone(),
-        json!({"outcome": "participation", "monthly_participation_cents": engine + 100}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("participation_not_allowed")
-        ),
-        "{body}"
-    );
-    assert!(body["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("barème")));
-    let (status, body) = decide(computed.clone(), json!({"outcome": "participation"})).await;
-    assert_eq!(
-        (status, body["monthly_participation_cents"].as_i64()),
-        (StatusCode::OK, Some(engine)),
-        "{body}"
-    );
-
-    // No parameters for today's request: the agent states it, above 0 and at most 30 € a
-    // month for each member.
-    let (_, stated, _) = stack.submitted_renewal(HAVRE, 80).await;
-    let (_, file) = stack
-        .get(&format!("/api/agent/renewals/{stated}"), &agent)
-        .await;
-    assert_eq!(file["proposal"]["outcome"], "parameters_unknown", "{file}");
-    for cents in [-500, 1_000_000] {
-        let (status, body) = decide(
-            stated.clone(),
-            json!({"outcome": "participation", "monthly_participation_cents": cents}),
-        )
-        .await;
-        assert_eq!(
-            (status, body["code"].as_str()),
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("participation_out_of_range")
-            ),
-            "{cents}: {body}"
-        );
-    }
-    let (status, body) = decide(
-        stated.clone(),
-        json!({"outcome": "participation", "monthly_participation_cents": 2900}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["monthly_participation_cents"].as_i64()),
-        (StatusCode::OK, Some(2900)),
-        "{body}"
-    );
-    stack.stop().await;
-}
-
-#[tokio::test]
 async fn the_dpo_export_holds_no_internal_hash_key_or_index() {
     let stack = TestStack::start().await;
     let (_, id, nir) = stack.submitted_renewal(ROUEN, 81).await;
@@ -924,6 +813,7 @@ async fn the_dpo_export_holds_no_internal_hash_key_or_index() {
         "expires_at",
         "object_key",
         "version_id",
+        "counted",
     ];
     for name in index.chain(stored_only) {
         assert!(!text.contains(&format!("\"{name}\"")), "{name} in {text}");

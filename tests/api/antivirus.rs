@@ -555,3 +555,30 @@ async fn a_clamd_of_its_own_that_stops_is_started_again() {
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_check_whose_object_is_already_gone_is_skipped_not_retried() {
+    let stack = TestStack::start_with(false).await;
+    let (token, id) = draft(&stack, "gone-before-check.jsonl").await;
+    let doc = stack
+        .upload(&token, &id, "payslip", "application/pdf", pdf())
+        .await;
+    let gone = object(&stack, &id, &doc).await;
+    // The object removed before its check ran (a removal that stopped half way, a version
+    // deleted): S3 answers 404 only to a role that may list the bucket, 403 otherwise.
+    stack
+        .clients
+        .s3()
+        .delete_object()
+        .bucket(&gone.bucket)
+        .key(&gone.key)
+        .version_id(gone.version_id.clone().unwrap_or_default())
+        .send()
+        .await
+        .unwrap();
+    let (env, clients) = stack.function("DocumentCheckFunction");
+    let checker = document_check::App::from_env(&env, &clients).unwrap();
+    let outcome = document_check::check_once(&checker, &gone).await;
+    assert_eq!(outcome.ok(), Some(Outcome::Skipped));
+    stack.stop().await;
+}

@@ -55,9 +55,10 @@ async fn anyone_can_estimate_without_signing_in() {
         (Some("over_ceiling"), Some(0))
     );
 
-    // A period whose ceilings are not published yet is said so, never guessed.
+    // A period with neither published ceilings nor a revaluation is said so, never guessed
+    // (`engine_today.rs`: the provisional ones before).
     let mut later = family(1_000_000);
-    later["request_month"] = json!("2026-05");
+    later["request_month"] = json!("2027-05");
     let (status, e) = stack.post("/api/eligibility/estimate", None, later).await;
     assert_eq!(
         (status, e["code"].as_str()),

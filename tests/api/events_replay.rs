@@ -27,6 +27,35 @@ fn body(response: &lambda_http::Response<lambda_http::Body>) -> Value {
     serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
 }
 
+/// The messages waiting in the outbox queue (nobody polls it here) to these addresses.
+async fn queued_outbox(stack: &TestStack, addresses: &[String]) -> Vec<Value> {
+    let mut found = Vec::new();
+    let mut empty = 0;
+    while empty < 2 {
+        let out = stack
+            .clients
+            .sqs()
+            .receive_message()
+            .queue_url(stack.queue("OutboxQueue"))
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            empty += 1;
+        }
+        found.extend(
+            messages
+                .into_iter()
+                .filter_map(|m| serde_json::from_str::<Value>(m.body()?).ok())
+                .filter(|m| addresses.iter().any(|a| m["to"] == a.as_str())),
+        );
+    }
+    found
+}
+
 #[tokio::test]
 async fn each_sample_event_runs_through_its_handler() {
     let stack = TestStack::start_with(false).await;
@@ -155,22 +184,116 @@ async fn each_sample_event_runs_through_its_handler() {
         (serde_json::json!(0), serde_json::json!([]))
     );
 
-    // deadlines: the scheduled event with no file due flags nothing.
+    // deadlines: the scheduled event with no file due dispatches nothing; deadlines-worker: a
+    // draft (no deadline running) is left as it is.
     let (env, clients) = app_env("DeadlinesFunction");
     let app = deadlines::App::from_env(&env, &clients).unwrap();
     let _scheduled: serde_json::Value =
         serde_json::from_str(&event("deadlines.json", &[])).unwrap();
     let report = deadlines::run(&app).await.unwrap();
-    assert_eq!(report["read"], 0);
+    assert_eq!(
+        (report["read"].clone(), report["dispatched"].clone()),
+        (0.into(), 0.into())
+    );
+    let (before, _) = stack
+        .renewal_store()
+        .load(&renewal_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let (env, clients) = app_env("DeadlinesWorkerFunction");
+    let app = deadlines_worker::App::from_env(&env, &clients).unwrap();
+    let response = deadlines_worker::handle(
+        &app,
+        sqs(
+            "deadlines-worker.json",
+            &[("REPLACE_WITH_RENEWAL_ID", &renewal_id)],
+        ),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let (after, _) = stack
+        .renewal_store()
+        .load(&renewal_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (after.version, after.near_deadline),
+        (before.version, false)
+    );
 
-    // reminders: the scheduled event; the demo beneficiaries whose rights end within 4 months
-    // and who have not started are reminded (one already has a draft from this test).
+    // reminders: the scheduled event; every demo beneficiary whose renewal is open is
+    // dispatched (the one with a draft from this test too: the worker skips them).
+    let open_now: Vec<_> = accounts
+        .iter()
+        .filter(|a| {
+            c2s_domain::dates::parse_date(&a.css_end_date)
+                .is_ok_and(|end| c2s_domain::renewal::renewal_open_on(end, today()))
+        })
+        .collect();
     let (env, clients) = app_env("RemindersFunction");
     let app = reminders::App::from_env(&env, &clients).unwrap();
     let _scheduled: serde_json::Value =
         serde_json::from_str(&event("reminders.json", &[])).unwrap();
     let report = reminders::run(&app).await.unwrap();
-    assert_eq!(report["rights_ending"], 1, "{report}");
+    assert_eq!(report["rights_ending"], open_now.len(), "{report}");
+
+    // reminders-worker: one of them who has not started is reminded by email and SMS, once
+    // however often the queue delivers the message.
+    let (env, _) = app_env("SyncInFunction");
+    let hasher = c2s_platform::hashing::Hasher::from_env(&env).unwrap();
+    let started = stack
+        .renewal_store()
+        .load(&renewal_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .nir_hash;
+    let (nir_hash, end) = open_now
+        .iter()
+        .filter_map(|a| {
+            Some((
+                hasher.nir(&c2s_domain::Nir::parse(&a.nir).ok()?),
+                &a.css_end_date,
+            ))
+        })
+        .find(|(h, _)| *h != started)
+        .unwrap();
+    let (env, clients) = app_env("RemindersWorkerFunction");
+    let app = reminders_worker::App::from_env(&env, &clients).unwrap();
+    for _ in 0..2 {
+        let response = reminders_worker::handle(
+            &app,
+            sqs(
+                "reminders-worker.json",
+                &[
+                    ("REPLACE_WITH_NIR_HASH", &nir_hash),
+                    ("REPLACE_WITH_END_DATE", end),
+                ],
+            ),
+        )
+        .await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let to = c2s_platform::beneficiaries::BeneficiaryStore::new(
+        stack.clients.dynamo(),
+        stack.table("BeneficiariesTable"),
+    )
+    .profile(&nir_hash)
+    .await
+    .unwrap()
+    .unwrap();
+    let addresses = [to.email.unwrap_or_default(), to.phone.unwrap_or_default()];
+    let queued = queued_outbox(&stack, &addresses).await;
+    let mut channels: Vec<&str> = queued
+        .iter()
+        .filter(|m| m["kind"] == "rights_ending")
+        .filter_map(|m| m["channel"].as_str())
+        .collect();
+    channels.sort_unstable();
+    assert_eq!(channels, ["email", "sms"]);
 
     // purge: nothing due yet; purge-worker: a deletion message for a renewal not due is skipped.
     let (env, clients) = app_env("PurgeFunction");
@@ -287,5 +410,13 @@ async fn each_sample_event_runs_through_its_handler() {
         "pending_scan"
     };
     assert_eq!(renewal["documents"][0]["status"], expected);
+
+    // document-rescan: the scheduled event; that document was just checked, nothing waits.
+    let (env, clients) = app_env("DocumentRescanFunction");
+    let app = document_rescan::App::from_env(&env, &clients).unwrap();
+    let _scheduled: serde_json::Value =
+        serde_json::from_str(&event("document-rescan.json", &[])).unwrap();
+    let report = document_rescan::run(&app).await.unwrap();
+    assert_eq!(report["asked_again"], 0, "{report}");
     stack.stop().await;
 }

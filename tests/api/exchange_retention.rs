@@ -82,6 +82,7 @@ async fn an_imported_file_is_tagged_and_expires_within_two_days_and_nothing_stay
         ("inbound/acks/", 15),
         ("outbound/", 30),
         ("inbound/rejects/", 366),
+        ("inbound/import-parts/", 15),
         ("reports/", 366),
     ] {
         let days = enabled

@@ -4,6 +4,7 @@
 //! do again and again: agent tokens, the outbox, the scheduled jobs, a claim and a decision,
 //! and making records older than they are (`age_*`, the one place that rewrites stored dates).
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::renewals::RenewalStore;
@@ -82,6 +83,16 @@ pub fn pdf() -> Vec<u8> {
 }
 
 pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// `template.yaml` with sync-in cutting files into ranges of `range_bytes` and leasing each
+/// range `lease_seconds`: several ranges from a small file, a crash taken over quickly.
+pub fn template_with_ranges(range_bytes: u64, lease_seconds: u64) -> PathBuf {
+    template_edited(
+        "SyncInFunction",
+        "IMPORT_RANGE_BYTES: \"33554432\"\n          # A range's claim and message visibility, renewed every third of it while it works.\n          IMPORT_LEASE_SECONDS: \"60\"",
+        &format!("IMPORT_RANGE_BYTES: \"{range_bytes}\"\n          IMPORT_LEASE_SECONDS: \"{lease_seconds}\""),
+    )
+}
 
 /// `template.yaml` with `statement` (exact text, with its indentation) removed from
 /// `function`'s block; the statement must be there exactly once.
@@ -435,7 +446,127 @@ impl TestStack {
     }
 
     pub async fn wait_for_object(&self, bucket: &str, key: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.wait_for_object_within(bucket, key, Duration::from_secs(60))
+            .await
+    }
+
+    /// The object's text once it exists, waiting `within` at most.
+    /// Drops `body` as `inbound/beneficiaries/<name>` without waiting for its import.
+    pub async fn put_inbound(&self, name: &str, body: Vec<u8>) {
+        self.clients
+            .s3()
+            .put_object()
+            .bucket(self.bucket("ExchangeBucket"))
+            .key(format!("inbound/beneficiaries/{name}"))
+            .body(body.into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put: {e}"));
+    }
+
+    /// How many profiles the beneficiaries table holds (a scan: this stack's table only).
+    pub async fn profile_count(&self) -> usize {
+        let mut count = 0;
+        let mut start = None;
+        loop {
+            let out = self
+                .clients
+                .dynamo()
+                .scan()
+                .table_name(self.table("BeneficiariesTable"))
+                .filter_expression("sk = :p")
+                .expression_attribute_values(":p", AttributeValue::S("profile".into()))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("scan: {e}"));
+            count += out.count as usize;
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return count;
+            }
+        }
+    }
+
+    /// The report sync-in recorded for `inbound/beneficiaries/<name>` once wholly imported
+    /// (its `count_*` as `lines`, `imported`, `rejected`), and how many ranges were done;
+    /// waits for it 30 s at most (it is written after the rejects and the tag).
+    pub async fn import_report(&self, name: &str) -> (HashMap<String, u64>, usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (counts, ranges) = self.import_records(name).await;
+            if !counts.is_empty() {
+                return (counts, ranges);
+            }
+            assert!(Instant::now() < deadline, "no report for {name}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn import_records(&self, name: &str) -> (HashMap<String, u64>, usize) {
+        let prefix = format!(
+            "sync-in#{}#inbound/beneficiaries/{name}#",
+            self.bucket("ExchangeBucket")
+        );
+        let out = self
+            .clients
+            .dynamo()
+            .scan()
+            .table_name(self.table("IdempotencyTable"))
+            .filter_expression("begins_with(pk, :p)")
+            .expression_attribute_values(":p", AttributeValue::S(prefix))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("scan: {e}"));
+        let items = out.items.unwrap_or_default();
+        let pk = |i: &HashMap<String, AttributeValue>| {
+            i.get("pk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let ranges = items.iter().filter(|i| pk(i).contains("#range#")).count();
+        let file = items
+            .iter()
+            .find(|i| !pk(i).contains("#range") && !pk(i).ends_with("#plan"));
+        let counts = file
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix("count_")?.to_owned(),
+                    v.as_n().ok()?.parse().ok()?,
+                ))
+            })
+            .collect();
+        (counts, ranges)
+    }
+
+    /// Kills (SIGKILL) the running process of a function's binary, as a crashed Lambda
+    /// environment; `false` when none runs. Binary stacks only.
+    pub fn kill_function(&self, binary: &str) -> bool {
+        for pid in self.running.function_pids().into_iter().rev() {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if program.ends_with(format!("/{binary}").as_bytes()) && !stat.contains(") Z ") {
+                return std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success());
+            }
+        }
+        false
+    }
+
+    pub async fn wait_for_object_within(
+        &self,
+        bucket: &str,
+        key: &str,
+        within: Duration,
+    ) -> String {
+        let deadline = Instant::now() + within;
         loop {
             if let Ok(out) = self
                 .clients
@@ -874,6 +1005,7 @@ impl TestStack {
             self.clients.dynamo(),
             self.table("RenewalsTable"),
             self.table("BeneficiariesTable"),
+            self.table("StatsTable"),
         )
     }
 
@@ -925,6 +1057,19 @@ impl TestStack {
             .await
             .map(|out| out.tag_set.into_iter().map(|t| (t.key, t.value)).collect())
             .unwrap_or_default()
+    }
+
+    /// Drops the national system's acknowledgement `inbound/acks/<name>.json`.
+    pub async fn put_ack(&self, name: &str, ack: &Value) {
+        self.clients
+            .s3()
+            .put_object()
+            .bucket(self.bucket("ExchangeBucket"))
+            .key(format!("inbound/acks/{name}.json"))
+            .body(ack.to_string().into_bytes().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("put the acknowledgement {name}: {e}"));
     }
 
     /// Waits (60 s at most) until sync-in has tagged `key` consumed (`c2s-consumed=true`).

@@ -46,6 +46,49 @@ async fn five_failures_lock_the_nir_for_fifteen_minutes() {
     stack.stop().await;
 }
 
+/// A person who tries their letter before the import has brought them (a file late, or an
+/// import that crashed and has not resumed yet) is refused and, after five tries, locked as
+/// anyone; once imported they sign in at once: the tries against no one were counted apart.
+#[tokio::test]
+async fn failures_before_the_import_do_not_lock_the_person_once_imported() {
+    let stack = TestStack::start().await;
+    let nir = fresh_nir(76, 5);
+    let letter = json!({"nir": nir, "birth_date": "1976-05-01", "renewal_code": "LATE1234"});
+    for attempt in 1..=5 {
+        let (status, body) = stack
+            .post("/api/auth/beneficiary", None, letter.clone())
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "attempt {attempt}"
+        );
+    }
+    let (status, body) = stack
+        .post("/api/auth/beneficiary", None, letter.clone())
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+        "an unknown NIR locks as a known one: the answers never tell who is on file"
+    );
+    stack
+        .import(
+            "late.jsonl",
+            &[beneficiary(
+                &nir,
+                "1976-05-01",
+                "LATE1234",
+                "le-havre",
+                &months_from_today(3),
+            )
+            .to_string()],
+        )
+        .await;
+    stack.sign_in(&nir, "1976-05-01", "LATE1234").await;
+    stack.stop().await;
+}
+
 #[tokio::test]
 async fn a_success_forgets_earlier_failures() {
     let stack = TestStack::start().await;

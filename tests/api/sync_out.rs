@@ -26,20 +26,6 @@ async fn objects(stack: &TestStack, prefix: &str) -> Vec<String> {
     keys
 }
 
-/// Drops the national system's acknowledgement `inbound/acks/<name>.json`.
-async fn put_ack(stack: &TestStack, name: &str, ack: &Value) {
-    stack
-        .clients
-        .s3()
-        .put_object()
-        .bucket(stack.bucket("ExchangeBucket"))
-        .key(format!("inbound/acks/{name}.json"))
-        .body(ack.to_string().into_bytes().into())
-        .send()
-        .await
-        .unwrap();
-}
-
 async fn status(stack: &TestStack, agent: &str, id: &str) -> String {
     let (_, file) = stack.get(&format!("/api/agent/renewals/{id}"), agent).await;
     file["status"].as_str().unwrap_or_default().to_owned()
@@ -53,10 +39,8 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
     let mut nirs = Vec::new();
     for (yy, decision) in [
         (61, json!({"outcome": "free"})),
-        (
-            62,
-            json!({"outcome": "participation", "monthly_participation_cents": 2100}),
-        ),
+        // Claire, born 1962, 25 € a month by the age table, and Hugo, 8 €.
+        (62, json!({"outcome": "participation"})),
         (
             63,
             json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
@@ -129,7 +113,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .find(|l| l["outcome"] == "participation")
         .cloned()
         .unwrap_or(Value::Null);
-    assert_eq!(participation["monthly_participation_cents"], 2100);
+    assert_eq!(participation["monthly_participation_cents"], 3300);
     assert!(nirs.contains(&participation["nir"].as_str().unwrap_or_default().to_owned()));
     assert!(
         participation["rights_start"].is_string()
@@ -147,7 +131,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
 
     // The acknowledgement: two integrated, one sent back to the agents with its reason.
     let ack = json!({"file": name, "integrated": [ids[0], ids[1]], "rejected": [{"renewal_id": ids[2], "reason": "Rejet du référentiel : adresse incomplète"}]});
-    put_ack(&stack, &name, &ack).await;
+    stack.put_ack(&name, &ack).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while status(&stack, &agent, &ids[2]).await != "in_review" {
         assert!(Instant::now() < deadline, "acknowledgement never applied");
@@ -173,7 +157,7 @@ async fn each_decision_is_exported_once_even_after_a_crash_and_comes_back_acknow
         .flatten()
         .any(|i| i["id"] == json!(ids[2])));
     // The same acknowledgement again, under another name: nothing moves.
-    put_ack(&stack, &format!("{name}-bis"), &ack).await;
+    stack.put_ack(&format!("{name}-bis"), &ack).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(status(&stack, &agent, &ids[0]).await, "integrated");
     assert_eq!(status(&stack, &agent, &ids[2]).await, "in_review");
@@ -194,7 +178,7 @@ async fn exported_then_rejected(
     assert_eq!(status(stack, agent, id).await, "exported", "{run}");
     before_ack.await;
     let ack = json!({"file": name, "integrated": [], "rejected": [{"renewal_id": id, "reason": "Rejet du référentiel : adresse incomplète"}]});
-    put_ack(stack, &name, &ack).await;
+    stack.put_ack(&name, &ack).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while status(stack, agent, id).await != "in_review" {
         assert!(Instant::now() < deadline, "acknowledgement never applied");

@@ -120,6 +120,8 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   assert.ok(!/\d{13}/.test(masked.replace(/\s/g, '')), 'never the whole NIR')
   assert.doesNotMatch(page.url(), /\d{13}/)
   await page.getByRole('heading', { name: "Proposition du moteur d'éligibilité" }).waitFor()
+  // Filed today, after the last published table: the ceilings are revalued, and said so.
+  await page.locator('#proposal-provisional').filter({ hasText: 'Barème provisoire' }).waitFor()
   await auditBoth(page, 'agent-file')
 
   // The documents, in the viewer. The PDF shows in Chromium's own viewer, whose frames never
@@ -201,10 +203,17 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   assert.ok(text.includes(instructeur.sub), "the trail names the instructeur's number")
   await auditBoth(page, 'agent-audit')
 
+  // The dashboard reads the counters' route, never the queue.
+  const calls = []
+  const listen = (request) => calls.push(new URL(request.url()).pathname)
+  page.on('request', listen)
   await page.getByRole('link', { name: 'Tableau de bord' }).click()
   await heading(page, 'Tableau de bord')
   await page.locator('figure svg[role="img"]').first().waitFor()
-  assert.equal(await page.locator('figure svg[role="img"][aria-label]').count(), 2)
+  assert.equal(await page.locator('figure svg[role="img"][aria-label]').count(), 3)
+  page.off('request', listen)
+  assert.ok(calls.includes('/api/agent/stats'), `the dashboard asks for its counts: ${calls}`)
+  assert.ok(!calls.some((p) => p.startsWith('/api/agent/renewals')), `no queue download: ${calls}`)
   const statusTable = page.getByRole('table', { name: /Nombre de demandes par statut/ })
   let granted = 0
   // Approved, or already sent to the national system by the sync-out job.
@@ -212,7 +221,12 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
     granted += Number((await statusTable.getByRole('row', { name: label }).getByRole('cell').innerText()).trim())
   }
   assert.ok(granted >= 1, 'the decided file is counted')
-  await page.getByRole('heading', { name: "Dossiers proches de l'échéance" }).waitFor()
+  await page.getByRole('heading', { name: 'Échéances des dossiers à traiter' }).waitFor()
+  const weeks = page.getByRole('table', { name: /Nombre de décisions par semaine/ })
+  const rows = weeks.getByRole('row', { name: /^Semaine \d+ \(du / })
+  assert.equal(await rows.count(), 12, 'twelve weeks of decisions')
+  assert.ok(Number((await rows.last().getByRole('cell').innerText()).trim()) >= 1, "this week's decision is counted")
+  await page.getByText('Délai médian entre le dépôt (récépissé) et la décision').waitFor()
   await auditBoth(page, 'agent-dashboard')
 })
 

@@ -74,12 +74,27 @@ test('an estimate without signing in', async () => {
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('heading', { name: "Résultat de l'estimation" }).waitFor()
   await page.getByText('C2S sans participation financière').waitFor()
+  assert.equal(await page.locator('#estimate-provisional').count(), 0, 'the published 2025 table')
   await audit(page, 'beneficiaire-estimation')
+  // After the last published table the ceilings are the last ones revalued, and said so.
+  await page.getByLabel('Mois de la demande').fill('2026-06')
+  await page.getByRole('button', { name: 'Estimer' }).click()
+  await page.locator('#estimate-provisional').filter({ hasText: /Barème provisoire.*\+0,8\s%/ }).waitFor()
+  await audit(page, 'beneficiaire-estimation-provisoire')
   // Bad input is answered next to the field, in French.
   await page.getByLabel('Votre date de naissance').fill('')
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('alert').first().waitFor()
   await audit(page, 'beneficiaire-estimation-erreur')
+  // A refusal the service did not write (API Gateway's throttle) is still said in French.
+  await page.route('**/api/eligibility/estimate', (route) =>
+    route.fulfill({ status: 429, contentType: 'application/json', body: '{"message":"Too Many Requests"}' }),
+  )
+  await page.getByLabel('Votre date de naissance').fill('02/04/1980')
+  await page.getByRole('button', { name: 'Estimer' }).click()
+  await page.getByText('Le service reçoit trop de demandes en ce moment.').waitFor()
+  assert.equal(await page.getByText('Too Many Requests').count(), 0)
+  await page.unroute('**/api/eligibility/estimate')
   await page.context().close()
 })
 
@@ -194,10 +209,13 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   const mine = items.find((i) => i.receipt?.number === receipt)
   assert.ok(mine, 'the renewal is in the caisse queue')
   const claimed = await api('POST', `/api/agent/renewals/${mine.id}/claim`, { version: mine.version }, agent)
-  await api('POST', `/api/agent/renewals/${mine.id}/decision`, { outcome: 'participation', reason_code: null, monthly_participation_cents: 2350, version: claimed.version }, agent)
+  // The amount is the age table's for the household: the agent types none.
+  const decided = await api('POST', `/api/agent/renewals/${mine.id}/decision`, { outcome: 'participation', reason_code: null, version: claimed.version }, agent)
+  assert.ok(decided.monthly_participation_cents > 0, 'the age table gives the amount')
+  const amount = (decided.monthly_participation_cents / 100).toLocaleString('fr-FR', { minimumFractionDigits: 2 })
   await page.reload()
   await page.getByText('C2S avec participation financière').waitFor()
-  await page.getByText(/Votre participation : 23,50\s€ par mois/).waitFor()
+  await page.getByText(new RegExp(`Votre participation : ${amount}\\s€ par mois`)).waitFor()
   await page.getByText(/Vos droits courent du/).waitFor()
   await audit(page, 'beneficiaire-suivi-decision')
   await page.context().close()

@@ -52,8 +52,10 @@ the difference cannot change the answer):
 
 1. Ceilings after 2024: OpenFisca's ``cmu.plafond_base`` stops at 10 166 EUR (1 April 2024). A
    parameter reform adds 10 339 EUR from 1 April 2025 (the published 2025 table); nothing else
-   is changed. DOM ceilings from 2025-04-01 and everything from 2026-04-01 are unknown to our
-   engine (``parameters_unknown``): no such case is generated.
+   is changed. DOM ceilings from 2025-04-01 and everything from 2026-04-01 have no published
+   table: our engine answers them provisionally (the last table revalued, ``provisional``)
+   and OpenFisca has nothing to compare with, so no such case is generated; every generated
+   case must come back with ``provisional`` false.
 2. Reference period: OpenFisca reads M-12 to M-1 (M = request month), the law and our engine
    M-13 to M-2. Both sides are fed totals only, so OpenFisca gets the total over ITS window.
 3. Rounding: OpenFisca computes ceilings as round(base x coefficient) (x 1.35, unrounded, for the
@@ -526,6 +528,8 @@ def compare(cases: list[Case], of: dict[str, dict], ours: dict[str, dict]) -> li
             problems.append("harness: OpenFisca css_cmu_acs_eligibilite is false")
         if abs((o["base"] - o["forfait"]) - c.resources_cents / 100) > 1.0:
             problems.append(f"harness: OpenFisca resources {o['base'] - o['forfait']:.2f} != {c.resources_cents / 100:.2f}")
+        if e.get("provisional"):
+            problems.append("harness: the engine answered on provisional ceilings")
         if o["outcome"] != e.get("outcome"):
             problems.append("outcome")
         elif o["monthly_participation_cents"] != e.get("monthly_participation_cents"):

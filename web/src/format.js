@@ -18,3 +18,23 @@ export function dateTime(iso) {
   if (!iso) return '—'
   return new Date(iso).toLocaleString('fr-FR', { dateStyle: 'long', timeStyle: 'short' })
 }
+
+/** An ISO week, "2026-W49" → "Semaine 49 (du 30 nov. au 6 déc. 2026)": its Monday to Sunday. */
+export function isoWeekLabel(week) {
+  const m = /^(\d{4})-W(\d{2})$/.exec(week ?? '')
+  if (!m) return week ?? '—'
+  const [year, n] = [Number(m[1]), Number(m[2])]
+  // Week 1 holds 4 January; its Monday starts the ISO year.
+  const jan4 = new Date(Date.UTC(year, 0, 4))
+  const monday = new Date(jan4.getTime() - ((jan4.getUTCDay() + 6) % 7) * 86_400_000 + (n - 1) * 7 * 86_400_000)
+  const sunday = new Date(monday.getTime() + 6 * 86_400_000)
+  const day = (d, withYear) =>
+    d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'short', ...(withYear ? { year: 'numeric' } : {}), timeZone: 'UTC' })
+  return `Semaine ${n} (du ${day(monday, false)} au ${day(sunday, true)})`
+}
+
+/** A revaluation coefficient as a change: 1.008 → "+0,8 %". */
+export function percentChange(coefficient) {
+  const change = (Number(coefficient) - 1) * 100
+  return `${change >= 0 ? '+' : ''}${change.toLocaleString('fr-FR', { maximumFractionDigits: 2 })} %`
+}

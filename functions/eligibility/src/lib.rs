@@ -8,9 +8,9 @@ use c2s_api::callers::client_address;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates::{self, format_date};
-use c2s_domain::eligibility::{estimate, EstimateError, Parameters, Person, Situation};
+use c2s_domain::eligibility::{estimate, Declared, EstimateError, Parameters, Person, Situation};
 use c2s_domain::field::optional_bool;
-use c2s_domain::renewal::{HousingStatus, Relation};
+use c2s_domain::renewal::{HousingStatus, Relation, ResourceKind};
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
 use c2s_platform::env::SecretString;
@@ -83,10 +83,8 @@ async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiE
     }
     // A valid request for a period whose scales are unknown is counted like any other.
     let e = result.map_err(|e| refusal(&e))?;
-    tracing::info!(outcome = ?e.outcome, "estimate");
-    Ok(json(
-        StatusCode::OK,
-        &json!({
+    tracing::info!(outcome = ?e.outcome, provisional = e.provisional, "estimate");
+    let mut answer = json!({
             "outcome": e.outcome,
             "ceiling_free_cents": e.ceiling_free_cents,
             "ceiling_participation_cents": e.ceiling_participation_cents,
@@ -97,8 +95,12 @@ async fn estimate_route(app: &App, req: &Request) -> Result<Response<Body>, ApiE
             "foyer_size": f64::from(e.foyer_size_halves) / 2.0,
             "forfait_logement_annual_cents": e.forfait_logement_annual_cents,
             "resources_considered_cents": e.resources_considered_cents,
-        }),
-    ))
+            "provisional": e.provisional,
+    });
+    if let Some(revaluation) = &e.revaluation {
+        answer["revaluation"] = json!(revaluation);
+    }
+    Ok(json(StatusCode::OK, &answer))
 }
 
 fn refusal(e: &EstimateError) -> ApiError {
@@ -251,7 +253,11 @@ fn parse(body: &Value) -> Result<Situation, Vec<FieldError>> {
             request_date,
             territory,
             household,
-            resources_annual_cents,
+            // One total, of no particular kind: every kind the form offers that still counts.
+            resources: vec![Declared {
+                kind: ResourceKind::Other,
+                annual_cents: resources_annual_cents,
+            }],
             housing_status,
             housing_aid_cents,
         }),

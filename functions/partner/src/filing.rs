@@ -104,7 +104,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
         .ok_or_else(|| ApiError::internal("stored name unreadable"))?;
     r.filed_by = Some(filed_by);
     r.filed_partner = Some(c.org.partner_id.clone());
-    match app.renewals.create(&r).await {
+    match app.renewals.create(&mut r).await {
         Ok(()) => {
             tracing::info!(outcome = "created", "partner files for a beneficiary");
             Ok(json(

@@ -7,6 +7,7 @@ use c2s_domain::dates::{format_date, format_instant};
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::queue::{send_all, SendError};
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
@@ -39,12 +40,7 @@ pub enum PurgeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Message(#[from] aws_sdk_sqs::error::BuildError),
-    /// The SDK's error with its context (codes and request ids, no message bodies).
-    #[error("{0}")]
-    Queue(String),
-    #[error("{0} purge messages refused by the queue")]
-    Refused(usize),
+    Queue(#[from] SendError),
     #[error(transparent)]
     Report(#[from] ObjectError),
 }
@@ -53,23 +49,14 @@ pub async fn run(app: &App) -> Result<Value, PurgeError> {
     let day = today();
     let due = app.renewals.purge_due(day).await?;
     let mut per_stage: BTreeMap<&str, u64> = BTreeMap::new();
-    for chunk in due.chunks(10) {
-        let mut batch = app.sqs.send_message_batch().queue_url(&app.queue_url);
-        for (i, (id, stage)) in chunk.iter().enumerate() {
+    let bodies: Vec<String> = due
+        .iter()
+        .map(|(id, stage)| {
             *per_stage.entry(stage.as_str()).or_default() += 1;
-            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(json!({"renewal_id": id, "stage": stage.as_str()}).to_string())
-                .build()?;
-            batch = batch.entries(entry);
-        }
-        let out = batch.send().await.map_err(|e| {
-            PurgeError::Queue(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string())
-        })?;
-        if !out.failed.is_empty() {
-            return Err(PurgeError::Refused(out.failed.len()));
-        }
-    }
+            json!({"renewal_id": id, "stage": stage.as_str()}).to_string()
+        })
+        .collect();
+    send_all(&app.sqs, &app.queue_url, &bodies).await?;
     let now = OffsetDateTime::now_utc();
     let report = json!({"date": format_date(day), "created_at": format_instant(now), "items_read": due.len(), "dispatched": per_stage});
     let key = format!(

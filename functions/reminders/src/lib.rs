@@ -1,39 +1,39 @@
 //! `reminders` (daily): beneficiaries whose rights end within 4 months and who have not
-//! started a renewal, and drafts untouched for 14 days, get a reminder by email and SMS
-//! through the outbox, never twice for the same reason and period (each reminder is claimed
-//! in the idempotency table). Found through indexes: rights ending by day
-//! (`by_rights_end_day`), drafts by last change (`by_draft`).
+//! started a renewal, and drafts untouched for 14 days, get a reminder by email and SMS.
+//! This job only reads who is due, through indexes (rights ending by day,
+//! `by_rights_end_day`; drafts by last change, `by_draft`), and fans them out on the
+//! reminders queue; `reminders-worker` checks each is still due and sends it once.
 //!
 //! A person is reminded on the day their renewal opens (4 months before the end), so a run
 //! reads only the ends that open today, and those of the days since its last run (its
-//! watermark) when it missed some. A run with no watermark (the first) reads the whole window.
+//! watermark) when it missed some; likewise the drafts that became idle since. A run with no
+//! watermark (the first) reads the whole window. Someone whose file arrives once their renewal
+//! has opened is dispatched by the import (`sync-in`): no day of this index is theirs any more.
 
-use c2s_domain::dates::format_date;
-use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::renewal::{ends_opening_between, opens_on};
 use c2s_platform::aws::Clients;
-use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
+use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clock::today;
-use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
-use c2s_platform::outbox::{Outbox, OutboxMessage};
+use c2s_platform::idempotency::IdempotencyStore;
+use c2s_platform::queue::{send_all, SendError};
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::store::StoreError;
+use c2s_platform::tasks::ReminderTask;
 use c2s_platform::{ConfigError, Env};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::HashMap;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 const DRAFT_IDLE: Duration = Duration::days(14);
-/// The last day whose opening ends were all read (idempotency table).
-const WATERMARK: &str = "watermark#reminders#rights_end";
+/// The last day whose reminders were all dispatched (idempotency table).
+pub const WATERMARK: &str = "watermark#reminders#rights_end";
 
 pub struct App {
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
     idempotency: IdempotencyStore,
-    outbox: Outbox,
-    public_url: String,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
 }
 
 impl App {
@@ -42,48 +42,46 @@ impl App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             idempotency: IdempotencyStore::from_env(env, clients)?,
-            outbox: Outbox::from_env(env, clients)?,
-            public_url: env.require("PUBLIC_URL")?,
+            sqs: clients.sqs(),
+            queue_url: env.require("REMINDERS_QUEUE_URL")?,
         })
     }
 }
 
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Report {
-    /// Profiles read from the index: what the run costs, one per person due.
+    /// Items read from the indexes: what the run costs, one per reminder due.
     pub read: u64,
+    /// Reminders sent to the workers, by reason.
     pub rights_ending: u64,
     pub drafts_idle: u64,
-    pub messages: u64,
 }
 
-/// Never a person's contact or name: the store's and the queue's errors carry codes and
-/// request ids.
 #[derive(Debug, thiserror::Error)]
 pub enum RemindError {
-    #[error("another run is sending this reminder")]
-    InProgress(#[from] InProgress),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Outbox(#[from] c2s_platform::outbox::OutboxError),
+    Queue(#[from] SendError),
     #[error(transparent)]
     Report(#[from] serde_json::Error),
 }
 
 pub async fn run(app: &App) -> Result<Value, RemindError> {
-    let report = remind(app).await?;
-    tracing::info!(?report, "reminders");
+    let report = dispatch(app).await?;
+    tracing::info!(?report, "reminders dispatched");
     Ok(serde_json::to_value(report)?)
 }
 
-pub async fn remind(app: &App) -> Result<Report, RemindError> {
+pub async fn dispatch(app: &App) -> Result<Report, RemindError> {
     let day = today();
     let mut report = Report::default();
+    let last = app.idempotency.watermark(WATERMARK).await?;
+    let mut tasks = Vec::new();
     // The ends whose renewal opened since the last run, up to today; never before the
     // window that is open today (rights ending today opened 4 months ago).
     let window = opens_on(day);
-    let from = match app.idempotency.watermark(WATERMARK).await? {
+    let from = match last {
         Some(done) => done.next_day().unwrap_or(done).max(window),
         None => window,
     };
@@ -93,84 +91,32 @@ pub async fn remind(app: &App) -> Result<Report, RemindError> {
         }
         for p in app.beneficiaries.ending_on(end).await? {
             report.read += 1;
-            if app.beneficiaries.open_renewal(&p.nir_hash).await?.is_some() {
-                continue;
-            }
-            let key = format!(
-                "reminder#rights_end#{}#{}",
-                p.nir_hash,
-                format_date(p.css_end_date)
-            );
-            let notice = Notice::RightsEnding {
-                first_name: p.first_name.clone(),
-                end_date: p.css_end_date,
-                link: app.public_url.clone(),
-            };
-            if send_once(app, &key, &p, &notice, &mut report).await? {
-                report.rights_ending += 1;
-            }
+            report.rights_ending += 1;
+            tasks.push(ReminderTask::RightsEnding {
+                nir_hash: p.nir_hash,
+                end: p.css_end_date,
+            });
         }
     }
-    app.idempotency.set_watermark(WATERMARK, day).await?;
-    // Drafts left alone for 14 days.
+    // The drafts that became idle (14 days untouched) since the last run's midnight.
+    let midnight = |d: time::Date| d.midnight().assume_utc();
+    let idle_from = last.map(|done| midnight(done) - DRAFT_IDLE);
+    let idle_before = midnight(day) - DRAFT_IDLE;
     for r in app
         .renewals
-        .drafts_untouched_since(OffsetDateTime::now_utc() - DRAFT_IDLE)
+        .drafts_untouched_between(idle_from, idle_before)
         .await?
     {
-        let Some(p) = app.beneficiaries.profile(&r.nir_hash).await? else {
-            continue;
-        };
-        let key = format!(
-            "reminder#draft#{}#{}",
-            r.id,
-            c2s_domain::dates::format_instant(r.updated_at)
-        );
-        let notice = Notice::DraftIdle {
-            first_name: p.first_name.clone(),
-            link: app.public_url.clone(),
-        };
-        if send_once(app, &key, &p, &notice, &mut report).await? {
-            report.drafts_idle += 1;
-        }
+        report.read += 1;
+        report.drafts_idle += 1;
+        tasks.push(ReminderTask::DraftIdle {
+            renewal_id: r.id,
+            updated_at: c2s_domain::dates::format_instant(r.updated_at),
+        });
     }
+    let bodies: Vec<String> = tasks.iter().map(ReminderTask::body).collect();
+    send_all(&app.sqs, &app.queue_url, &bodies).await?;
+    // Only once every reminder is on the queue: a run that failed is read again whole.
+    app.idempotency.set_watermark(WATERMARK, day).await?;
     Ok(report)
-}
-
-/// Sends by email and SMS (where the person has them) unless this reminder was sent before
-/// (or is being sent by another run).
-async fn send_once(
-    app: &App,
-    key: &str,
-    p: &Profile,
-    notice: &Notice,
-    report: &mut Report,
-) -> Result<bool, RemindError> {
-    let messages = &mut report.messages;
-    let send = || async move {
-        let mut to = Vec::new();
-        if let Some(email) = &p.email {
-            to.push((Channel::Email, email.clone()));
-        }
-        if let Some(phone) = &p.phone {
-            to.push((Channel::Sms, phone.clone()));
-        }
-        for (channel, address) in to {
-            app.outbox
-                .send(&OutboxMessage::new(channel, address, notice.clone()))
-                .await
-                .map_err(RemindError::Outbox)?;
-            *messages += 1;
-        }
-        Ok(())
-    };
-    match app
-        .idempotency
-        .run_once(key, 300, send, |_| HashMap::new())
-        .await
-    {
-        Ok(Once::Ran(())) => Ok(true),
-        Ok(Once::AlreadyDone) | Err(RemindError::InProgress(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
 }

@@ -103,9 +103,9 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     if today < opens {
         return Err(ApiError::from(Code::TooEarly).with("opens_on", format_date(opens)));
     }
-    let record = new_draft(&profile, today, ActorKind::Beneficiary)
+    let mut record = new_draft(&profile, today, ActorKind::Beneficiary)
         .ok_or_else(|| ApiError::internal("stored name unreadable"))?;
-    match app.renewals.create(&record).await {
+    match app.renewals.create(&mut record).await {
         Ok(()) => {
             tracing::info!(outcome = "created", "renewal created");
             Ok(json(

@@ -4,13 +4,12 @@ use crate::audited::Change;
 use crate::audited::{change, version_conflict};
 use crate::views::file_view;
 use crate::{agent, App};
-use c2s_api::views::estimate;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::dates::format_date;
 use c2s_domain::eligibility::Parameters;
 use c2s_domain::renewal::{
-    required_version, AgentRefusal, DecideError, DecisionBody, DecisionOutcome, DocumentRequest,
-    Status, REASON_CODES,
+    required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest, Status,
+    REASON_CODES,
 };
 use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::clock::today;
@@ -118,16 +117,12 @@ pub(crate) async fn decide(app: &App, req: &Request, id: &str) -> Result<Respons
         if r.version != decision.version {
             return Err(version_conflict());
         }
-        // The engine runs only where its amount is used.
-        let proposed = (decision.outcome == DecisionOutcome::Participation)
-            .then(|| estimate(r))
-            .flatten()
-            .and_then(Result::ok)
-            .map(|e| e.monthly_participation_cents);
+        // A participation's amount is the age table's (`Renewal::decide`), whatever the
+        // ceilings the engine found.
         let now = OffsetDateTime::now_utc();
         // `assigned_to_me` held: the file is in review, so the transition is legal.
         let params = Parameters::builtin().map_err(ApiError::internal)?;
-        r.decide(&decision, proposed, params, &claims.sub, today(), now)
+        r.decide(&decision, params, &claims.sub, today(), now)
             .map_err(|e| match e {
                 DecideError::ParticipationRequired => Code::ParticipationRequired.into(),
                 DecideError::ParticipationNotAllowed => Code::ParticipationNotAllowed.into(),

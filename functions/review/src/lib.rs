@@ -1,5 +1,6 @@
 //! `review`: the CPAM agents' back-office. Each caisse's queue, the whole file, claim,
-//! request for documents, decision, private notes, the audit trail and data-subject access.
+//! request for documents, decision, private notes, the audit trail, the superviseur's
+//! dashboard (from counters) and data-subject access.
 //!
 //! Every action is traced in the audit chain, in the same transaction as the change it
 //! records (`audited`). A file of another caisse answers 404, as if it did not exist; a role
@@ -10,6 +11,7 @@ mod file;
 mod instruction;
 mod notes;
 mod queue;
+mod stats;
 mod supervision;
 mod views;
 
@@ -27,6 +29,7 @@ use instruction::{claim, decide, request_documents};
 use lambda_http::Request;
 use notes::note;
 use queue::queue;
+use stats::stats;
 use supervision::{access, audit};
 
 pub struct App {
@@ -64,6 +67,7 @@ c2s_api::routes! {
     POST ["api", "agent", "renewals", id, "notes"] => note(app, &req, id),
     GET ["api", "agent", "renewals", id, "documents", doc, "download"] => download(app, &req, id, doc),
     GET ["api", "agent", "audit"] => audit(app, &req),
+    GET ["api", "agent", "stats"] => stats(app, &req),
     POST ["api", "agent", "rgpd", "access"] => access(app, &req),
 }
 /// The agent behind the token, with one of `roles`.

@@ -5,6 +5,8 @@ use c2s_api::views::{document_view, estimate_view};
 use c2s_api::ApiError;
 use c2s_domain::dates::{format_date, format_instant};
 use c2s_domain::document::DocumentStatus;
+use c2s_domain::eligibility::Parameters;
+use c2s_domain::renewal::{participation_by_age, DeadlineState};
 use c2s_domain::Nir;
 use c2s_platform::clock::today;
 use c2s_platform::objects::PresignedRequest;
@@ -13,13 +15,10 @@ use serde_json::{json, Value};
 
 /// Download links handed out by the audited route, valid this long.
 pub(crate) const DOWNLOAD_VALIDITY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
-/// A file whose deadline is this close is flagged.
-pub(crate) const NEAR_DEADLINE_DAYS: i64 = 10;
-
+/// Where an open file's deadline stands today (the rule the dashboard counts by).
 pub(crate) fn deadline_state(r: &RenewalRecord) -> &'static str {
     match r.deadline {
-        Some(d) if r.status.is_open() && d < today() => "late",
-        Some(d) if r.status.is_open() && (d - today()).whole_days() <= NEAR_DEADLINE_DAYS => "near",
+        Some(d) if r.status.is_open() => DeadlineState::of(d, today()).as_str(),
         _ => "ok",
     }
 }
@@ -111,6 +110,8 @@ pub(crate) async fn file_view(
         "requested_documents": r.requested_documents,
         "requested_message": r.requested_message,
         "proposal": estimate_view(r),
+        // What a participation decision carries, whatever the proposal says.
+        "participation_by_age": Parameters::builtin().ok().and_then(|p| participation_by_age(&r.form, r.request_day, p)),
         "decision": r.decision,
         "history": r.history,
         "notes": notes.iter().map(|n| json!({"note_id": n.note_id, "text": n.text, "agent_id": n.agent_id, "agent_name": n.agent_name, "at": format_instant(n.at)})).collect::<Vec<_>>(),

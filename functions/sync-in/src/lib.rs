@@ -1,12 +1,14 @@
 //! `sync-in`: files from the national system, through S3 object-created events on SQS.
 //!
 //! `inbound/beneficiaries/<file>.jsonl` is read line by line (never whole), each line is
-//! validated; valid beneficiaries are written 25 at a time, invalid lines go to
-//! `inbound/rejects/<file>.jsonl` with their line number and reason (never the NIR)
-//! ([`import`]). `inbound/acks/<name>.json` is the national system's answer to an outbound
+//! validated; valid beneficiaries are written 25 at a time, several batches in flight, invalid
+//! lines go to `inbound/rejects/<file>.jsonl` with their line number and reason (never the
+//! NIR) ([`import`]). A file larger than `IMPORT_RANGE_BYTES` is cut into byte ranges, each a
+//! task on `ImportRangesQueue` that this function also consumes ([`ranges`]). Those whose
+//! renewal has already opened go to the reminders queue too. `inbound/acks/<name>.json` is the national system's answer to an outbound
 //! file ([`acknowledge`]). The same file twice, or the same message twice, changes nothing.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
@@ -18,14 +20,22 @@ use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
 
 mod acks;
+mod arrivals;
 mod import;
+mod lines;
+pub mod ranges;
+mod rejects;
 
 pub use acks::{acknowledge, AckReport};
-pub use import::{import, rejects_key, ImportReport};
+pub use import::{import, ImportReport};
+pub use lines::profile;
+pub use rejects::rejects_key;
 
 pub const BENEFICIARIES_PREFIX: &str = "inbound/beneficiaries/";
 pub const REJECTS_PREFIX: &str = "inbound/rejects/";
 pub const ACKS_PREFIX: &str = "inbound/acks/";
+/// Where a large file's ranges write their rejects until the last one joins them.
+pub const PARTS_PREFIX: &str = "inbound/import-parts/";
 /// A claim on a file expires after the longest a run may take (the function's timeout).
 const IMPORT_CLAIM_SECONDS: i64 = 15 * 60;
 
@@ -36,6 +46,17 @@ pub struct App {
     objects: Objects,
     bucket: String,
     hasher: Hasher,
+    sqs: aws_sdk_sqs::Client,
+    /// Where the people who arrive once their renewal has opened go to be reminded.
+    reminders_queue_url: String,
+    ranges_queue_url: String,
+    /// A file larger than this is cut into ranges of this size (`IMPORT_RANGE_BYTES`).
+    range_bytes: u64,
+    /// How long a range's claim, and its message's invisibility, last unless renewed
+    /// (`IMPORT_LEASE_SECONDS`): how soon a crashed worker's range is taken up again.
+    lease_seconds: i64,
+    /// BatchWriteItem calls in flight at once per worker (`IMPORT_WRITE_CONCURRENCY`).
+    write_concurrency: usize,
 }
 
 impl App {
@@ -47,7 +68,46 @@ impl App {
             objects: Objects::from_env(env, clients),
             bucket: env.require("EXCHANGE_BUCKET")?,
             hasher: Hasher::from_env(env)?,
+            sqs: clients.sqs(),
+            reminders_queue_url: env.require("REMINDERS_QUEUE_URL")?,
+            ranges_queue_url: env.require("IMPORT_RANGES_QUEUE_URL")?,
+            range_bytes: number(env, "IMPORT_RANGE_BYTES", 32 * 1024 * 1024)?,
+            lease_seconds: number(env, "IMPORT_LEASE_SECONDS", 60)?,
+            write_concurrency: number(env, "IMPORT_WRITE_CONCURRENCY", 8)?,
         })
+    }
+
+    /// Keeps a message out of sight for `seconds` from now (its lease, renewed while its
+    /// work goes on). A failure is logged: the message then comes back after the queue's
+    /// visibility timeout, and the claim still guards the work.
+    async fn set_visibility(&self, receipt: &str, seconds: i64) {
+        let set = self
+            .sqs
+            .change_message_visibility()
+            .queue_url(&self.ranges_queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
+            .send()
+            .await;
+        if let Err(e) = set {
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "visibility not set");
+        }
+    }
+}
+
+/// A positive number from the environment, or `default` when it is not set.
+fn number<T: std::str::FromStr + From<u8> + PartialOrd>(
+    env: &Env,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env.optional(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|n| *n > T::from(0))
+            .ok_or_else(|| ConfigError::Invalid(name.to_owned())),
     }
 }
 
@@ -59,18 +119,34 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Object(#[from] ObjectError),
+    #[error(transparent)]
+    Queue(#[from] c2s_platform::queue::SendError),
     #[error("the acknowledgement is not the expected JSON")]
     BadAck,
     #[error("reading the file failed: {0}")]
     Read(#[from] std::io::Error),
     #[error(transparent)]
     Transition(#[from] c2s_domain::renewal::InvalidTransition),
+    #[error("range {0} is recorded done without its counts")]
+    RangeMissing(u32),
+    #[error("a part of the rejects is not what a range writes")]
+    BadPart,
 }
 
 /// One span per message; failed messages are reported so only they come back. Each object
 /// goes to the job of its prefix.
-pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
-    for_each_message(event, "sync-in", |objects: Vec<ObjectRef>| async move {
+pub async fn handle(app: &App, mut event: SqsEvent) -> SqsBatchResponse {
+    // Range tasks come from ImportRangesQueue, S3's notifications from SyncInQueue.
+    let (tasks, files): (Vec<SqsMessage>, Vec<SqsMessage>) = std::mem::take(&mut event.records)
+        .into_iter()
+        .partition(|m| {
+            m.body
+                .as_deref()
+                .is_some_and(|b| ranges::RangeTask::read(b).is_some())
+        });
+    let mut response = ranges::handle_ranges(app, tasks).await;
+    event.records = files;
+    let more = for_each_message(event, "sync-in", |objects: Vec<ObjectRef>| async move {
         for object in objects
             .iter()
             .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))
@@ -80,8 +156,9 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
                 lines = report.lines,
                 imported = report.imported,
                 rejected = report.rejected,
+                ranges = report.ranges,
                 already_done = report.already_done,
-                "beneficiaries file imported"
+                "beneficiaries file imported or planned"
             );
         }
         for object in objects
@@ -99,5 +176,9 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
         }
         Ok::<_, ImportError>(())
     })
-    .await
+    .await;
+    response
+        .batch_item_failures
+        .extend(more.batch_item_failures);
+    response
 }

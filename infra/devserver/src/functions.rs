@@ -197,6 +197,12 @@ pub fn in_process(
         "document-check" => in_process!(queue, "document-check", document_check, env, clients),
         "sync-in" => in_process!(queue, "sync-in", sync_in, env, clients),
         "purge-worker" => in_process!(queue, "purge-worker", purge_worker, env, clients),
+        "reminders-worker" => {
+            in_process!(queue, "reminders-worker", reminders_worker, env, clients)
+        }
+        "deadlines-worker" => {
+            in_process!(queue, "deadlines-worker", deadlines_worker, env, clients)
+        }
         "notify" => in_process!(queue, "notify", notify, env, clients),
         "partner-lifecycle" => {
             in_process!(job, "partner-lifecycle", partner_lifecycle, env, clients)
@@ -296,6 +302,26 @@ mod tests {
             "served but not in openapi.yaml: {undocumented:?}; in openapi.yaml but not served: {unserved:?}"
         );
     }
+
+    /// The resource kinds the form and the engine know are the contract's, in its order.
+    #[test]
+    fn resource_kinds_agree_with_openapi() {
+        let openapi: serde_yaml::Value =
+            serde_yaml::from_str(include_str!("../../../openapi.yaml"))
+                .unwrap_or_else(|e| panic!("openapi: {e}"));
+        let documented: Vec<&str> = openapi["components"]["schemas"]["ResourceKind"]["enum"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.as_str())
+            .collect();
+        let coded: Vec<String> = c2s_domain::household::ResourceKind::ALL
+            .iter()
+            .filter_map(|k| serde_json::to_value(k).ok())
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(documented, coded);
+    }
 }
 
 #[cfg(test)]
@@ -322,7 +348,7 @@ mod consumers {
         let consumed: BTreeSet<String> = template
             .functions()
             .into_iter()
-            .filter_map(|f| f.queue.map(|(q, _)| q))
+            .flat_map(|f| f.queues.into_iter().map(|q| q.queue))
             .collect();
         let live: BTreeSet<String> = queues.difference(&dead).cloned().collect();
         assert_eq!(live, consumed, "queues (left) and their consumers (right)");

@@ -329,6 +329,9 @@ async fn sealed_and_opened(
     serde_json::from_slice(opened.as_ref()).map_err(|e| e.to_string())
 }
 
+/// The most pollers one SQS event of a function gets locally.
+const LOCAL_POLLERS: usize = 4;
+
 pub async fn start(opts: Options) -> Result<Running, DevError> {
     // The runtime API's emulator starts while the resources are made.
     let emulator = match &opts.mode {
@@ -525,24 +528,29 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 function: function.clone(),
             });
         }
-        if let (true, Some((queue, batch))) = (opts.pollers, &f.queue) {
+        // As the event source mapping: up to `MaximumConcurrency` invocations at once (in
+        // binary mode one environment takes them one after the other), locally at most
+        // `LOCAL_POLLERS`: this machine's cores, not the account, bound it here.
+        for source in f.queues.iter().filter(|_| opts.pollers) {
             let url = stack
                 .queues
-                .get(queue)
+                .get(&source.queue)
                 .cloned()
-                .ok_or_else(|| DevError::Other(format!("no queue {queue}")))?;
-            let arn = names.arns.get(queue).cloned().unwrap_or_default();
-            tasks.push(tokio::spawn(pollers::run(
-                clients.sqs().clone(),
-                admin.sqs().clone(),
-                url,
-                arn,
-                region.clone(),
-                *batch,
-                f.sets_visibility,
-                function.clone(),
-                stop_rx.clone(),
-            )));
+                .ok_or_else(|| DevError::Other(format!("no queue {}", source.queue)))?;
+            let arn = names.arns.get(&source.queue).cloned().unwrap_or_default();
+            for _ in 0..source.concurrency.clamp(1, LOCAL_POLLERS) {
+                tasks.push(tokio::spawn(pollers::run(
+                    clients.sqs().clone(),
+                    admin.sqs().clone(),
+                    url.clone(),
+                    arn.clone(),
+                    region.clone(),
+                    source.batch,
+                    source.sets_visibility,
+                    function.clone(),
+                    stop_rx.clone(),
+                )));
+            }
         }
         // A job only where the template schedules it: `POST /dev/run/<binary>` plays the
         // schedule.
@@ -558,7 +566,7 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
                 },
             );
         }
-        if f.routes.is_empty() && f.queue.is_none() && f.schedules.is_empty() {
+        if f.routes.is_empty() && f.queues.is_empty() && f.schedules.is_empty() {
             tracing::warn!(function = %f.logical_id, "nothing in the template invokes this function");
         }
     }

@@ -44,8 +44,8 @@ pub struct FunctionSpec {
     /// Unresolved environment: Globals first, the function's own on top.
     pub env: Mapping,
     pub routes: Vec<Route>,
-    /// (queue logical id, batch size)
-    pub queue: Option<(String, i32)>,
+    /// Its SQS event sources, each polled as Lambda's event source mapping does.
+    pub queues: Vec<QueueSource>,
     pub schedules: Vec<String>,
     /// Its `KmsKeyArn`, or the Globals' one (unresolved).
     pub kms_key: Option<Value>,
@@ -53,14 +53,25 @@ pub struct FunctionSpec {
     pub timeout_seconds: u64,
     /// `MemorySize`, in MB (the runtime reads it from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
     pub memory_mb: u64,
-    /// Its role may change a message's visibility: it sets the delay of the messages it
-    /// fails itself (back-off), which the local poller then leaves as it is.
+}
+
+/// One SQS event of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSource {
+    /// The queue's logical id.
+    pub queue: String,
+    pub batch: i32,
+    /// `ScalingConfig.MaximumConcurrency`: how many invocations at once (1 without it here).
+    pub concurrency: usize,
+    /// Its role may change this queue's messages' visibility: it sets the delay of the
+    /// messages it fails (back-off) or keeps them out of sight while it works, which the
+    /// local poller then leaves as they are.
     pub sets_visibility: bool,
 }
 
 /// Whether a statement of these policies allows `action` (named as such, in a string or a
 /// list).
-fn allows(policies: &Value, action: &str) -> bool {
+fn allows_on(policies: &Value, action: &str, resource: &str) -> bool {
     let statements = policies
         .as_sequence()
         .into_iter()
@@ -69,6 +80,15 @@ fn allows(policies: &Value, action: &str) -> bool {
         .flatten();
     statements
         .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|s| {
+            // The resource named by its logical id (`!GetAtt <id>.Arn`, `!Ref <id>`, `!Sub`).
+            s.get("Resource")
+                .and_then(|r| serde_yaml::to_string(r).ok())
+                .is_some_and(|r| {
+                    r.split(|c: char| !c.is_ascii_alphanumeric())
+                        .any(|w| w == resource)
+                })
+        })
         .filter_map(|s| s.get("Action"))
         .any(|a| match a {
             Value::String(one) => one == action,
@@ -168,7 +188,7 @@ impl Template {
                     }
                 }
                 let mut routes = Vec::new();
-                let mut queue = None;
+                let mut queues = Vec::new();
                 let mut schedules = Vec::new();
                 if let Some(events) = r.properties.get("Events").and_then(Value::as_mapping) {
                     for (name, e) in events {
@@ -198,7 +218,23 @@ impl Template {
                                 });
                                 let batch =
                                     p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10) as i32;
-                                queue = q.map(|q| (q, batch));
+                                let concurrency =
+                                    p.get("ScalingConfig")
+                                        .and_then(|s| s.get("MaximumConcurrency"))
+                                        .and_then(Value::as_u64)
+                                        .unwrap_or(1) as usize;
+                                if let Some(queue) = q {
+                                    let sets_visibility =
+                                        r.properties.get("Policies").is_some_and(|p| {
+                                            allows_on(p, "sqs:ChangeMessageVisibility", &queue)
+                                        });
+                                    queues.push(QueueSource {
+                                        queue,
+                                        batch,
+                                        concurrency,
+                                        sets_visibility,
+                                    });
+                                }
                             }
                             Some("Schedule" | "ScheduleV2") => {
                                 schedules.push(name.as_str().unwrap_or_default().to_owned())
@@ -220,7 +256,7 @@ impl Template {
                     binary,
                     env,
                     routes,
-                    queue,
+                    queues,
                     schedules,
                     kms_key: r
                         .properties
@@ -229,10 +265,6 @@ impl Template {
                         .or_else(|| self.globals_kms_key.clone()),
                     timeout_seconds: setting("Timeout", 3),
                     memory_mb: setting("MemorySize", 128),
-                    sets_visibility: r
-                        .properties
-                        .get("Policies")
-                        .is_some_and(|p| allows(p, "sqs:ChangeMessageVisibility")),
                 }
             })
             .collect()
@@ -364,7 +396,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
-    use super::Template;
+    use super::{QueueSource, Template};
     use std::path::Path;
 
     /// Zip functions name their binary for cargo-lambda, container images for their
@@ -469,22 +501,47 @@ Resources:
         let specs = template.functions();
         assert_eq!(specs.len(), 1);
         assert_eq!(specs[0].binary, "document-check");
-        assert_eq!(specs[0].queue, Some(("ScanQueue".to_owned(), 5)));
+        assert_eq!(
+            specs[0].queues,
+            [QueueSource {
+                queue: "ScanQueue".to_owned(),
+                batch: 5,
+                concurrency: 1,
+                sets_visibility: false
+            }]
+        );
         assert!(specs[0].env.contains_key("DOCUMENTS_BUCKET"));
-        assert!(!specs[0].sets_visibility);
     }
 
     /// The local poller leaves a failed message's delay to the consumers that set it.
     #[test]
-    fn only_the_document_check_sets_its_messages_visibility() {
+    fn only_the_document_check_and_the_import_ranges_set_their_messages_visibility() {
         let template = Template::parse(include_str!("../../../template.yaml"))
             .unwrap_or_else(|e| panic!("template: {e}"));
-        let setting: Vec<String> = template
+        let setting: Vec<(String, String, usize)> = template
             .functions()
             .into_iter()
-            .filter(|f| f.sets_visibility)
-            .map(|f| f.logical_id)
+            .flat_map(|f| {
+                f.queues
+                    .into_iter()
+                    .filter(|q| q.sets_visibility)
+                    .map(move |q| (f.logical_id.clone(), q.queue, q.concurrency))
+            })
             .collect();
-        assert_eq!(setting, ["DocumentCheckFunction"]);
+        assert_eq!(
+            setting,
+            [
+                (
+                    "DocumentCheckFunction".to_owned(),
+                    "DocumentCheckQueue".to_owned(),
+                    5
+                ),
+                (
+                    "SyncInFunction".to_owned(),
+                    "ImportRangesQueue".to_owned(),
+                    20
+                )
+            ]
+        );
     }
 }

@@ -28,6 +28,11 @@ pub fn letter_key(nir_hash: &str) -> String {
     format!("beneficiary-sign-in#{nir_hash}")
 }
 
+/// The key under which the letter's answers for a NIR with no profile are counted.
+fn unknown_letter_key(nir_hash: &str) -> String {
+    format!("beneficiary-sign-in-unknown#{nir_hash}")
+}
+
 /// The key under which the step-up's answers for a NIR are counted.
 pub fn step_up_key(nir_hash: &str) -> String {
     format!("beneficiary-step-up#{nir_hash}")
@@ -90,9 +95,17 @@ pub async fn check_letter_admitted(
         return Err(invalid_credentials());
     };
     let nir_hash = hasher.nir(&nir);
-    let key = letter_key(&nir_hash);
+    // Tries at a NIR no file has brought yet (a file late, an import that has not resumed)
+    // are counted apart from those at the person on file, under the same limit: they lock
+    // alike, so the answers never tell who is on file, and the person once imported is not
+    // locked by them.
+    let on_file = beneficiaries.profile(&nir_hash).await?;
+    let key = match on_file {
+        Some(_) => letter_key(&nir_hash),
+        None => unknown_letter_key(&nir_hash),
+    };
     reserve(locks, &key, &LETTER).await?;
-    let profile = beneficiaries.profile(&nir_hash).await?.filter(admits);
+    let profile = on_file.filter(admits);
     let birth_ok = parse_date(birth_date.trim())
         .ok()
         .zip(profile.as_ref())

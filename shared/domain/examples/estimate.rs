@@ -6,8 +6,8 @@
 
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates::parse_date;
-use c2s_domain::eligibility::{estimate, EstimateError, Parameters, Person, Situation};
-use c2s_domain::renewal::{HousingStatus, Relation};
+use c2s_domain::eligibility::{estimate, Declared, EstimateError, Parameters, Person, Situation};
+use c2s_domain::renewal::{HousingStatus, Relation, ResourceKind};
 use serde::Deserialize;
 use serde_json::json;
 use std::io::{BufRead, Write};
@@ -62,7 +62,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     })
                 })
                 .collect::<Result<_, String>>()?,
-            resources_annual_cents: case.resources_annual_cents,
+            // The oracle gives OpenFisca the same total as salaries.
+            resources: vec![Declared {
+                kind: ResourceKind::Salary,
+                annual_cents: case.resources_annual_cents,
+            }],
             housing_status: case.housing.status,
             housing_aid_cents: case.housing.housing_aid_cents,
         };
@@ -72,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "ceiling_free_cents": e.ceiling_free_cents, "ceiling_participation_cents": e.ceiling_participation_cents,
                 "forfait_logement_annual_cents": e.forfait_logement_annual_cents, "resources_considered_cents": e.resources_considered_cents,
                 "foyer_size_halves": e.foyer_size_halves, "reference_period": e.reference_period,
+                "provisional": e.provisional,
             }),
             Err(EstimateError::ParametersUnknown) => {
                 json!({"id": case.id, "outcome": "parameters_unknown"})

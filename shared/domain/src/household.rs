@@ -44,7 +44,42 @@ pub enum ResourceKind {
     Scholarship,
     RentalIncome,
     CapitalIncome,
+    /// Aid and relief paid by a legal person (an association, a foundation, an employer's
+    /// social fund…). Not counted since the decree of 28 June 2025 (`parameters/c2s.toml`).
+    LegalPersonAid,
+    /// Financial help from family or friends. Not counted since the same decree.
+    FamilyHelp,
+    /// The fictitious income of unproductive assets (R861-6), as declared. Not counted since
+    /// the same decree.
+    UnproductiveAssets,
+    /// Non-professional benefits in kind and gifts (R861-6-1), as declared. Not counted since
+    /// the same decree.
+    BenefitsInKind,
     Other,
+}
+
+impl ResourceKind {
+    /// Every kind, in the form's order (the contract's enum is held against it).
+    pub const ALL: [ResourceKind; 18] = [
+        ResourceKind::Salary,
+        ResourceKind::SelfEmployed,
+        ResourceKind::Unemployment,
+        ResourceKind::Pension,
+        ResourceKind::Disability,
+        ResourceKind::DailyAllowances,
+        ResourceKind::FamilyBenefits,
+        ResourceKind::Rsa,
+        ResourceKind::Aah,
+        ResourceKind::Alimony,
+        ResourceKind::Scholarship,
+        ResourceKind::RentalIncome,
+        ResourceKind::CapitalIncome,
+        ResourceKind::LegalPersonAid,
+        ResourceKind::FamilyHelp,
+        ResourceKind::UnproductiveAssets,
+        ResourceKind::BenefitsInKind,
+        ResourceKind::Other,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

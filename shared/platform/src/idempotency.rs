@@ -4,6 +4,7 @@
 //! are its steps.
 
 use crate::store::{n, s, sdk_error, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::future::Future;
 use time::OffsetDateTime;
@@ -148,7 +149,7 @@ impl IdempotencyStore {
     async fn record(
         &self,
         key: &str,
-    ) -> Result<Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, StoreError> {
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -190,6 +191,85 @@ impl IdempotencyStore {
             .await
             .map_err(sdk_error)?;
         Ok(())
+    }
+
+    /// Keeps a claim alive while its work goes on (a heartbeat): `in_progress_seconds` more
+    /// from now, if it is still in progress. `false` when it is not any more (completed, or
+    /// released): nothing was changed then. A stalled run whose claim another took renews
+    /// that one: harmless, since the work it guards is the same deterministic writes.
+    pub async fn renew(&self, key: &str, in_progress_seconds: i64) -> Result<bool, StoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let renewed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression("SET in_progress_expires_at = :until")
+            .condition_expression("#st = :in_progress")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":in_progress", s("in_progress"))
+            .expression_attribute_values(":until", n(now + in_progress_seconds))
+            .send()
+            .await
+            .map_err(sdk_error);
+        match renewed {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records part `index` of `total` as done under `key` (a set of part numbers, so that a
+    /// part recorded twice counts once) and answers how many distinct parts are done: the
+    /// caller that sees `total` finishes the whole.
+    pub async fn done_part(&self, key: &str, index: u32, total: u32) -> Result<u32, StoreError> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression(
+                "ADD parts_done :part SET parts_total = :total, expires_at = :expires",
+            )
+            .expression_attribute_values(":part", AttributeValue::Ns(vec![index.to_string()]))
+            .expression_attribute_values(":total", n(total))
+            .expression_attribute_values(":expires", n(now + KEEP_DONE_SECONDS))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let done = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("parts_done"))
+            .and_then(|v| v.as_ns().ok())
+            .map_or(0, Vec::len);
+        u32::try_from(done).map_err(|_| StoreError::Corrupt(format!("parts of {key}")))
+    }
+
+    /// The counts a completed unit of work was recorded with (`complete`'s summary); `None`
+    /// when it is not completed.
+    pub async fn summary(&self, key: &str) -> Result<Option<HashMap<String, u64>>, StoreError> {
+        let Some(item) = self.record(key).await? else {
+            return Ok(None);
+        };
+        if item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            != Some("completed")
+        {
+            return Ok(None);
+        }
+        Ok(Some(
+            item.iter()
+                .filter_map(|(k, v)| {
+                    let name = k.strip_prefix("count_")?;
+                    Some((name.to_owned(), v.as_n().ok()?.parse().ok()?))
+                })
+                .collect(),
+        ))
     }
 
     /// Gives a claim back after a failure so a redelivery can start at once.

@@ -25,6 +25,7 @@ pub mod renewals;
 pub mod secrets;
 pub mod sign_in_locks;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod tokens;
 #[cfg(feature = "s3")]

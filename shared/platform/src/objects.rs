@@ -144,18 +144,66 @@ impl Objects {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<(impl AsyncBufRead + Unpin, Option<String>), ObjectError> {
+        self.open(bucket, key, version_id, None).await
+    }
+
+    /// A buffered reader from byte `offset` to the end of that version of the object (an
+    /// S3 ranged GET: `bytes=<offset>-`), for one range of a large file; read only as far as
+    /// needed, then dropped.
+    pub async fn reader_from(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        offset: u64,
+    ) -> Result<impl AsyncBufRead + Unpin, ObjectError> {
+        let range = format!("bytes={offset}-");
+        Ok(self.open(bucket, key, version_id, Some(range)).await?.0)
+    }
+
+    async fn open(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        range: Option<String>,
+    ) -> Result<(impl AsyncBufRead + Unpin, Option<String>), ObjectError> {
         let out = self
             .client
             .get_object()
             .bucket(bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_owned))
+            .set_range(range)
             .send()
             .await
             .map_err(missing_or_storage)?;
         let version_id = out.version_id.clone();
         let reader = tokio::io::BufReader::with_capacity(256 * 1024, out.body.into_async_read());
         Ok((reader, version_id))
+    }
+
+    /// The size of that version of the object (the current one without a version) and the
+    /// version it is.
+    pub async fn size_of(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(u64, Option<String>), ObjectError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(missing_or_storage)?;
+        Ok((
+            out.content_length.unwrap_or(0).max(0) as u64,
+            out.version_id,
+        ))
     }
 
     /// The object's metadata, or `None` when there is none.

@@ -28,6 +28,23 @@ impl OutboxMessage {
     }
 }
 
+impl OutboxMessage {
+    /// A message whose id derives from the unit of work it belongs to (`unit`, an
+    /// idempotency key) and its channel: sent again after a failure half-way (the email sent,
+    /// the SMS not), it is the same message, which `notify` sends once. The id is a digest,
+    /// so nothing of the key (a person's hash) travels with it.
+    pub fn of_unit(unit: &str, channel: Channel, to: impl Into<String>, notice: Notice) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{unit}#{}", channel.as_str()));
+        Self {
+            id: hex::encode(&digest[..16]),
+            channel,
+            to: to.into(),
+            notice,
+        }
+    }
+}
+
 /// The sending side (feature `sqs`); `notify`, which only reads messages, does without.
 #[cfg(feature = "sqs")]
 #[derive(Clone, Debug)]

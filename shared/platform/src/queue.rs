@@ -444,6 +444,33 @@ mod tests {
         );
     }
 
+    /// Every job that fans work out sends its batches through [`send_all`]: a second loop
+    /// of `SendMessageBatch` would be a second place to get its limits and failures right.
+    #[test]
+    fn batches_are_sent_only_through_send_all() {
+        let functions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
+        let mut own_loops = Vec::new();
+        for crate_dir in std::fs::read_dir(&functions)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let src = crate_dir.path().join("src");
+            for file in std::fs::read_dir(&src).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(file.path()).unwrap_or_default();
+                if text.contains("send_message_batch()") {
+                    own_loops.push(file.path().display().to_string());
+                }
+            }
+        }
+        assert!(
+            functions.is_dir(),
+            "the functions are at {}",
+            functions.display()
+        );
+        assert_eq!(own_loops, Vec::<String>::new(), "use queue::send_all");
+    }
+
     fn batch(bodies: &[(&str, &str)]) -> SqsEvent {
         let mut event = SqsEvent::default();
         event.records = bodies

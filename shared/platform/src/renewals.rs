@@ -4,15 +4,18 @@
 //! (template.yaml): `by_beneficiary`, `by_caisse_deadline`, `by_deadline`, `by_draft`,
 //! `by_purge`, `by_export`, `by_partner`, `by_rescan` (documents waiting for the antivirus);
 //! `stored` derives the attributes most of them read, `documents` those of `by_rescan`.
+//! Each save that changes what a renewal counts in moves the caisse's dashboard counters in
+//! the same write (`counters`, `StatsTable`).
 
 use crate::beneficiaries::Profile;
 use crate::beneficiaries::{open_renewal_of, BeneficiaryStore};
-use crate::store::{from_item, n, query_all, s, sdk_error, to_item, transaction_error, StoreError};
+use crate::store::{from_item, n, query_all, s, sdk_error, to_item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use c2s_domain::renewal::{ActorKind, Member, CLOSED_FILE_KEPT_SECONDS};
+use c2s_domain::renewal::{moves, tally, ActorKind, Member, CLOSED_FILE_KEPT_SECONDS};
 use stored::indexed;
 use time::{Date, OffsetDateTime};
 
+mod counters;
 mod documents;
 mod exports;
 mod lists;
@@ -86,11 +89,13 @@ pub struct RenewalStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
     beneficiaries: String,
+    stats: String,
 }
 
 impl RenewalStore {
     /// The renewals table (`RENEWALS_TABLE`); a renewal that closes also writes the
-    /// beneficiaries table (`BENEFICIARIES_TABLE`): its open marker goes, its last one stays.
+    /// beneficiaries table (`BENEFICIARIES_TABLE`): its open marker goes, its last one stays;
+    /// a save that changes what it counts in moves the counters of `STATS_TABLE`.
     pub fn from_env(
         env: &crate::Env,
         clients: &crate::aws::Clients,
@@ -101,21 +106,30 @@ impl RenewalStore {
             // Only the functions that close renewals are given it (document-check is not);
             // without it, such a write is refused by DynamoDB rather than sent elsewhere.
             beneficiaries: env.optional("BENEFICIARIES_TABLE").unwrap_or_default(),
+            // Likewise: only the functions that change a status are given it.
+            stats: env.optional("STATS_TABLE").unwrap_or_default(),
         })
     }
 
-    /// The store of these two tables (see `from_env`).
-    pub fn new(client: aws_sdk_dynamodb::Client, table: String, beneficiaries: String) -> Self {
+    /// The store of these tables (see `from_env`).
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: String,
+        beneficiaries: String,
+        stats: String,
+    ) -> Self {
         Self {
             client,
             table,
             beneficiaries,
+            stats,
         }
     }
 
     /// Creates the renewal and the beneficiary's `open_renewal` marker in one transaction,
-    /// so two concurrent starts cannot both succeed.
-    pub async fn create(&self, r: &RenewalRecord) -> Result<(), CreateError> {
+    /// so two concurrent starts cannot both succeed, with the counters it counts in.
+    pub async fn create(&self, r: &mut RenewalRecord) -> Result<(), CreateError> {
+        let counted = tally(r);
         let item = to_item(&indexed(r), &[("pk", &r.id), ("sk", RENEWAL)])?;
         let put = Put::builder()
             .table_name(&self.table)
@@ -132,18 +146,20 @@ impl RenewalStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
-        self.client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().put(lock).build())
-            .send()
+        let mut items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().put(lock).build(),
+        ];
+        items.extend(self.counter_updates(&moves(None, Some(&counted)))?);
+        self.transact(items, &[0])
             .await
             // The renewal (0) is new by its id; the person's marker (1) taken, or being
             // taken by a concurrent start, means a renewal is open.
-            .map_err(|e| match transaction_error(e, &[0]) {
+            .map_err(|e| match e {
                 StoreError::Conflict | StoreError::SideCondition(1) => CreateError::AlreadyOpen,
                 other => CreateError::Store(other),
             })?;
+        r.counted = Some(counted);
         Ok(())
     }
 
@@ -194,7 +210,9 @@ impl RenewalStore {
 
     /// Saves `r` if nobody saved it since it was read (optimistic locking): the stored
     /// version must still be `r.version`, and becomes `r.version + 1`, in `r` too once written.
-    /// An open renewal is one conditional PutItem. A renewal that is no longer open is
+    /// An open renewal whose counters do not move (a form, a flag) is one conditional
+    /// PutItem; one that moves them (a status, a deadline, a decision) writes them in the
+    /// same transaction, by the difference from what it counted in as read. A renewal that is no longer open is
     /// recorded as the beneficiary's last one with it in one transaction, then releases their `open_renewal` marker if it is still this renewal's
     /// (`release_open_renewal`): a marker given to a new draft never cancels the save.
     pub async fn save(&self, r: &mut RenewalRecord) -> Result<(), StoreError> {
@@ -245,10 +263,12 @@ impl RenewalStore {
     ) -> Result<(), StoreError> {
         let expected = r.version;
         r.version = expected + 1;
+        let counted = tally(r);
         if let Err(e) = self.write(r, expected, extra).await {
             r.version = expected;
             return Err(e);
         }
+        r.counted = Some(counted);
         if !r.status.is_open() {
             self.release_open_renewal(r).await;
         }
@@ -273,7 +293,8 @@ impl RenewalStore {
         extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
         let item = to_item(&indexed(r), &[("pk", &r.id), ("sk", RENEWAL)])?;
-        if r.status.is_open() && extra.is_empty() {
+        let moved = moves(r.counted.as_ref(), Some(&tally(r)));
+        if r.status.is_open() && extra.is_empty() && moved.is_empty() {
             // The renewal alone changes: one conditional PutItem, not a one-item transaction
             // (half the write units on AWS; on moto, no copy of the tables per write). A
             // failed condition is a lost race all the same (`Conflict`).
@@ -309,16 +330,12 @@ impl RenewalStore {
             items.push(TransactWriteItem::builder().put(last).build());
         }
         // Every condition here is the caller's: the renewal's version and those of the
-        // writes it adds (an audit entry's place in its chain), each a lost race.
+        // writes it adds (an audit entry's place in its chain), each a lost race. The
+        // counters have none.
         let own: Vec<usize> = (0..items.len() + extra.len()).collect();
         items.extend(extra);
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|e| transaction_error(e, &own))?;
-        Ok(())
+        items.extend(self.counter_updates(&moved)?);
+        self.transact(items, &own).await
     }
 
     /// Writes these items in one transaction.
@@ -461,14 +478,19 @@ mod tests {
                 .build(),
         );
         let id = uuid::Uuid::new_v4();
-        let (renewals, beneficiaries) = (
+        let (renewals, beneficiaries, stats) = (
             format!("test-renewals-{id}"),
             format!("test-beneficiaries-{id}"),
+            format!("test-stats-{id}"),
         );
         table(&client, &renewals).await;
         table(&client, &beneficiaries).await;
+        table(&client, &stats).await;
         calls.take();
-        Some((RenewalStore::new(client, renewals, beneficiaries), calls))
+        Some((
+            RenewalStore::new(client, renewals, beneficiaries, stats),
+            calls,
+        ))
     }
 
     #[tokio::test]
@@ -486,7 +508,7 @@ mod tests {
         let Some(mut r) = new_draft(&who, date!(2026 - 05 - 01), ActorKind::Beneficiary) else {
             panic!("a draft of the profile");
         };
-        assert!(store.create(&r).await.is_ok());
+        assert!(store.create(&mut r).await.is_ok());
         calls.take();
 
         // `GET /api/me`'s read: the profile and its markers in one query.
@@ -517,6 +539,33 @@ mod tests {
         ));
         assert_eq!(late.version, stale.version);
         assert_eq!(calls.take(), ["PutItem"]);
+
+        // A status change moves the caisse's counters in the same write; one that lost the
+        // race moves none.
+        let before_submit = r.clone();
+        r.status = Status::Submitted;
+        assert!(store.save(&mut r).await.is_ok());
+        assert_eq!(calls.take(), ["TransactWriteItems"]);
+        let mut lost = before_submit.clone();
+        lost.status = Status::Withdrawn;
+        assert!(matches!(
+            store.save(&mut lost).await,
+            Err(StoreError::Conflict)
+        ));
+        calls.take();
+        let counted = |counters: Vec<(String, i64)>, key: &str| {
+            counters
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(0, |(_, n)| *n)
+        };
+        let Ok(counters) = store.counters(&who.caisse, date!(2026 - 05 - 01)).await else {
+            panic!("the counters");
+        };
+        assert_eq!(counted(counters.clone(), "status#submitted"), 1);
+        assert_eq!(counted(counters.clone(), "status#draft"), 0);
+        assert_eq!(counted(counters, "status#withdrawn"), 0, "the lost save");
+        calls.take();
 
         // Closing writes the last-renewal marker with it, then frees the slot on its own.
         r.status = Status::Withdrawn;

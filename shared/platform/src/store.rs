@@ -95,6 +95,15 @@ pub fn transaction_error(e: SdkError<TransactWriteItemsError>, own: &[usize]) ->
     unconditional(e, &reasons)
 }
 
+/// Whether a transaction was cancelled only because another transaction held one of its
+/// items (no condition failed): nothing was written, and the same transaction may be sent
+/// again.
+pub fn only_transaction_conflict(e: &SdkError<TransactWriteItemsError>) -> bool {
+    let reasons = cancellation_reasons(e);
+    reasons.iter().any(|r| r.as_str() == TRANSACTION_CONFLICT)
+        && !reasons.iter().any(|r| r.as_str() == CONDITION_FAILED)
+}
+
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
 

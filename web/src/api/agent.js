@@ -41,22 +41,8 @@ export async function queuePage(status, cursor) {
   return { items, next_cursor: next }
 }
 
-/** Every file of the caisse in the given statuses, page after page (for the dashboard). */
-export async function wholeQueue(statuses) {
-  const all = []
-  for (const status of statuses) {
-    let cursor = null
-    for (let guard = 0; guard < 1000; guard++) {
-      const q = new URLSearchParams({ status })
-      if (cursor) q.set('cursor', cursor)
-      const page = await agentCall('GET', `/api/agent/renewals?${q}`)
-      all.push(...(page.items ?? []))
-      cursor = page.next_cursor ?? null
-      if (!cursor) break
-    }
-  }
-  return all
-}
+/** The caisse's dashboard, from the counters the server keeps (superviseur). */
+export const dashboardStats = () => agentCall('GET', '/api/agent/stats')
 
 /**
  * A document's address for this page: the dev server relays storage under /s3 on the pages'

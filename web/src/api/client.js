@@ -4,12 +4,26 @@
 import router from '../router.js'
 import { token } from '../session.js'
 
+const UNEXPECTED = 'Une erreur inattendue est survenue. Réessayez dans quelques instants.'
+
+// What a refusal means when the service itself did not write it: only the API's answers
+// carry a `code`; the gateway's or the CDN's (API Gateway's throttle answers 429
+// `{"message":"Too Many Requests"}`) are in English and would be shown as they are.
+const BY_STATUS = {
+  413: 'Votre demande est trop volumineuse pour être reçue.',
+  429: 'Le service reçoit trop de demandes en ce moment. Patientez une minute puis réessayez.',
+  502: 'Le service est momentanément indisponible. Réessayez dans quelques minutes.',
+  503: 'Le service est momentanément indisponible. Réessayez dans quelques minutes.',
+  504: 'Le service est momentanément indisponible. Réessayez dans quelques minutes.',
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message ?? 'Une erreur inattendue est survenue. Réessayez dans quelques instants.')
+    const ours = typeof body?.code === 'string' && typeof body?.message === 'string'
+    super(ours ? body.message : (BY_STATUS[status] ?? UNEXPECTED))
     this.status = status
-    this.code = body?.code ?? 'unexpected'
-    this.fields = body?.fields ?? []
+    this.code = ours ? body.code : 'unexpected'
+    this.fields = (ours && body.fields) || []
     this.body = body ?? {}
   }
 

@@ -19,6 +19,8 @@
 //
 // A code a list does not know is shown as it comes rather than hidden.
 
+import { percentChange } from '../format.js'
+
 export const STATUSES = [
   { value: 'draft', title: 'Brouillon' },
   { value: 'submitted', title: 'Envoyée' },
@@ -57,7 +59,21 @@ export const RESOURCE_KIND = {
   scholarship: "Bourse d'études",
   rental_income: 'Revenus locatifs',
   capital_income: 'Revenus de placements',
+  legal_person_aid: 'Aide d’une association ou d’un autre organisme',
+  family_help: 'Aide de la famille ou de proches',
+  unproductive_assets: 'Revenu fictif de biens non productifs',
+  benefits_in_kind: 'Libéralités et avantages en nature non professionnels',
   other: 'Autre ressource',
+}
+
+/** The kinds the rules no longer count (decree of 28 June 2025), said beside the form. */
+export const NOT_COUNTED_KINDS = ['legal_person_aid', 'family_help', 'unproductive_assets', 'benefits_in_kind']
+export const NOT_COUNTED_HINT = 'À déclarer : depuis le 30 juin 2025, cette ressource n’est plus comptée pour la C2S.'
+
+/** What an engine answer made on revalued ceilings says, wherever it is shown. */
+export function provisionalNotice(revaluation) {
+  const how = revaluation ? ` revalorisés de ${percentChange(revaluation.coefficient)} (${revaluation.source})` : ' revalorisés'
+  return `Barème provisoire : les plafonds de cette période ne sont pas encore publiés ; ce sont ceux du dernier barème publié,${how}. Le résultat peut changer à la publication du barème.`
 }
 
 export const DOCUMENT_KIND = {

@@ -64,6 +64,13 @@ pub fn opens_on(css_end_date: Date) -> Date {
     add_months(css_end_date, -4)
 }
 
+/// Whether a person whose rights end on `css_end_date` may renew on `day` (from the day their
+/// renewal opens to the end itself): someone who arrives then is reminded on arrival, since
+/// the day their renewal opened has gone.
+pub fn renewal_open_on(css_end_date: Date, day: Date) -> bool {
+    opens_on(css_end_date) <= day && day <= css_end_date
+}
+
 /// The ends of rights whose renewal opens from `from` to `to` (both included), in order:
 /// the days a daily job reads to remind each person once, on the day they may renew (or the
 /// first run after it). Several ends can open on one day (the 28th to the 31st of a month
@@ -107,6 +114,16 @@ mod tests {
     fn renewals_open_four_months_before_the_end() {
         assert_eq!(opens_on(date!(2027 - 03 - 31)), date!(2026 - 11 - 30));
         assert_eq!(opens_on(date!(2027 - 01 - 31)), date!(2026 - 09 - 30));
+    }
+
+    #[test]
+    fn a_renewal_is_open_from_its_opening_to_the_end() {
+        let end = date!(2027 - 03 - 31);
+        assert!(!renewal_open_on(end, date!(2026 - 11 - 29)));
+        assert!(renewal_open_on(end, date!(2026 - 11 - 30)));
+        assert!(renewal_open_on(end, date!(2027 - 01 - 15)));
+        assert!(renewal_open_on(end, end));
+        assert!(!renewal_open_on(end, date!(2027 - 04 - 01)));
     }
 
     #[test]

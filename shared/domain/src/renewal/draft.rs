@@ -93,6 +93,7 @@ pub fn new_draft(
         near_deadline: false,
         accepted_by_silence: false,
         details_purged: false,
+        counted: None,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The form the beneficiary fills, and how the eligibility engine reads it.
 
 use crate::beneficiary::Territory;
-use crate::eligibility::{Person, Situation};
+use crate::eligibility::{self, AgeParticipation, Declared, Parameters, Person, Situation};
 use crate::household::{Housing, Member, Resource};
 use crate::text::is_slug;
 use serde::{Deserialize, Serialize};
@@ -34,16 +34,40 @@ pub fn situation(form: &Form, territory: Territory, request_day: Date) -> Option
     Some(Situation {
         request_date: request_day,
         territory,
-        household: household
+        household: persons(household),
+        resources: resources
             .iter()
-            .map(|m| Person {
-                relation: m.relation,
-                birth_date: m.birth_date,
-                alternating_custody: m.alternating_custody,
+            .map(|r| Declared {
+                kind: r.kind,
+                annual_cents: r.annual(),
             })
             .collect(),
-        resources_annual_cents: resources.iter().map(Resource::annual).sum(),
         housing_status: housing.status,
         housing_aid_cents: housing.housing_aid_cents,
     })
+}
+
+fn persons(household: &[Member]) -> Vec<Person> {
+    household
+        .iter()
+        .map(|m| Person {
+            relation: m.relation,
+            birth_date: m.birth_date,
+            alternating_custody: m.alternating_custody,
+        })
+        .collect()
+}
+
+/// What a participation decision on this form carries: the age table's amount for each
+/// member of the confirmed household, whatever the ceilings; `None` until the household is
+/// confirmed, for a household the engine refuses, or where no age table covers the day.
+pub fn participation_by_age(
+    form: &Form,
+    request_day: Date,
+    params: &Parameters,
+) -> Option<AgeParticipation> {
+    let household = persons(form.household.as_ref()?);
+    eligibility::participation_by_age(params, &household, request_day)
+        .ok()
+        .flatten()
 }

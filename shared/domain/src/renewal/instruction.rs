@@ -1,6 +1,7 @@
 //! What an agent does on a file (claim, ask for documents, decide, note): the bodies of those
 //! routes, checked in the order the handlers answered before, and the changes they make.
 
+use super::form::participation_by_age;
 use super::{
     rights_period, ActorKind, AgentRef, Decision, DecisionOutcome, InvalidTransition, Renewal,
     Status, REASON_CODES,
@@ -95,8 +96,8 @@ pub struct DecisionBody {
     pub version: u64,
     pub outcome: DecisionOutcome,
     pub reason_code: Option<String>,
-    /// The participation the agent states (0 or null: none), allowed only where the engine
-    /// proposes none, and then bounded (`Renewal::decide`).
+    /// The participation the agent states (0 or null: none), allowed only where no age table
+    /// gives the amount, and then bounded (`Renewal::decide`).
     pub monthly_participation_cents: Option<i64>,
 }
 
@@ -165,10 +166,10 @@ impl NoteBody {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecideError {
-    /// A participation was decided, but neither the agent nor the proposal gives its amount.
+    /// A participation was decided, but neither the agent nor the age table gives its amount.
     #[error("participation amount required")]
     ParticipationRequired,
-    /// The agent stated an amount though the engine computes one: the engine's is the
+    /// The agent stated an amount though the age table gives one: the table's is the
     /// amount of the scale, not the agent's to change.
     #[error("participation amount computed by the engine")]
     ParticipationNotAllowed,
@@ -200,14 +201,13 @@ impl Renewal {
     }
 
     /// Records the decision, with its rights period, and queues it for the national system
-    /// (every decision is exported once). `proposed_participation_cents` is the eligibility
-    /// engine's amount for this file, if it could compute one: a participation is that
-    /// amount, or the agent's where there is none, bounded by the household's ceiling
-    /// (`params`' highest monthly amount for each member).
+    /// (every decision is exported once). A participation is the age table's amount for the
+    /// foyer on the request day, whatever the ceilings (`participation_by_age`); only where no
+    /// age table gives one, the agent's, bounded by the household's ceiling (`params`'
+    /// highest monthly amount for each member).
     pub fn decide(
         &mut self,
         d: &DecisionBody,
-        proposed_participation_cents: Option<i64>,
         params: &Parameters,
         agent_id: &str,
         today: Date,
@@ -217,7 +217,9 @@ impl Renewal {
         let (start, end) = rights_period(self.css_end_date, submitted_on, today);
         let participation = match d.outcome {
             DecisionOutcome::Participation => {
-                let proposed = proposed_participation_cents.filter(|a| *a > 0);
+                let proposed = participation_by_age(&self.form, self.request_day, params)
+                    .map(|a| a.monthly_cents)
+                    .filter(|a| *a > 0);
                 match (d.monthly_participation_cents, proposed) {
                     (Some(_), Some(_)) => return Err(DecideError::ParticipationNotAllowed),
                     (None, Some(amount)) => amount,
@@ -411,8 +413,16 @@ mod tests {
         Parameters::builtin().unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// In review, its suggested household confirmed: Marie (41 on 1 January 2026, 14 € a
+    /// month) and Léa (13, 8 €).
+    fn confirmed() -> Renewal {
+        let mut r = in_review();
+        r.form.household = Some(r.suggested_household.clone());
+        r
+    }
+
     #[test]
-    fn a_stated_participation_only_where_the_engine_has_none_and_bounded() {
+    fn a_stated_participation_only_where_no_age_table_gives_one_and_bounded() {
         let now = datetime!(2026-12-10 10:00 UTC);
         let stating = |cents| DecisionBody {
             version: 4,
@@ -420,38 +430,32 @@ mod tests {
             reason_code: None,
             monthly_participation_cents: Some(cents),
         };
-        let mut r = in_review();
-        let members = r.form.household.as_ref().map_or(1, Vec::len);
-        let max_cents = 3000 * i64::try_from(members).unwrap_or(0);
-        let decide = |r: &mut Renewal, cents, proposed| {
-            r.decide(
-                &stating(cents),
-                proposed,
-                params(),
-                "agent-1",
-                now.date(),
-                now,
-            )
+        let decide = |r: &mut Renewal, cents| {
+            r.decide(&stating(cents), params(), "agent-1", now.date(), now)
         };
-        // The engine computes an amount: the agent may not state another, nor the same.
+        // The age table gives an amount: the agent may not state another, nor the same.
+        let mut r = confirmed();
         assert_eq!(
-            decide(&mut r, 900, Some(1200)),
+            decide(&mut r, 900),
             Err(DecideError::ParticipationNotAllowed)
         );
         assert_eq!(
-            decide(&mut r, 1200, Some(1200)),
+            decide(&mut r, 2200),
             Err(DecideError::ParticipationNotAllowed)
         );
-        // The engine has none: above 0, at most 30 € for each member.
+        // A request from before the C2S (no age table covers it): above 0, at most 30 € for
+        // each member.
+        r.request_day = date!(2019 - 10 - 01);
+        let max_cents = 3000 * 2;
         for cents in [-1, max_cents + 1, i64::MAX] {
             assert_eq!(
-                decide(&mut r, cents, None),
+                decide(&mut r, cents),
                 Err(DecideError::ParticipationOutOfRange { max_cents }),
                 "{cents}"
             );
         }
         assert_eq!(r.status, Status::InReview, "nothing changed");
-        assert_eq!(decide(&mut r, max_cents, Some(0)), Ok(()));
+        assert_eq!(decide(&mut r, max_cents), Ok(()));
         assert_eq!(
             r.decision.map(|d| d.monthly_participation_cents),
             Some(max_cents)
@@ -471,6 +475,44 @@ mod tests {
     }
 
     #[test]
+    fn a_participation_decision_takes_the_age_table_whatever_the_ceilings() {
+        let now = datetime!(2026-12-10 10:00 UTC);
+        let participation = DecisionBody {
+            version: 4,
+            outcome: DecisionOutcome::Participation,
+            reason_code: None,
+            monthly_participation_cents: None,
+        };
+        // Filed in 2027 after April, when no ceilings are known: 14 € + 8 € all the same.
+        for day in [date!(2026 - 11 - 25), date!(2027 - 06 - 01)] {
+            let mut r = confirmed();
+            r.request_day = day;
+            assert_eq!(
+                r.decide(&participation, params(), "agent-1", now.date(), now),
+                Ok(()),
+                "{day}"
+            );
+            assert_eq!(
+                r.decision.map(|d| d.monthly_participation_cents),
+                Some(2200)
+            );
+        }
+        // Neither the table (no confirmed household) nor the agent gives it.
+        let mut r = in_review();
+        assert_eq!(
+            r.decide(&participation, params(), "agent-1", now.date(), now),
+            Err(DecideError::ParticipationRequired)
+        );
+        r.request_day = date!(2019 - 10 - 01);
+        r.form.household = Some(r.suggested_household.clone());
+        assert_eq!(
+            r.decide(&participation, params(), "agent-1", now.date(), now),
+            Err(DecideError::ParticipationRequired)
+        );
+        assert_eq!(r.status, Status::InReview, "nothing changed");
+    }
+
+    #[test]
     fn a_decision_records_rights_and_goes_to_export() {
         let now = datetime!(2026-12-10 10:00 UTC);
         let body = |outcome, cents| DecisionBody {
@@ -479,23 +521,10 @@ mod tests {
             reason_code: None,
             monthly_participation_cents: cents,
         };
-        let mut r = in_review();
+        let mut r = confirmed();
         assert_eq!(
             r.decide(
                 &body(DecisionOutcome::Participation, None),
-                Some(0),
-                params(),
-                "agent-1",
-                now.date(),
-                now
-            ),
-            Err(DecideError::ParticipationRequired)
-        );
-        assert_eq!(r.status, Status::InReview, "nothing changed");
-        assert_eq!(
-            r.decide(
-                &body(DecisionOutcome::Participation, None),
-                Some(1200),
                 params(),
                 "agent-1",
                 now.date(),
@@ -506,7 +535,7 @@ mod tests {
         let d = r.decision.clone();
         assert_eq!(
             d.as_ref().map(|d| d.monthly_participation_cents),
-            Some(1200)
+            Some(2200)
         );
         // In time (before the rights end on 2027-01-31): they follow on.
         assert_eq!(
@@ -524,7 +553,7 @@ mod tests {
             ..body(DecisionOutcome::Rejected, Some(5))
         };
         assert_eq!(
-            r.decide(&rejected, None, params(), "agent-1", now.date(), now),
+            r.decide(&rejected, params(), "agent-1", now.date(), now),
             Ok(())
         );
         let d = r.decision.clone();
@@ -535,7 +564,7 @@ mod tests {
         );
         assert_eq!((r.status, r.export_batch.clone()), (Status::Rejected, None));
         assert!(
-            r.decide(&rejected, None, params(), "agent-1", now.date(), now)
+            r.decide(&rejected, params(), "agent-1", now.date(), now)
                 .is_err(),
             "decided once"
         );

@@ -6,22 +6,28 @@ mod draft;
 mod form;
 mod instruction;
 mod retention;
+mod stats;
 mod status;
 mod submission;
 mod update;
 
 pub use crate::household::{Housing, HousingStatus, Member, Relation, Resource, ResourceKind};
 pub use decision::{
-    decision_deadline, ends_opening_between, opens_on, receipt_number, rights_period, Decision,
-    DecisionOutcome, REASON_CODES,
+    decision_deadline, ends_opening_between, opens_on, receipt_number, renewal_open_on,
+    rights_period, Decision, DecisionOutcome, REASON_CODES,
 };
 pub use draft::{applicant, new_draft, OnFile};
-pub use form::{parse_manager, situation, Form};
+pub use form::{parse_manager, participation_by_age, situation, Form};
 pub use instruction::{
     agent_text, required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest,
     NoteBody,
 };
 pub use retention::{PurgeStage, CLOSED_FILE_KEPT_SECONDS};
+pub use stats::{
+    dashboard, french_day, iso_week, median, moves, status_counter, tally, week_counter,
+    weeks_read, Dashboard, DeadlineCounts, DeadlineState, Move, Tally, WeekCount,
+    NEAR_DEADLINE_DAYS, WEEKS_SHOWN,
+};
 pub use status::{InvalidTransition, Status};
 pub use submission::{missing, DocumentState};
 pub use update::Update;
@@ -160,4 +166,9 @@ pub struct Renewal {
     /// The resources, household and documents were deleted (3 years after closing).
     #[serde(default)]
     pub details_purged: bool,
+    /// The dashboard's counters this renewal was last saved into (`stats::tally`), as read
+    /// from the store: the store moves them by the difference on the next save and writes
+    /// the new tally itself. Never set by hand, never shown (not serialized from here).
+    #[serde(default, skip_serializing)]
+    pub counted: Option<Tally>,
 }

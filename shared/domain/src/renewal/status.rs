@@ -20,6 +20,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of the renewal's life.
+    pub const ALL: [Status; 9] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::InReview,
+        Status::AwaitingDocuments,
+        Status::Approved,
+        Status::Rejected,
+        Status::Exported,
+        Status::Integrated,
+        Status::Withdrawn,
+    ];
+
     pub fn parse(s: &str) -> Option<Status> {
         serde_json::from_value(Value::String(s.to_owned())).ok()
     }

@@ -36,21 +36,29 @@ impl RenewalStore {
         query_as(query).await
     }
 
-    /// Drafts last changed before `before` (index `by_draft`).
-    pub async fn drafts_untouched_since(
+    /// Drafts last changed from `from` (if any) to `before`, as the index `by_draft` orders
+    /// the instants (strings): a daily job reads the drafts that became idle since its last
+    /// run, the next run starting where this one ended (a draft exactly there is read twice,
+    /// none is missed).
+    pub async fn drafts_untouched_between(
         &self,
+        from: Option<OffsetDateTime>,
         before: OffsetDateTime,
     ) -> Result<Vec<RenewalRecord>, StoreError> {
-        query_as(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_draft")
-                .key_condition_expression("draft_open = :d AND updated_at < :t")
-                .expression_attribute_values(":d", s("draft"))
-                .expression_attribute_values(":t", s(dates::format_instant(before))),
-        )
-        .await
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_draft")
+            .expression_attribute_values(":d", s("draft"))
+            .expression_attribute_values(":t", s(dates::format_instant(before)));
+        let query = match from {
+            Some(from) => query
+                .key_condition_expression("draft_open = :d AND updated_at BETWEEN :f AND :t")
+                .expression_attribute_values(":f", s(dates::format_instant(from))),
+            None => query.key_condition_expression("draft_open = :d AND updated_at < :t"),
+        };
+        query_as(query).await
     }
 
     /// Decided renewals not yet exported, in decision order (index `by_export`).

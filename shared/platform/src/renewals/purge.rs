@@ -3,9 +3,10 @@
 
 use super::{build_error, PurgeStage, RenewalRecord, RenewalStore, RENEWAL};
 use crate::beneficiaries::OPEN_RENEWAL;
-use crate::store::{key, n, query_all, s, sdk_error, transaction_error, StoreError};
+use crate::store::{key, n, query_all, s, sdk_error, StoreError};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use c2s_domain::dates;
+use c2s_domain::renewal::moves;
 use time::Date;
 
 impl RenewalStore {
@@ -82,10 +83,7 @@ impl RenewalStore {
             .expression_attribute_values(":expected", n(r.version))
             .build()
             .map_err(build_error)?;
-        let mut tx = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(renewal).build());
+        let mut items = vec![TransactWriteItem::builder().delete(renewal).build()];
         if release_slot {
             let slot = Delete::builder()
                 .table_name(&self.beneficiaries)
@@ -94,11 +92,12 @@ impl RenewalStore {
                 .expression_attribute_values(":id", s(&r.id))
                 .build()
                 .map_err(build_error)?;
-            tx = tx.transact_items(TransactWriteItem::builder().delete(slot).build());
+            items.push(TransactWriteItem::builder().delete(slot).build());
         }
+        // Off the counters it counted in as read (the version condition holds them).
+        items.extend(self.counter_updates(&moves(r.counted.as_ref(), None))?);
         // The slot (1) given to someone else since it was read is a conflict all the same:
         // the caller reads again.
-        tx.send().await.map_err(|e| transaction_error(e, &[0, 1]))?;
-        Ok(())
+        self.transact(items, &[0, 1]).await
     }
 }

@@ -2,7 +2,7 @@
 //! table's indexes, derived on every save and never set by hand. Reading ignores them.
 
 use c2s_domain::dates;
-use c2s_domain::renewal::{Renewal, Status};
+use c2s_domain::renewal::{tally, Renewal, Status, Tally};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -25,6 +25,9 @@ pub(super) struct Indexed<'a> {
     /// `<due date>#<stage>#<id>`: when and what (`draft`, `details`, `all`).
     #[serde(skip_serializing_if = "Option::is_none")]
     purge_key: Option<String>,
+    /// The dashboard counters it counts in as written: the next save moves them by the
+    /// difference (read back into `Renewal::counted`).
+    counted: Tally,
 }
 
 pub(super) fn indexed(r: &Renewal) -> Indexed<'_> {
@@ -43,6 +46,7 @@ pub(super) fn indexed(r: &Renewal) -> Indexed<'_> {
         purge_index: next.map(|_| "due"),
         purge_key: next
             .map(|(due, stage)| format!("{}#{}#{}", dates::format_date(due), stage.as_str(), r.id)),
+        counted: tally(r),
     }
 }
 
@@ -54,7 +58,8 @@ mod tests {
 
     /// Items as the code before the domain move wrote them (`RenewalRecord::indexed`), keys
     /// included: a draft, a complete file in review filed by a partner, a rejected one
-    /// waiting for export, and one whose details were purged.
+    /// waiting for export, and one whose details were purged; since the dashboard's
+    /// counters, each with the `counted` it wrote (the one attribute added since).
     const FIXTURES: &[(&str, &str)] = &[
         (
             "draft",
