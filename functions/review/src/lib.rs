@@ -21,7 +21,7 @@ use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
-use c2s_platform::objects::Objects;
+use c2s_platform::objects::Presigner;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::{ConfigError, Env};
 use file::{download, file};
@@ -36,7 +36,8 @@ pub struct App {
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
     audit: AuditStore,
-    objects: Objects,
+    /// Download addresses only: no S3 client (aws-sigv4 signs them).
+    downloads: Presigner,
     bucket: String,
     verifier: AgentVerifier,
     hasher: Hasher,
@@ -48,7 +49,7 @@ impl App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             audit: AuditStore::from_env(env, clients)?,
-            objects: Objects::from_env(env, clients),
+            downloads: Presigner::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: AgentVerifier::from_env(env)?,
             hasher: Hasher::from_env(env)?,

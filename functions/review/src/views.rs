@@ -56,7 +56,7 @@ pub(crate) async fn download_link(
         return Ok(None);
     };
     let url = app
-        .objects
+        .downloads
         .presign_get(
             &app.bucket,
             &d.object_key,

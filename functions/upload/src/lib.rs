@@ -14,7 +14,7 @@ use c2s_domain::document::{
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
-use c2s_platform::objects::Objects;
+use c2s_platform::objects::{Objects, Presigner};
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
@@ -31,6 +31,7 @@ pub struct App {
     partners: PartnerStore,
     renewals: RenewalStore,
     objects: Objects,
+    uploads: Presigner,
     bucket: String,
     verifier: TokenVerifier,
 }
@@ -41,6 +42,7 @@ impl App {
             partners: PartnerStore::from_env(env, clients)?,
             renewals: RenewalStore::from_env(env, clients)?,
             objects: Objects::from_env(env, clients),
+            uploads: Presigner::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
             verifier: TokenVerifier::from_env(env)?,
         })
@@ -180,7 +182,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         .await
         .on_conflict(not_editable)?;
     let upload = app
-        .objects
+        .uploads
         .presign_put(
             &app.bucket,
             &key,

@@ -9,11 +9,12 @@
 
 use crate::env::Env;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_smithy_http_client::tls;
 use aws_types::sdk_config::{SharedCredentialsProvider, SharedHttpClient};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+mod https;
 
 /// How many times in all the SDK sends a call that failed for a reason that may pass
 /// (`retry_config`) before the caller gets the error, and so a 503.
@@ -155,14 +156,10 @@ impl Clients {
     }
 }
 
-/// The SDK's HTTPS client: rustls on ring, the crypto provider reqwest uses too (the SDK's
-/// default client would link aws-lc beside it).
+/// The SDK's HTTPS client: HTTP/1.1 on rustls with ring, the crypto provider reqwest uses
+/// too (the SDK's default client would link aws-lc beside it, and HTTP/2).
 pub fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    https::client()
 }
 
 /// aws-config's standard chain (environment, profiles, containers, IMDS…): for the dev

@@ -4,14 +4,13 @@
 //! Lines.
 //!
 //! The error and the presigned request are always here (`c2s-api` answers them); the client
-//! side only with the feature `s3`.
+//! side only with the feature `s3`, the presigning (aws-sigv4 alone, no S3 client) with the
+//! feature `presign`.
 
 #[cfg(feature = "s3")]
-use aws_sdk_s3::{presigning::PresigningConfig, primitives::ByteStream};
+use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 use std::collections::BTreeMap;
-#[cfg(feature = "s3")]
-use std::time::Duration;
 use time::OffsetDateTime;
 #[cfg(feature = "s3")]
 use tokio::io::AsyncBufRead;
@@ -20,6 +19,10 @@ use tokio::io::AsyncBufRead;
 mod jsonl;
 #[cfg(feature = "s3")]
 pub use jsonl::JsonlWriter;
+#[cfg(feature = "presign")]
+mod presign;
+#[cfg(feature = "presign")]
+pub use presign::Presigner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
@@ -82,120 +85,16 @@ pub struct PresignedRequest {
 #[derive(Clone, Debug)]
 pub struct Objects {
     client: aws_sdk_s3::Client,
-    public_url: Option<String>,
 }
 
 #[cfg(feature = "s3")]
 impl Objects {
-    /// S3 as the functions reach it; `OBJECTS_PUBLIC_URL` (local only) is where presigned
-    /// addresses point instead, so pages keep one origin.
-    pub fn from_env(env: &crate::Env, clients: &crate::aws::Clients) -> Self {
-        Self::new(clients.s3()).with_public_url(env.optional("OBJECTS_PUBLIC_URL"))
+    pub fn from_env(_env: &crate::Env, clients: &crate::aws::Clients) -> Self {
+        Self::new(clients.s3())
     }
 
     pub fn new(client: aws_sdk_s3::Client) -> Self {
-        Self {
-            client,
-            public_url: None,
-        }
-    }
-
-    /// Where browsers reach the storage, when not at the SDK's own endpoint
-    /// (`OBJECTS_PUBLIC_URL`): `/s3/…` on the pages' own origin, relayed to the emulator by
-    /// the dev server and to the documents bucket by CloudFront, so the pages never leave it.
-    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
-        self.public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
-        self
-    }
-
-    fn public(&self, url: &str) -> String {
-        match (&self.public_url, url.split_once("://")) {
-            (Some(base), Some((_, rest))) => {
-                let path = rest.find('/').map_or("/", |i| &rest[i..]);
-                format!("{base}{path}")
-            }
-            _ => url.to_owned(),
-        }
-    }
-
-    /// A PUT URL that only accepts this content type and exactly this length, once: it signs
-    /// `If-None-Match: *`, so S3 refuses it over an object that exists (and the documents
-    /// bucket's policy refuses any PUT without that header).
-    pub async fn presign_put(
-        &self,
-        bucket: &str,
-        key: &str,
-        content_type: &str,
-        size: u64,
-        valid_for: Duration,
-    ) -> Result<PresignedRequest, ObjectError> {
-        let config = PresigningConfig::expires_in(valid_for)
-            .map_err(|e| ObjectError::Storage(e.to_string()))?;
-        let req = self
-            .client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_length(size as i64)
-            .if_none_match("*")
-            .presigned(config)
-            .await
-            .map_err(storage)?;
-        let headers = req
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Ok(PresignedRequest {
-            url: self.public(req.uri()),
-            method: req.method().to_owned(),
-            headers,
-            expires_at: OffsetDateTime::now_utc() + valid_for,
-        })
-    }
-
-    /// A GET URL of that version of the object (the one that was checked, never whatever came
-    /// after), that makes the browser save the file under its display name, never show it
-    /// inline (a hostile PDF or image cannot run in the back-office's origin).
-    pub async fn presign_get(
-        &self,
-        bucket: &str,
-        key: &str,
-        version_id: &str,
-        filename: &str,
-        valid_for: Duration,
-    ) -> Result<PresignedRequest, ObjectError> {
-        let config = PresigningConfig::expires_in(valid_for)
-            .map_err(|e| ObjectError::Storage(e.to_string()))?;
-        let safe: String = filename
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let req = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .version_id(version_id)
-            .response_content_disposition(format!("attachment; filename=\"{safe}\""))
-            .presigned(config)
-            .await
-            .map_err(storage)?;
-        Ok(PresignedRequest {
-            url: self.public(req.uri()),
-            method: req.method().to_owned(),
-            headers: req
-                .headers()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            expires_at: OffsetDateTime::now_utc() + valid_for,
-        })
+        Self { client }
     }
 
     /// Reads a whole object of at most `max` bytes (that version, or the current one): its
@@ -509,28 +408,5 @@ impl Objects {
 
     pub fn jsonl_writer(&self, bucket: &str, key: &str) -> JsonlWriter {
         JsonlWriter::new(self.client.clone(), bucket, key)
-    }
-}
-
-#[cfg(all(test, feature = "s3"))]
-mod tests {
-    use super::*;
-
-    fn objects(public_url: Option<&str>) -> Objects {
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .build();
-        Objects::new(aws_sdk_s3::Client::from_conf(config))
-            .with_public_url(public_url.map(str::to_owned))
-    }
-
-    #[test]
-    fn a_public_url_replaces_the_endpoint_and_keeps_path_and_signature() {
-        let url = "http://127.0.0.1:4566/docs/r1/d1?X-Amz-Signature=abc&X-Amz-Expires=300";
-        assert_eq!(
-            objects(Some("http://127.0.0.1:3000/s3/")).public(url),
-            "http://127.0.0.1:3000/s3/docs/r1/d1?X-Amz-Signature=abc&X-Amz-Expires=300"
-        );
-        assert_eq!(objects(None).public(url), url);
     }
 }

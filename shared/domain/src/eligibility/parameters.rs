@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::sync::OnceLock;
 use time::Date;
 
+/// The file as build.rs turned it into JSON.
+const PARAMETERS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/c2s.json"));
+
+#[cfg(test)]
 pub(super) const PARAMETERS: &str = include_str!("../../parameters/c2s.toml");
 
 /// A period read from the file: `du`, and `au` when given, in order.
@@ -235,13 +239,22 @@ impl Parameters {
     pub fn builtin() -> Result<&'static Parameters, String> {
         static BUILTIN: OnceLock<Result<Parameters, String>> = OnceLock::new();
         BUILTIN
-            .get_or_init(|| Parameters::parse(PARAMETERS))
+            .get_or_init(|| {
+                let file = serde_json::from_str(PARAMETERS_JSON)
+                    .map_err(|e| format!("parameters: {e}"))?;
+                Parameters::checked(file)
+            })
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    pub fn parse(text: &str) -> Result<Parameters, String> {
-        let file: File = toml::from_str(text).map_err(|e| format!("parameters: {e}"))?;
+    /// A parameters file in its TOML form, as the tests change it.
+    #[cfg(test)]
+    pub(super) fn parse(text: &str) -> Result<Parameters, String> {
+        Parameters::checked(toml::from_str(text).map_err(|e| format!("parameters: {e}"))?)
+    }
+
+    fn checked(file: File) -> Result<Parameters, String> {
         let date =
             |s: &str| dates::parse_date(s).map_err(|_| format!("parameters: date illisible {s}"));
         let mut ceilings = Vec::new();
