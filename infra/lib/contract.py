@@ -106,7 +106,7 @@ def setup(stack, run):
     }, expect=201)
     report = stack.call("POST", "/api/partner/reports", gestionnaire["token"], {
         "civility": "madame", "last_name": "Durand", "first_name": "Marie", "birth_date": "1984-05-12",
-        "department": "76", "motive": "renewal_help", "comment": "Besoin d'aide pour les pièces.",
+        "department": "76", "motive": "dossier_complexe", "comment": "Besoin d'aide pour les pièces.",
     }, expect=201)
 
     # A file in the agents' queue: no income declared, so no document is needed.

@@ -562,7 +562,15 @@ async fn every_route_for_every_role_and_caisse() {
                 let (status, answer) = stack
                     .call(method.clone(), path, Some(&token), body.clone())
                     .await;
-                let expected_denial = if !allowed.contains(&role) {
+                // The DPO reads a file (and its documents) only while its person's processing
+                // is limited (`rgpd_restrict_files`): this one is not, so 403 in their caisse,
+                // and another caisse's file does not exist for them, as for every agent.
+                let dpo_reads = role == "dpo"
+                    && method == reqwest::Method::GET
+                    && path.starts_with(&format!("/api/agent/renewals/{id}"));
+                let expected_denial = if dpo_reads && caisse != ROUEN {
+                    Some(StatusCode::NOT_FOUND)
+                } else if !allowed.contains(&role) {
                     Some(StatusCode::FORBIDDEN)
                 } else if caisse != ROUEN
                     && !path.ends_with("/api/agent/renewals")

@@ -149,7 +149,7 @@ async fn a_value_of_another_type_is_refused_in_the_partner_routes() {
         .await;
     assert_eq!(refused_field(status, &body), Some("accepted"), "{body}");
 
-    let report = json!({"civility": "madame", "last_name": "Durand", "first_name": "Marie", "birth_date": "1984-05-12", "department": "76", "motive": "renewal_help", "comment": "Aide"});
+    let report = json!({"civility": "madame", "last_name": "Durand", "first_name": "Marie", "birth_date": "1984-05-12", "department": "76", "motive": "dossier_complexe", "comment": "Aide"});
     let (status, created) = stack
         .post("/api/partner/reports", Some(&partner), report)
         .await;

@@ -322,15 +322,8 @@ async fn a_second_upload_on_the_same_url_never_reaches_an_agent() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{link}");
-    let opened = stack
-        .http
-        .get(link["download_url"].as_str().unwrap_or_default())
-        .send()
-        .await
-        .unwrap();
-    assert!(opened.status().is_success(), "{}", opened.status());
     assert_eq!(
-        opened.bytes().await.unwrap().to_vec(),
+        crate::helpers_convo::opened(&stack, &link).await,
         checked,
         "the agent opened other bytes than those checked"
     );

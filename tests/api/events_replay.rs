@@ -295,12 +295,24 @@ async fn each_sample_event_runs_through_its_handler() {
     channels.sort_unstable();
     assert_eq!(channels, ["email", "sms"]);
 
-    // purge: nothing due yet; purge-worker: a deletion message for a renewal not due is skipped.
+    // purge: nothing due yet, and nothing written before the search's indexes to backfill;
+    // purge-worker: a deletion message for a renewal not due is skipped.
     let (env, clients) = app_env("PurgeFunction");
     let app = purge::App::from_env(&env, &clients).unwrap();
-    let _scheduled: serde_json::Value = serde_json::from_str(&event("purge.json", &[])).unwrap();
-    let report = purge::run(&app).await.unwrap();
+    let scheduled: serde_json::Value = serde_json::from_str(&event("purge.json", &[])).unwrap();
+    let report = purge::handle(&app, scheduled).await.unwrap();
     assert_eq!(report["items_read"], 0);
+    let backfill: serde_json::Value =
+        serde_json::from_str(&event("purge-backfill.json", &[])).unwrap();
+    let report = purge::handle(&app, backfill).await.unwrap();
+    assert_eq!(
+        (
+            report["receipt_number"].as_u64(),
+            report["identity_key"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{report}"
+    );
     let (env, clients) = app_env("PurgeWorkerFunction");
     let app = purge_worker::App::from_env(&env, &clients).unwrap();
     let response = purge_worker::handle(

@@ -9,7 +9,7 @@ use crate::helpers::*;
 use aws_sdk_s3::types::{ExpirationStatus, LifecycleRule};
 
 /// The prefix and tags a rule's filter selects.
-fn selects(rule: &LifecycleRule) -> (String, Vec<(String, String)>) {
+pub(crate) fn selects(rule: &LifecycleRule) -> (String, Vec<(String, String)>) {
     let Some(filter) = rule.filter() else {
         #[allow(deprecated)]
         return (rule.prefix().unwrap_or_default().to_owned(), Vec::new());

@@ -89,7 +89,7 @@ pub const EICAR: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS
 pub fn template_with_ranges(range_bytes: u64, lease_seconds: u64) -> PathBuf {
     template_edited(
         "SyncInFunction",
-        "IMPORT_RANGE_BYTES: \"33554432\"\n          # A range's claim and message visibility, renewed every third of it while it works.\n          IMPORT_LEASE_SECONDS: \"60\"",
+        "IMPORT_RANGE_BYTES: \"33554432\"\n          # A claim and its message's visibility (a small file's, an acknowledgement's or a\n          # range's), renewed every third of it while it works.\n          IMPORT_LEASE_SECONDS: \"60\"",
         &format!("IMPORT_RANGE_BYTES: \"{range_bytes}\"\n          IMPORT_LEASE_SECONDS: \"{lease_seconds}\""),
     )
 }

@@ -274,7 +274,7 @@ async fn every_partner_administration_is_in_the_audit_trail() {
     assert_eq!(status, StatusCode::CREATED);
 
     // A signalement answered by the caisse's agents.
-    let (status, report) = stack.post("/api/partner/reports", Some(&partner), json!({"civility": "Madame", "last_name": "Lefèvre", "first_name": "Jeanne", "birth_date": "1957-02-14", "department": "76", "motive": "no_answer", "comment": "Pas de nouvelles depuis l'envoi du dossier."})).await;
+    let (status, report) = stack.post("/api/partner/reports", Some(&partner), json!({"civility": "Madame", "last_name": "Lefèvre", "first_name": "Jeanne", "birth_date": "1957-02-14", "department": "76", "motive": "dossier_complexe", "caisse": ROUEN, "comment": "Pas de nouvelles depuis l'envoi du dossier."})).await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     let (status, _) = stack.get("/api/agent/reports", &instructeur).await;
     assert_eq!(status, StatusCode::OK);

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use serde_json::json;
 
 fn report() -> serde_json::Value {
-    json!({"civility": "Madame", "last_name": "Lefèvre", "first_name": "Jeanne", "birth_date": "1957-02-14", "department": "76", "motive": "no_answer", "comment": "Pas de nouvelles depuis l'envoi du dossier."})
+    json!({"civility": "Madame", "last_name": "Lefèvre", "first_name": "Jeanne", "birth_date": "1957-02-14", "department": "76", "motive": "dossier_complexe", "comment": "Pas de nouvelles depuis l'envoi du dossier."})
 }
 
 #[tokio::test]
@@ -103,7 +103,7 @@ async fn signalements_carry_no_nir_and_reach_the_caisse() {
     );
     let rid = filed["request_id"].as_str().unwrap_or_default().to_owned();
     assert!(rid.starts_with(&pid));
-    let (status, doc) = stack.post("/api/partner/requests", Some(&partner), json!({"kind": "document", "civility": "monsieur", "last_name": "Lefèvre", "first_name": "Paul", "birth_date": "1955-03-01", "department": "76", "comment": "Attestation de droits"})).await;
+    let (status, doc) = stack.post("/api/partner/requests", Some(&partner), json!({"kind": "document", "motive": "attestation_droits", "civility": "monsieur", "last_name": "Lefèvre", "first_name": "Paul", "birth_date": "1955-03-01", "department": "76", "comment": "Attestation de droits"})).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(doc["delivery"]
         .as_str()
@@ -286,12 +286,14 @@ async fn lists_of_requests_and_reports_come_in_pages_of_fifty() {
 
     // A cursor not of the list, or of another list, is refused.
     let (_, first) = stack.get("/api/agent/reports", &agent).await;
+    // An empty cursor is the first page, as openapi's cursors allow.
+    let (status, again) = stack.get("/api/agent/reports?cursor=", &agent).await;
+    assert_eq!((status, &again["items"]), (StatusCode::OK, &first["items"]));
     let agents_cursor = first["next_cursor"].as_str().unwrap_or_default().to_owned();
     let (_, mine) = stack.get("/api/partner/requests", &partner).await;
     let partners_cursor = mine["next_cursor"].as_str().unwrap_or_default().to_owned();
     for (path, token) in [
         ("/api/agent/reports?cursor=garbage".to_owned(), &agent),
-        ("/api/agent/reports?cursor=".to_owned(), &agent),
         (
             format!("/api/agent/reports?cursor={partners_cursor}"),
             &agent,

@@ -115,7 +115,7 @@ async fn accounts_follow_the_partner_convention() {
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_activation")),
+        (StatusCode::BAD_REQUEST, Some("invalid_activation")),
         "a link serves once"
     );
 

@@ -7,7 +7,7 @@ use crate::helpers::*;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use std::time::{Duration, Instant};
 
-async fn dead_letters(stack: &TestStack, queue: &str) -> Vec<String> {
+pub(crate) async fn dead_letters(stack: &TestStack, queue: &str) -> Vec<String> {
     let out = stack
         .clients
         .sqs()

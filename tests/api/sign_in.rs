@@ -41,6 +41,12 @@ async fn five_failures_lock_the_nir_for_fifteen_minutes() {
     assert!(body["retry_after"]
         .as_i64()
         .is_some_and(|s| s > 800 && s <= 900));
+    // The message tells the time really left, in words, as retry_after does in seconds.
+    let minutes = (body["retry_after"].as_i64().unwrap_or_default() + 59) / 60;
+    assert_eq!(
+        body["message"].as_str(),
+        Some(format!("Trop d'essais infructueux. Réessayez dans {minutes} minutes.").as_str())
+    );
     // Another person is not affected.
     stack.sign_in(&neighbour, "1975-04-01", "GOOD5678").await;
     stack.stop().await;

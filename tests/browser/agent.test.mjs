@@ -7,23 +7,9 @@
 // audit trail is not for them. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, png, PDF, tabTo } from './harness.mjs'
+import { BASE, launch, newPage, api, agentToken, submittedRenewal, png, PDF, tabTo, auditBoth, heading, agentProviderForm } from './harness.mjs'
 
 const CAISSE = 'rouen-elbeuf-dieppe'
-
-
-/** axe at the page's own width, then at 320 px. */
-async function auditBoth(page, name) {
-  await audit(page, name)
-  const size = page.viewportSize()
-  await page.setViewportSize({ width: 320, height: 800 })
-  await audit(page, `${name}-320`)
-  await page.setViewportSize(size)
-}
-
-async function heading(page, text) {
-  await page.locator('main h1').filter({ hasText: text }).waitFor()
-}
 
 /** On the back-office's sign-in, off to the identity provider (OpenID Connect). */
 async function toProvider(page, audited) {
@@ -34,24 +20,11 @@ async function toProvider(page, audited) {
   await heading(page, "fournisseur d'identité de développement")
 }
 
-/** The development identity provider's page: who the agent is, then back with a code. */
-async function providerForm(page, { sub, name, roles }) {
-  await page.getByLabel("Numéro d'agent").fill(sub)
-  await page.getByLabel('Prénom et nom').fill(name)
-  await page.getByLabel('Caisse').selectOption({ label: 'CPAM Rouen-Elbeuf-Dieppe' })
-  for (const role of ['instructeur', 'superviseur', 'admin_partenaires', 'dpo']) {
-    const box = page.locator(`#agent-role-${role}`)
-    if (roles.includes(role)) await box.check()
-    else await box.uncheck()
-  }
-  await page.getByRole('button', { name: 'Se connecter', exact: true }).click()
-}
-
 /** Signs in through the provider's page (the route guard leads to the sign-in). */
 async function signIn(page, agent, audited) {
   await toProvider(page, audited)
   if (audited) await auditBoth(page, `${audited}-fournisseur`)
-  await providerForm(page, agent)
+  await agentProviderForm(page, agent)
 }
 
 /**
@@ -94,7 +67,7 @@ test('agent back-office: queue, file, viewer, claim, notes, decision, audit trai
   await auditBoth(page, 'agent-fournisseur-errors')
   const instructeur = { sub: `I${Date.now() % 100000}`, name: 'Camille Martin', roles: ['instructeur'] }
   await auditBoth(page, 'agent-fournisseur')
-  await providerForm(page, instructeur)
+  await agentProviderForm(page, instructeur)
 
   // ------------------------------------------------------------ the queue
   await heading(page, 'File des demandes')

@@ -59,6 +59,12 @@ test('the first page weighs less than 300 KB compressed and loads nothing from e
     await desktop.goto(BASE + path)
     await desktop.getByRole('heading', { level: 1 }).first().waitFor()
     await audit(desktop, name)
+    if (name === 'mentions-legales') {
+      // The information notice the sources require: purposes, recipients, each retention, rights, DPO, CNIL.
+      for (const text of ['Pourquoi elles sont traitées', 'Qui les reçoit', '5 ans', '3 ans', '1 an', '6 mois', 'rectification', 'limitation', 'opposition', 'effacement', 'Délégué à la protection des données', 'CNIL']) {
+        assert.ok((await desktop.getByText(text).count()) > 0, `the notice says « ${text} »`)
+      }
+    }
   }
   await desktop.context().close()
 })
@@ -68,16 +74,16 @@ test('an estimate without signing in', async () => {
   await page.goto(BASE + '/')
   await page.getByRole('link', { name: 'Estimer mes droits sans me connecter' }).click()
   await page.getByRole('heading', { level: 1, name: 'Estimer ses droits' }).waitFor()
-  await page.getByLabel('Mois de la demande').fill('2025-06')
+  await page.getByLabel('Mois de la demande').fill('06/2025')
   await page.getByLabel('Votre date de naissance').fill('02/04/1980')
-  await page.getByLabel('Ressources du foyer sur 12 mois, en euros').fill('6000')
+  await page.getByLabel('Ressources du foyer sur 12 mois').fill('6000')
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('heading', { name: "Résultat de l'estimation" }).waitFor()
   await page.getByText('C2S sans participation financière').waitFor()
   assert.equal(await page.locator('#estimate-provisional').count(), 0, 'the published 2025 table')
   await audit(page, 'beneficiaire-estimation')
   // After the last published table the ceilings are the last ones revalued, and said so.
-  await page.getByLabel('Mois de la demande').fill('2026-06')
+  await page.getByLabel('Mois de la demande').fill('06/2026')
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.locator('#estimate-provisional').filter({ hasText: /Barème provisoire.*\+0,8\s%/ }).waitFor()
   await audit(page, 'beneficiaire-estimation-provisoire')
@@ -131,9 +137,9 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
 
   // 2. Resources, for the reference period shown as dates.
   await page.getByRole('heading', { name: /Étape 2 sur 6/ }).waitFor()
-  await page.getByText(/Déclarez les ressources .* du \d+ \S+ \d{4} au \d+ \S+ \d{4}/).waitFor()
+  await page.getByText(/Déclarez les ressources .* du \d+(er)? \S+ \d{4} au \d+(er)? \S+ \d{4}/).waitFor()
   await page.getByRole('button', { name: 'Ajouter une ressource' }).click()
-  await page.getByLabel('Ressource 1 : montant en euros').fill('650,50')
+  await page.getByLabel('Ressource 1 : montant').fill('650,50')
   await audit(page, 'beneficiaire-demande-2-ressources')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
@@ -148,7 +154,7 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await again.getByRole('button', { name: 'Se connecter' }).click()
   await again.getByRole('heading', { name: /Étape 3 sur 6 : Votre logement/ }).waitFor()
   await again.getByRole('button', { name: /Vos ressources/ }).click()
-  assert.equal(await again.getByLabel('Ressource 1 : montant en euros').inputValue(), '650,50')
+  assert.equal(await again.getByLabel('Ressource 1 : montant').inputValue(), '650,50')
   await again.context().close()
 
   // 3. Housing: a missing answer is said next to the field.
@@ -174,10 +180,11 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   const file = join(ARTIFACTS, 'bulletin-de-salaire.pdf')
   writeFileSync(file, PDF)
   await pick(page, 'Nature du justificatif', "Avis d'imposition")
+  // Choosing the file sends it: no second button to find.
   await page.locator('input[type=file]').setInputFiles(file)
-  await page.getByRole('button', { name: /Envoyer le fichier/ }).click()
-  await page.getByText('100 %').waitFor()
   await page.getByText('Reçu et vérifié').waitFor({ timeout: 30_000 })
+  // One state per document: no banner still saying it is being checked.
+  assert.equal(await page.getByText('en cours de vérification').count(), 0)
   await audit(page, 'beneficiaire-demande-5-justificatifs')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
@@ -195,8 +202,8 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByRole('link', { name: 'Suivre ma demande' }).click()
   await page.getByRole('heading', { level: 1, name: 'Confirmer son identité' }).waitFor()
   await audit(page, 'beneficiaire-verification')
-  await page.getByLabel('Les 4 derniers chiffres de votre IBAN').fill(person.iban_last4)
-  await page.getByLabel('Numéro de série de votre carte Vitale').fill(person.vitale_serial)
+  await page.getByLabel('4 derniers chiffres de l’IBAN').fill(person.iban_last4)
+  await page.getByLabel('N° de série de la carte Vitale').fill(person.vitale_serial)
   await page.getByRole('button', { name: 'Confirmer' }).click()
   await page.getByRole('heading', { level: 1, name: 'Suivre ma demande' }).waitFor()
   assert.equal((await page.locator('.renewal-status').textContent()).trim(), 'Envoyée')

@@ -89,9 +89,68 @@ export async function audit(page, name) {
   // Nothing wider than the screen: no sideways scrolling, down to 320 pixels.
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
   if (scroll > width) throw new Error(`${name}: the page is ${scroll} px wide on a ${width} px screen`)
+  // Nothing cut: text wider than a box that hides its overflow (an ellipsis in a label, a
+  // table in a hidden-overflow wrapper) is lost to the reader though the page fits.
+  const clipped = await page.evaluate(clippedText)
+  // C2S_LIST_CUTS=1 lists every page's cuts in artifacts/cuts.jsonl instead of stopping at the first.
+  if (clipped.length && process.env.C2S_LIST_CUTS) appendFileSync(`${ARTIFACTS}cuts.jsonl`, JSON.stringify({ page: name, clipped }) + '\n')
+  else if (clipped.length) throw new Error(`${name}: text cut off by its box: ${clipped.join(' | ')}`)
+  // French typography: the first of a month is "1er".
+  const firsts = await page.evaluate(() =>
+    [...document.body.innerText.matchAll(/(?<![\d,])\b1 (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)\b/g)].map((m) => m[0]),
+  )
+  if (firsts.length) throw new Error(`${name}: "${firsts[0]}" should read "1er …"`)
   if (page.offOrigin.length) throw new Error(`${name}: requests left the origin: ${page.offOrigin.join(', ')}`)
   if (page.errors.length) throw new Error(`${name}: script errors: ${page.errors.join('; ')}`)
   return entry
+}
+
+/**
+ * Runs in the page: the visible elements whose content is wider than their box while the
+ * box hides what overflows (overflow hidden or clip, or an ellipsis), described by their
+ * text. A box that scrolls (a table region one can scroll with the keyboard) is not cut.
+ */
+function clippedText() {
+  const found = []
+  for (const el of document.body.querySelectorAll('*')) {
+    const style = getComputedStyle(el)
+    const hides = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis'
+    // Under 4 px wide is a text kept for screen readers only (sr-only), not a cut one.
+    if (!hides || el.clientWidth < 4 || el.scrollWidth <= el.clientWidth + 1) continue
+    if (style.visibility === 'hidden' || el.closest('[aria-hidden="true"], .v-overlay, svg')) continue
+    const text = (el.innerText ?? '').trim().replace(/\s+/g, ' ')
+    // Only what a reader would miss: a box that holds text (icons and inputs' own scrolling aside).
+    if (!text || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName)) continue
+    found.push(`${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/)[0] : ''} « ${text.slice(0, 40)} » ${el.scrollWidth}>${el.clientWidth}`)
+  }
+  return found.slice(0, 8)
+}
+
+/** audit() at the page's own width, then at 320 px. */
+export async function auditBoth(page, name) {
+  await audit(page, name)
+  const size = page.viewportSize()
+  await page.setViewportSize({ width: 320, height: 800 })
+  await audit(page, `${name}-320`)
+  await page.setViewportSize(size)
+}
+
+/** Waits for the page whose main heading holds `text`. */
+export async function heading(page, text) {
+  await page.locator('main h1').filter({ hasText: text }).waitFor()
+}
+
+/** The development identity provider's page (the caisses' SSO locally): who the agent is, in Rouen, then back with a code. */
+export async function agentProviderForm(page, { sub, name, roles }) {
+  await page.getByLabel("Numéro d'agent").fill(sub)
+  await page.getByLabel('Prénom et nom').fill(name)
+  await page.getByLabel('Caisse').selectOption({ label: 'CPAM Rouen-Elbeuf-Dieppe' })
+  for (const role of ['instructeur', 'superviseur', 'admin_partenaires', 'dpo']) {
+    const box = page.locator(`#agent-role-${role}`)
+    if (roles.includes(role)) await box.check()
+    else await box.uncheck()
+  }
+  await page.getByRole('button', { name: 'Se connecter', exact: true }).click()
 }
 
 /**
@@ -145,6 +204,15 @@ export async function menusClosed(page) {
  */
 export async function errorsFocused(page) {
   await page.waitForFunction(() => Boolean(document.activeElement?.closest('.summary-box')), null, { timeout: 10_000 })
+}
+
+/** The person of a partner's signalement or request form: Mme Marie Durand, born 12/05/1984, living in the 76. */
+export async function aboutMarie(page) {
+  await page.getByLabel('Madame').check()
+  await page.getByLabel('Nom', { exact: true }).fill('Durand')
+  await page.getByLabel('Prénom', { exact: true }).fill('Marie')
+  await page.getByLabel('Date de naissance').fill('12/05/1984')
+  await page.getByLabel('Département de résidence').fill('76')
 }
 
 /** A JSON call to the API; throws with `status` and `code` on anything but 2xx. */

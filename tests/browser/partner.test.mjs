@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail, errorsFocused, menusClosed } from './harness.mjs'
+import { BASE, launch, newPage, audit, api, agentToken, freshBeneficiary, outbox, uniqueEmail, errorsFocused, menusClosed, aboutMarie } from './harness.mjs'
 
 const PASSWORD_G = 'Gestion du CCAS 2026 !'
 const PASSWORD_T = 'Technicien du CCAS 2026 !'
@@ -118,6 +118,9 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       // A wrong password: a message in the summary, announced.
       await signIn(page, managerEmail, 'Pas le bon mot de passe')
       await page.getByRole('alert').filter({ hasText: 'Adresse ou mot de passe incorrect' }).waitFor()
+      // The refusal is not contradicted: no "compte activé" banner, no success tick in the field.
+      assert.equal(await page.getByText('Votre compte est activé').count(), 0)
+      assert.equal(await page.locator('#partner-password [aria-invalid="true"]').count(), 1)
       await auditBoth(page, 'partner-sign-in-error')
       await signIn(page, managerEmail, PASSWORD_G)
       await acceptConditions(page, 'gestionnaire')
@@ -213,15 +216,11 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       await page.getByRole('button', { name: 'Envoyer le signalement' }).click()
       await page.getByRole('alert').filter({ hasText: /Le formulaire contient/ }).waitFor()
       await auditBoth(page, 'partner-report-errors')
-      await page.getByLabel('Madame').check()
-      await page.getByLabel('Nom', { exact: true }).fill('Durand')
-      await page.getByLabel('Prénom', { exact: true }).fill('Marie')
-      await page.getByLabel('Date de naissance').fill('12/05/1984')
-      await page.getByLabel('Département de résidence').fill('76')
+      await aboutMarie(page)
       // The list opens from the keyboard.
       await page.getByLabel('Motif du signalement').focus()
       await page.keyboard.press('Enter')
-      await page.getByRole('option', { name: 'Pas de réponse de la caisse' }).click()
+      await page.getByRole('option', { name: /Situation d.urgence/ }).click()
       await menusClosed(page)
       // A NIR in the comment is refused next to the comment.
       const comment = page.getByLabel('Commentaire (facultatif)')
@@ -238,6 +237,16 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       await page.getByRole('button', { name: 'Envoyer le signalement' }).click()
       await page.getByRole('status').filter({ hasText: 'Signalement enregistré' }).waitFor()
       await auditBoth(page, 'partner-report-sent')
+      // A document for the person, its motive from the convention's catalogue (annex 3).
+      await page.getByLabel(/Demander un document pour la personne/).check()
+      await aboutMarie(page)
+      await page.getByLabel('Document demandé').focus()
+      await page.keyboard.press('Enter')
+      await page.getByRole('option', { name: 'Attestation de droits' }).click()
+      await menusClosed(page)
+      await page.getByRole('button', { name: /Envoyer/ }).click()
+      await page.getByRole('status').filter({ hasText: /enregistrée/ }).waitFor()
+      await auditBoth(page, 'partner-request-document-sent')
     })
 
     await step(t, page, 'the follow-up shows the renewal and the signalement, without amounts', async () => {

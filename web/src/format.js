@@ -6,17 +6,30 @@ export function euros(cents) {
   return (cents / 100).toLocaleString('fr-FR', { style: 'currency', currency: 'EUR' })
 }
 
-/** "2026-03-04" → "4 mars 2026". */
+/** The first of a month is written "1er" in French: "1 mars 2026" → "1er mars 2026". */
+export function firstOfMonth(text) {
+  return text.replace(/^1 /, '1er ')
+}
+
+/** "2026-03-04" → "4 mars 2026", "2026-03-01" → "1er mars 2026". */
 export function longDate(iso) {
   if (!iso) return '—'
   const [y, m, d] = iso.slice(0, 10).split('-').map(Number)
-  return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
+  const text = new Date(Date.UTC(y, m - 1, d)).toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' })
+  return firstOfMonth(text)
+}
+
+/** "2026-03" → "mars 2026". */
+export function longMonth(ym) {
+  const m = /^(\d{4})-(\d{2})$/.exec(ym ?? '')
+  if (!m) return '—'
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)).toLocaleDateString('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' })
 }
 
 /** An RFC 3339 time, in French, in the person's own time zone. */
 export function dateTime(iso) {
   if (!iso) return '—'
-  return new Date(iso).toLocaleString('fr-FR', { dateStyle: 'long', timeStyle: 'short' })
+  return firstOfMonth(new Date(iso).toLocaleString('fr-FR', { dateStyle: 'long', timeStyle: 'short' }))
 }
 
 /** An ISO week, "2026-W49" → "Semaine 49 (du 30 nov. au 6 déc. 2026)": its Monday to Sunday. */

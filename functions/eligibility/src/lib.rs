@@ -8,7 +8,9 @@ use c2s_api::callers::client_address;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::beneficiary::Territory;
 use c2s_domain::dates::{self, format_date};
-use c2s_domain::eligibility::{estimate, Declared, EstimateError, Parameters, Person, Situation};
+use c2s_domain::eligibility::{
+    estimate, Declared, EstimateError, Parameters, Person, Situation, C2S_START,
+};
 use c2s_domain::field::optional_bool;
 use c2s_domain::renewal::{HousingStatus, Relation, ResourceKind};
 use c2s_domain::FieldError;
@@ -139,13 +141,19 @@ fn parse(body: &Value) -> Result<Situation, Vec<FieldError>> {
         .get("request_month")
         .and_then(Value::as_str)
         .and_then(request_date);
-    if date.is_none() {
+    let before_c2s = date.is_some_and(|d| d < C2S_START);
+    if date.is_none() || before_c2s {
         errors.push(FieldError::new(
             "request_month",
             "invalid_month",
-            "Indiquez le mois de la demande au format AAAA-MM.",
+            if before_c2s {
+                "La C2S existe depuis novembre 2019 : indiquez un mois à partir de celui-ci."
+            } else {
+                "Indiquez le mois de la demande au format AAAA-MM."
+            },
         ));
     }
+    let date = date.filter(|_| !before_c2s);
     let territory = body
         .get("territory")
         .and_then(|t| serde_json::from_value::<Territory>(t.clone()).ok());
@@ -302,5 +310,17 @@ mod tests {
                 "household[0].birth_date"
             ]
         );
+    }
+
+    #[test]
+    fn a_month_before_the_c2s_is_the_months_fault_not_the_birth_dates() {
+        let body = json!({"request_month": "1900-01", "territory": "metropole", "household": [{"birth_date": "1980-01-01", "relation": "applicant"}], "resources_annual_cents": 0, "housing": "homeless"});
+        let fields: Vec<String> = parse(&body)
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["request_month"]);
     }
 }

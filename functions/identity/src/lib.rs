@@ -141,6 +141,7 @@ async fn me(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
         profile,
         open_renewal: open,
         last_renewal,
+        ..
     } = app
         .beneficiaries
         .person(&claims.sub)

@@ -2,7 +2,11 @@
 //! When every convention has ended, all accounts are deactivated; when one caisse's convention
 //! ended, that caisse's access is recorded as removed (the access checks already refuse it);
 //! accounts deactivated 6 months ago are deleted; passwords older than 80 days get one
-//! renewal reminder. Safe to run twice: the second run finds nothing left to do.
+//! renewal reminder; a gestionnaire another asked to deactivate is deactivated on the date
+//! asked, unless it is the organisation's last active gestionnaire (then it stays, and the
+//! request with it, until another is active); requests and ended organisations stored
+//! before the retention index get their due day (`PartnerStore::index_for_retention`).
+//! Safe to run twice: the second run finds nothing left to do.
 
 use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::partner::{account, active_caisses, AccountStatus};
@@ -44,6 +48,14 @@ pub struct Report {
     pub caisses_removed: u64,
     pub accounts_deleted: u64,
     pub password_reminders: u64,
+    /// Deactivations asked by a gestionnaire and carried out on their date.
+    pub requested_deactivations: u64,
+    /// Those kept back: the account is the last active gestionnaire.
+    pub kept_last_manager: u64,
+    /// Requests and ended organisations stored before the retention index, given their due day.
+    pub indexed_for_retention: u64,
+    /// Organisations stored before the caisses' lists, listed for the caisses that know them.
+    pub listed_for_caisses: u64,
 }
 
 pub async fn run(app: &App) -> Result<Value, String> {
@@ -58,6 +70,11 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
     let mut report = Report::default();
     for mut org in app.partners.all_orgs().await.map_err(|e| e.to_string())? {
         report.organisations += 1;
+        report.listed_for_caisses += app
+            .partners
+            .list_for_its_caisses(&org)
+            .await
+            .map_err(|e| e.to_string())?;
         let active = active_caisses(&org.conventions, day);
         let ended: Vec<String> = org
             .caisses
@@ -78,12 +95,27 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
                 .await
                 .map_err(|e| e.to_string())?;
         }
-        for mut a in app
+        let mut accounts = app
             .partners
             .accounts(&org.partner_id)
             .await
-            .map_err(|e| e.to_string())?
-        {
+            .map_err(|e| e.to_string())?;
+        for i in 0..accounts.len() {
+            let mut a = accounts[i].clone();
+            if !everything_ended && account::deactivation_due(&a, day) {
+                if account::is_last_active_manager(&accounts, &a.account_id) {
+                    report.kept_last_manager += 1;
+                } else {
+                    account::deactivate(&mut a, now);
+                    app.partners
+                        .save_account(&mut a)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    report.requested_deactivations += 1;
+                    accounts[i] = a;
+                    continue;
+                }
+            }
             if everything_ended && a.status != AccountStatus::Deactivated {
                 account::deactivate(&mut a, now);
                 app.partners
@@ -125,5 +157,10 @@ pub async fn lifecycle(app: &App) -> Result<Report, String> {
             }
         }
     }
+    report.indexed_for_retention = app
+        .partners
+        .index_for_retention()
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(report)
 }

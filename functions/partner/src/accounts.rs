@@ -11,6 +11,7 @@ use crate::App;
 use c2s_api::{json, json_body, ApiError, Code};
 use c2s_domain::notice::{Channel, Notice};
 use c2s_domain::partner::{account, AccountRole, AccountStatus, NewPerson};
+use c2s_domain::FieldError;
 use c2s_platform::outbox::OutboxMessage;
 use c2s_platform::partners::{AccountRecord, OrgRecord};
 use c2s_platform::store::TransactWriteItem;
@@ -50,19 +51,22 @@ fn pending_account(
         created_at: OffsetDateTime::now_utc(),
         deactivated_at: None,
         reminded_for: None,
+        link_hash: None,
+        civility: None,
+        deactivation_on: None,
+        deactivation_asked_by: None,
         version: 1,
     }
 }
 
-/// A one-time activation link, valid 48 hours: the token for the email, its hash to store
-/// and its expiry.
-fn activation_link() -> (String, String, i64) {
+/// A one-time link valid `hours`: the token for the email, its hash to store and its expiry.
+pub(crate) fn one_time_link(hours: i64) -> (String, String, i64) {
     let token = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let expires = OffsetDateTime::now_utc().unix_timestamp() + ACTIVATION_HOURS * 3600;
+    let expires = OffsetDateTime::now_utc().unix_timestamp() + hours * 3600;
     let hash = activation_hash(&token);
     (token, hash, expires)
 }
@@ -83,16 +87,18 @@ async fn store_account(
     {
         return Err(Code::EmailTaken.into());
     }
-    let (token, hash, expires) = activation_link();
+    let (token, hash, expires) = one_time_link(ACTIVATION_HOURS);
+    let mut account = account.clone();
+    account.link_hash = Some(hash.clone());
     let stored = app
         .partners
-        .create_account_with(account, &hash, expires, extra)
+        .create_account_with(&account, &hash, expires, extra)
         .await;
     written(stored, token)
 }
 
 /// Sends a stored account its activation link.
-async fn send_activation(
+pub(crate) async fn send_activation(
     app: &App,
     org: &OrgRecord,
     account: &AccountRecord,
@@ -151,6 +157,10 @@ pub(crate) async fn create_manager(
 }
 
 /// Handles `PUT /api/agent/partners/{pid}/accounts/{aid}`.
+///
+/// Names, function, phone, civility; a new address moves the account's unique address and
+/// sends a new activation link there (the account is pending again until it is used: the
+/// person proves the address is theirs), the previous link void.
 pub(crate) async fn modify_manager(
     app: &App,
     req: &Request,
@@ -160,8 +170,22 @@ pub(crate) async fn modify_manager(
     let claims = &admin(app, req).await?;
     administered(app, claims, pid).await?;
     let body = &json_body(req)?;
+    let civility = match body.get("civility") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_str()
+                .and_then(c2s_domain::partner::request::civility)
+                .ok_or_else(|| {
+                    ApiError::invalid(vec![FieldError::new(
+                        "civility",
+                        "invalid_enum",
+                        "La civilité doit être madame ou monsieur.",
+                    )])
+                })?,
+        ),
+    };
     let trace = Trace::about(claims, "modify_account", aid, pid);
-    let view = commit(app, Some(&trace), move |extra| async move {
+    let (org, a, link) = commit(app, Some(&trace), move |mut extra| async move {
         let org = administered(app, claims, pid).await?;
         let mut a = app
             .partners
@@ -175,16 +199,43 @@ pub(crate) async fn modify_manager(
             }
         }
         let p = NewPerson::parse(&merged, &org.email_domains).map_err(ApiError::invalid)?;
-        if p.email.as_str() != a.email {
-            return Err(ApiError::from(Code::EmailChangeUnsupported));
-        }
         (a.last_name, a.first_name, a.function, a.phone) =
             (p.last_name, p.first_name, p.function, p.phone);
+        if let Some(c) = civility {
+            a.civility = Some(c.to_owned());
+        }
+        let mut link = None;
+        if !p.email.as_str().eq_ignore_ascii_case(&a.email) {
+            if app.partners.account_by_email(p.email.as_str()).await?.is_some() {
+                return Err(Code::EmailTaken.into());
+            }
+            let old_email = std::mem::replace(&mut a.email, p.email.as_str().to_owned());
+            extra.extend(app.partners.email_move(&a, &old_email)?);
+            let (token, hash, expires) = one_time_link(ACTIVATION_HOURS);
+            extra.push(app.partners.link_put(
+                &a,
+                &hash,
+                expires,
+                c2s_platform::partners::LinkPurpose::Activation,
+            )?);
+            let old_link = a.link_hash.replace(hash);
+            a.status = AccountStatus::Pending;
+            a.password_hash = None;
+            a.password_set_at = None;
+            a.failed_sign_ins = 0;
+            link = Some((token, old_link));
+        }
         let saved = app.partners.save_account_with(&mut a, extra).await;
-        written(saved, account_view(&a, Acting::Cpam))
+        written(saved, (org, a, link))
     })
     .await?;
-    Ok(json(StatusCode::OK, &view))
+    if let Some((token, old_link)) = link {
+        send_activation(app, &org, &a, &token).await?;
+        if let Some(hash) = old_link {
+            app.partners.delete_link(&hash).await?;
+        }
+    }
+    Ok(json(StatusCode::OK, &account_view(&a, Acting::Cpam)))
 }
 
 /// Who acts on an organisation's accounts (only the CPAM touches gestionnaires), and who

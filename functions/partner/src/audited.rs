@@ -41,6 +41,16 @@ impl<'a> Trace<'a> {
         }
     }
 
+    /// An action about the agent's whole caisse (a list it reads).
+    pub(crate) fn of_caisse(claims: &'a AgentClaims, action: &'a str) -> Trace<'a> {
+        Trace {
+            claims,
+            action,
+            target: &claims.caisse,
+            partner_id: None,
+        }
+    }
+
     fn entry(&self) -> Action<'_> {
         Action {
             caisse: &self.claims.caisse,

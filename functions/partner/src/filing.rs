@@ -6,6 +6,7 @@ use crate::requests::request_view;
 use crate::App;
 use c2s_api::credentials;
 use c2s_api::{json, json_body, query, ApiError, Code, PAGE};
+use c2s_domain::attempts::wait_in_words;
 use c2s_domain::partner::FILING_CHECKS_PER_HOUR;
 use c2s_domain::renewal::{opens_on, ActorKind};
 use c2s_platform::clock::today;
@@ -40,9 +41,10 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
         );
         let left = 3600 - OffsetDateTime::now_utc().unix_timestamp().rem_euclid(3600);
         return Err(Code::TooManyAttempts
-            .with_message(
-                "Ce compte a vérifié trop de courriers en une heure. Réessayez plus tard.",
-            )
+            .with_message(format!(
+                "Ce compte a vérifié trop de courriers en une heure. Réessayez dans {}.",
+                wait_in_words(left)
+            ))
             .with("retry_after", left));
     }
     let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("");
@@ -81,6 +83,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
     let vis = c2s_api::views::Visibility {
         history: true,
         amounts: guardian,
+        declared_amounts: guardian,
     };
     if let Some(open) = app.beneficiaries.open_renewal(&profile.nir_hash).await? {
         let (mut r, docs) = app
@@ -93,6 +96,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
         r.updated_at = OffsetDateTime::now_utc();
         app.renewals.save(&mut r).await?;
         tracing::info!(outcome = "taken_up", "partner files for a beneficiary");
+        crate::notices::partner_filed(app, &profile, &c.org.name).await;
         return Ok(json(StatusCode::OK, &c2s_api::views::view(&r, &docs, vis)));
     }
     let opens = opens_on(profile.css_end_date);
@@ -107,6 +111,7 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
     match app.renewals.create(&mut r).await {
         Ok(()) => {
             tracing::info!(outcome = "created", "partner files for a beneficiary");
+            crate::notices::partner_filed(app, &profile, &c.org.name).await;
             Ok(json(
                 StatusCode::CREATED,
                 &c2s_api::views::view(&r, &[], vis),

@@ -118,6 +118,10 @@ mod tests {
             created_at: datetime!(2026-01-02 10:00 UTC),
             deactivated_at: None,
             reminded_for: None,
+            link_hash: None,
+            civility: None,
+            deactivation_on: None,
+            deactivation_asked_by: None,
             version: 1,
         };
         let csv = habilitations_csv(&org, &[account]).unwrap_or_default();

@@ -8,10 +8,16 @@
 //! audit chain (`audited`).
 
 mod accounts;
+mod attachments;
 mod audited;
 mod callers;
+mod conversations;
 mod filing;
 mod habilitations;
+mod incidents;
+mod links;
+mod manager_requests;
+mod notices;
 mod organisations;
 mod own_account;
 mod reports;
@@ -23,21 +29,28 @@ use crate::accounts::{
 };
 use crate::filing::{file_for, requests};
 use crate::habilitations::{agent_habilitations, partner_habilitations};
-use crate::organisations::{add_convention, create_org, deactivate_org, read_org, terminate};
+use crate::links::{agent_reissue, partner_reissue, reset, reset_confirm};
+use crate::manager_requests::{deactivation_request, habilitation_request};
+use crate::organisations::{
+    add_convention, create_org, deactivate_org, list_orgs, modify_org, read_org, terminate,
+};
 use crate::own_account::{accept_cgu, activate, change_password};
 use crate::reports::{agent_answer, agent_reports};
-use crate::requests::new_request;
+use crate::requests::{catalogue, new_request};
 use c2s_domain::partner::RequestKind;
 use c2s_platform::agents::AgentVerifier;
 use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
+use c2s_platform::objects::Presigner;
 use c2s_platform::outbox::Outbox;
 use c2s_platform::partners::PartnerStore;
 use c2s_platform::rate_limit::RateLimiter;
+use c2s_platform::registers::RegisterStore;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::sign_in_locks::SignInLocks;
+use c2s_platform::threads::ThreadStore;
 use c2s_platform::tokens::TokenVerifier;
 use c2s_platform::{ConfigError, Env};
 
@@ -53,6 +66,13 @@ pub struct App {
     agents: AgentVerifier,
     tokens: TokenVerifier,
     public_url: String,
+    threads: ThreadStore,
+    /// Attachments' uploads (PUT) and downloads (GET of the checked version).
+    presigner: Presigner,
+    documents_bucket: String,
+    /// The caisses' breach registers, and their DPO's address for the alert.
+    registers: RegisterStore,
+    dpo_email: String,
 }
 
 impl App {
@@ -69,6 +89,11 @@ impl App {
             agents: AgentVerifier::from_env(env)?,
             tokens: TokenVerifier::from_env(env)?,
             public_url: env.require("PUBLIC_URL")?,
+            threads: ThreadStore::requests(env, clients)?,
+            presigner: Presigner::from_env(env, clients),
+            documents_bucket: env.require("DOCUMENTS_BUCKET")?,
+            registers: RegisterStore::from_env(env, clients)?,
+            dpo_email: env.require("DPO_EMAIL")?,
         })
     }
 }
@@ -76,6 +101,7 @@ impl App {
 c2s_api::routes! {
     pub async fn handle(app: &App, req) as "partner";
     POST ["api", "agent", "partners"] => create_org(app, &req),
+    GET ["api", "agent", "partners"] => list_orgs(app, &req),
     GET ["api", "agent", "partners", pid] => read_org(app, &req, pid),
     POST ["api", "agent", "partners", pid, "managers"] => create_manager(app, &req, pid),
     PUT ["api", "agent", "partners", pid, "accounts", aid] => modify_manager(app, &req, pid, aid),
@@ -89,6 +115,7 @@ c2s_api::routes! {
     GET ["api", "partner", "requests"] => requests(app, &req),
     POST ["api", "partner", "reports"] => new_request(app, &req, RequestKind::Signalement),
     POST ["api", "partner", "requests"] => new_request(app, &req, RequestKind::Other),
+    GET ["api", "partner", "catalogue"] => catalogue(app, &req),
     GET ["api", "agent", "reports"] => agent_reports(app, &req),
     POST ["api", "agent", "reports", rid, "answer"] => agent_answer(app, &req, rid),
     POST ["api", "partner", "activate"] => activate(app, &req),
@@ -99,4 +126,21 @@ c2s_api::routes! {
     GET ["api", "partner", "habilitations.csv"] => partner_habilitations(app, &req),
     POST ["api", "partner", "accounts", aid, "deactivate"] => partner_deactivate(app, &req, aid),
     POST ["api", "partner", "accounts", aid, "unlock"] => partner_unlock(app, &req, aid),
+    GET ["api", "partner", "requests", rid, "messages"] => conversations::partner_messages(app, &req, rid),
+    POST ["api", "partner", "requests", rid, "messages"] => conversations::partner_post_message(app, &req, rid),
+    GET ["api", "agent", "reports", rid, "messages"] => conversations::agent_messages(app, &req, rid),
+    POST ["api", "agent", "reports", rid, "messages"] => conversations::agent_post_message(app, &req, rid),
+    POST ["api", "agent", "partners", pid, "accounts", aid, "reissue"] => agent_reissue(app, &req, pid, aid),
+    POST ["api", "partner", "accounts", aid, "reissue"] => partner_reissue(app, &req, aid),
+    POST ["api", "auth", "partner", "reset"] => reset(app, &req),
+    POST ["api", "auth", "partner", "reset", "confirm"] => reset_confirm(app, &req),
+    POST ["api", "partner", "accounts", aid, "deactivation-request"] => deactivation_request(app, &req, aid),
+    POST ["api", "partner", "habilitation-requests"] => habilitation_request(app, &req),
+    PUT ["api", "agent", "partners", pid] => modify_org(app, &req, pid),
+    POST ["api", "partner", "requests", rid, "attachments"] => attachments::announce(app, &req, rid),
+    GET ["api", "partner", "requests", rid, "attachments"] => attachments::partner_list(app, &req, rid),
+    GET ["api", "partner", "requests", rid, "attachments", doc, "download"] => attachments::partner_download(app, &req, rid, doc),
+    GET ["api", "agent", "reports", rid, "attachments"] => attachments::agent_list(app, &req, rid),
+    GET ["api", "agent", "reports", rid, "attachments", doc, "download"] => attachments::agent_download(app, &req, rid, doc),
+    POST ["api", "partner", "incidents"] => incidents::declare(app, &req),
 }

@@ -5,7 +5,7 @@ use crate::accounts::Acting;
 use crate::audited::{commit, read, written, Step, Trace};
 use crate::callers::{admin, administered, known};
 use crate::App;
-use c2s_api::{json, json_body, ApiError, Code};
+use c2s_api::{json, json_body, query, ApiError, Code, PAGE};
 use c2s_domain::dates::parse_date;
 use c2s_domain::field::optional_str;
 use c2s_domain::partner::{
@@ -72,6 +72,9 @@ pub(crate) async fn add_convention(
                     Code::Forbidden.with_message("Cet organisme a été désactivé.")
                 }
             })?;
+        // From now on the caisse knows it: it is in that caisse's list.
+        let mut extra = extra;
+        extra.push(app.partners.listing(&org, &claims.caisse)?);
         let saved = app.partners.save_org_with(&mut org, extra).await;
         written(saved, org)
     })
@@ -79,14 +82,52 @@ pub(crate) async fn add_convention(
     Ok(json(StatusCode::CREATED, &org_view(&org, &[])))
 }
 
-pub(crate) fn org_view(org: &OrgRecord, accounts: &[AccountRecord]) -> Value {
+/// Handles `GET /api/agent/partners`: a page of the organisations the caller's caisse signed
+/// a convention with (in force or ended), by name.
+pub(crate) async fn list_orgs(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
+    let claims = &admin(app, req).await?;
+    let params = query(req);
+    let page = app
+        .partners
+        .orgs_known_to(
+            &claims.caisse,
+            params.get("cursor").map(String::as_str),
+            PAGE,
+        )
+        .await?;
+    read(app, &Trace::of_caisse(claims, "list_partners")).await?;
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|org| {
+            let mut v = org_summary(org);
+            v["conventioned"] = json!(org.conventioned_with(&claims.caisse, today()));
+            v
+        })
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({"items": items, "next_cursor": page.next}),
+    ))
+}
+
+/// The organisation without its people, as the caisse's list shows it.
+fn org_summary(org: &OrgRecord) -> Value {
     json!({
         "partner_id": org.partner_id, "id": org.partner_id, "name": org.name, "kind": org.kind, "members": org.members,
         "caisses": org.caisses, "active_caisses": c2s_domain::partner::active_caisses(&org.conventions, today()),
         "email_domains": org.email_domains, "conventions": org.conventions, "active": org.active,
         "manager_limit": manager_limit(org.members),
-        "accounts": accounts.iter().map(|a| account_view(a, Acting::Cpam)).collect::<Vec<_>>(),
     })
+}
+
+pub(crate) fn org_view(org: &OrgRecord, accounts: &[AccountRecord]) -> Value {
+    let mut view = org_summary(org);
+    view["accounts"] = accounts
+        .iter()
+        .map(|a| account_view(a, Acting::Cpam))
+        .collect();
+    view
 }
 
 /// An account as its reader sees it: agents (`Cpam`) see which agent created it; the
@@ -100,7 +141,34 @@ pub(crate) fn account_view(a: &AccountRecord, to: Acting) -> Value {
         "account_id": a.account_id, "partner_id": a.partner_id, "email": a.email, "role": a.role, "status": a.status,
         "last_name": a.last_name, "first_name": a.first_name, "function": a.function, "phone": a.phone,
         "cgu_version": a.cgu_version, "created_by": created_by,
+        "deactivation_on": a.deactivation_on.map(c2s_domain::dates::format_date), "civility": a.civility,
     })
+}
+
+/// Handles `PUT /api/agent/partners/{pid}`: the organisation's number of members, which the
+/// size rule's limit of gestionnaires follows (those already there stay).
+pub(crate) async fn modify_org(
+    app: &App,
+    req: &Request,
+    pid: &str,
+) -> Result<Response<Body>, ApiError> {
+    let claims = &admin(app, req).await?;
+    administered(app, claims, pid).await?;
+    let members = c2s_domain::partner::organisation::members(&json_body(req)?)
+        .map_err(|e| ApiError::invalid(vec![e]))?;
+    let trace = Trace::about(claims, "modify_partner", pid, pid);
+    let org = commit(app, Some(&trace), move |extra| async move {
+        let mut org = administered(app, claims, pid).await?;
+        if org.members == members {
+            return Ok(Step::Unchanged(org));
+        }
+        org.members = members;
+        let saved = app.partners.save_org_with(&mut org, extra).await;
+        written(saved, org)
+    })
+    .await?;
+    let accounts = app.partners.accounts(&org.partner_id).await?;
+    Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
 }
 
 /// Handles `GET /api/agent/partners/{pid}`.
@@ -112,12 +180,18 @@ pub(crate) async fn read_org(
     let claims = &admin(app, req).await?;
     let org = known(app, claims, pid).await?;
     let accounts = app.partners.accounts(&org.partner_id).await?;
+    let asked = app.partners.habilitation_requests(&org.partner_id).await?;
     read(
         app,
         &Trace::about(claims, "read_partner", &org.partner_id, &org.partner_id),
     )
     .await?;
-    Ok(json(StatusCode::OK, &org_view(&org, &accounts)))
+    let mut view = org_view(&org, &accounts);
+    view["habilitation_requests"] = asked
+        .iter()
+        .map(crate::manager_requests::habilitation_view)
+        .collect();
+    Ok(json(StatusCode::OK, &view))
 }
 
 /// Handles `POST /api/agent/partners/{pid}/conventions/{caisse}/terminate`.

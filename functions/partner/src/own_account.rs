@@ -11,7 +11,7 @@ use c2s_domain::field::optional_bool;
 use c2s_domain::partner::{check_password, AccountStatus, CGU_VERSION};
 use c2s_domain::FieldError;
 use c2s_platform::clock::today;
-use c2s_platform::partners::AccountRecord;
+use c2s_platform::partners::{AccountRecord, LinkPurpose};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -52,6 +52,23 @@ pub(crate) fn set_password(
     Ok(())
 }
 
+/// The account a one-time link of that purpose is for, if the link is valid and is the
+/// account's latest (a reissued link voids the one before).
+pub(crate) async fn linked_account(
+    app: &App,
+    hash: &str,
+    purpose: LinkPurpose,
+) -> Result<Option<AccountRecord>, ApiError> {
+    let Some((pid, aid, found)) = app.partners.peek_link(hash).await? else {
+        return Ok(None);
+    };
+    if found != purpose {
+        return Ok(None);
+    }
+    let account = app.partners.account(&pid, &aid).await?;
+    Ok(account.filter(|a| a.link_hash.as_deref().is_none_or(|h| h == hash)))
+}
+
 /// Handles `POST /api/partner/activate`.
 pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let body = json_body(req)?;
@@ -63,14 +80,7 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     }
     // Check the password against the person before the one-time link is used up.
     let hash = activation_hash(token);
-    let (pid, aid) = app
-        .partners
-        .peek_activation(&hash)
-        .await?
-        .ok_or_else(invalid_link)?;
-    let mut a = app
-        .partners
-        .account(&pid, &aid)
+    let mut a = linked_account(app, &hash, LinkPurpose::Activation)
         .await?
         .ok_or_else(invalid_link)?;
     if a.status != AccountStatus::Pending {
@@ -79,11 +89,12 @@ pub(crate) async fn activate(app: &App, req: &Request) -> Result<Response<Body>,
     let local = a.email.split('@').next().unwrap_or("").to_owned();
     check_password(password, &[&a.last_name, &a.first_name, &local])
         .map_err(|e| policy_error("password", e))?;
-    if app.partners.consume_activation(&hash).await?.is_none() {
+    if app.partners.consume_link(&hash).await?.is_none() {
         return Err(invalid_link());
     }
     set_password(&mut a, password, "password")?;
     a.status = AccountStatus::Active;
+    a.link_hash = None;
     app.partners.save_account(&mut a).await?;
     tracing::info!(outcome = "activated", "partner account activated");
     Ok(json(

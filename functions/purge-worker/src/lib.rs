@@ -1,24 +1,31 @@
-//! `purge-worker`: deletes what `purge` dispatched, one renewal and stage per message. It
-//! checks the deletion is still due (the rules are recomputed from the stored renewal), so
-//! nothing not yet due is ever deleted; documents go from S3 (every version) after their
-//! records, the renewal last; each message is claimed once in the idempotency table.
+//! `purge-worker`: deletes what `purge` dispatched, one item and step per message: a
+//! renewal's stage, a partner's request (with its thread and attachments), an organisation. It checks the deletion is still
+//! due (the rules are recomputed from the stored item), so nothing not yet due is ever
+//! deleted; documents go from S3 (every version) after their records, the renewal last;
+//! each message is claimed once in the idempotency table.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use c2s_domain::retention;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clock::today;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress, Once};
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::partners::PartnerStore;
 use c2s_platform::queue::{for_each_message, Json};
-use c2s_platform::renewals::{object_prefix, PurgeStage, RenewalStore};
+use c2s_platform::renewals::{object_prefix, request_owner, PurgeStage, RenewalStore};
 use c2s_platform::store::StoreError;
+use c2s_platform::tasks::PurgeTask;
+use c2s_platform::threads::{ThreadKey, ThreadStore};
 use c2s_platform::{ConfigError, Env};
-use serde::Deserialize;
 use std::collections::HashMap;
 
 pub struct App {
     renewals: RenewalStore,
     beneficiaries: BeneficiaryStore,
+    partners: PartnerStore,
+    /// The partner requests' threads (in the partners' table).
+    threads: ThreadStore,
     idempotency: IdempotencyStore,
     objects: Objects,
     bucket: String,
@@ -29,6 +36,8 @@ impl App {
         Ok(App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            partners: PartnerStore::from_env(env, clients)?,
+            threads: ThreadStore::requests(env, clients)?,
             idempotency: IdempotencyStore::from_env(env, clients)?,
             objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
@@ -44,13 +53,6 @@ pub enum Outcome {
     },
     /// Not (or no longer) due, gone already, or done before.
     Skipped,
-}
-
-/// What `purge` puts on the queue: `{"renewal_id": …, "stage": "draft" | "details" | "all"}`.
-#[derive(Debug, Deserialize)]
-pub struct PurgeMessage {
-    pub renewal_id: String,
-    pub stage: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +72,7 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
     for_each_message(
         event,
         "purge-worker",
-        |Json(message): Json<PurgeMessage>| async move {
+        |Json(message): Json<PurgeTask>| async move {
             let outcome = purge_once(app, &message).await?;
             tracing::info!(?outcome, "purge");
             Ok::<_, PurgeError>(())
@@ -79,14 +81,22 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
-/// Purges a renewal's stage once (a redelivered message finds the record done).
-async fn purge_once(app: &App, message: &PurgeMessage) -> Result<Outcome, PurgeError> {
-    let id = message.renewal_id.as_str();
-    let stage = PurgeStage::parse(&message.stage).ok_or(PurgeError::UnknownStage)?;
-    let key = format!("purge#{id}#{}", stage.as_str());
+/// Purges an item's step once (a redelivered message finds the record done).
+async fn purge_once(app: &App, task: &PurgeTask) -> Result<Outcome, PurgeError> {
+    let key = task.once_key();
+    let work = || async {
+        match task {
+            PurgeTask::Renewal { renewal_id, stage } => {
+                let stage = PurgeStage::parse(stage).ok_or(PurgeError::UnknownStage)?;
+                purge(app, renewal_id, stage).await
+            }
+            PurgeTask::PartnerRequest { request_id } => purge_request(app, request_id).await,
+            PurgeTask::Organisation { partner_id } => purge_organisation(app, partner_id).await,
+        }
+    };
     let once = app
         .idempotency
-        .run_once(&key, 300, || purge(app, id, stage), |_| HashMap::new())
+        .run_once(&key, 300, work, |_| HashMap::new())
         .await?;
     Ok(match once {
         Once::Ran(outcome) => outcome,
@@ -131,6 +141,11 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
         }
         PurgeStage::Details => {
             let mut items = 0;
+            // Agents' notes are other data too (3 years), like resources and documents.
+            for note in app.renewals.notes(&r.id).await? {
+                app.renewals.delete_note(&note).await?;
+                items += 1;
+            }
             for d in &docs {
                 app.renewals.delete_document(&r.id, &d.document_id).await?;
                 items += 1;
@@ -151,4 +166,46 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
             })
         }
     }
+}
+
+/// Deletes a partner's request once 3 years have passed since it was filed or answered, with
+/// what it holds, in the renewals' order: its thread and its attachments' records, then every
+/// version of their objects, the request last (so a purge stopped half-way finds it due).
+pub async fn purge_request(app: &App, request_id: &str) -> Result<Outcome, PurgeError> {
+    let Some(r) = app.partners.request(request_id).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    if retention::request_purge_on(r.created_at.date(), r.answered_on) > today() {
+        return Ok(Outcome::Skipped);
+    }
+    let thread = ThreadKey::Request {
+        partner_id: r.partner_id.clone(),
+        request_id: r.request_id.clone(),
+    };
+    let mut items = app.threads.delete_thread(&thread).await?;
+    // The attachments are kept as the documents of a pseudo renewal that has no renewal item.
+    let owner = request_owner(&r.request_id);
+    items += app.renewals.delete_all_but_renewal(&owner).await?;
+    let objects = app
+        .objects
+        .delete_all_versions(&app.bucket, &object_prefix(&owner))
+        .await?;
+    app.partners.delete_request(&r).await?;
+    Ok(Outcome::Purged {
+        items: items + 1,
+        objects,
+    })
+}
+
+/// Deletes an organisation, with all that is left of it, 5 years after its last convention.
+pub async fn purge_organisation(app: &App, partner_id: &str) -> Result<Outcome, PurgeError> {
+    let Some(org) = app.partners.org(partner_id).await? else {
+        return Ok(Outcome::Skipped);
+    };
+    match retention::organisation_purge_on(&org) {
+        Some(due) if due <= today() => {}
+        _ => return Ok(Outcome::Skipped),
+    }
+    let items = app.partners.delete_organisation(&org).await?;
+    Ok(Outcome::Purged { items, objects: 0 })
 }

@@ -10,8 +10,8 @@ async fn main() -> Result<(), Error> {
     let clients = aws::Clients::new(&sdk, &env);
     let app = purge::App::from_env(&env, &clients)?;
     let app = &app;
-    run(service_fn(move |_: LambdaEvent<Value>| async move {
-        purge::run(app).await.map_err(Error::from)
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        purge::handle(app, event.payload).await.map_err(Error::from)
     }))
     .await
 }

@@ -1,7 +1,8 @@
 //! `reminders-worker`: sends what `reminders` (or an import) dispatched, one reminder per
 //! message, by email and SMS through the outbox. It reads the person (or the draft) again and
 //! sends only if the reminder is still due: rights ending on the same day without a renewal
-//! open, a draft still untouched since the change the job saw. Each reminder is claimed once
+//! open, a draft still untouched since the change the job saw, and never to a person who
+//! limited their processing or objected to reminders (their `choices`). Each reminder is claimed once
 //! in the idempotency table, and its outbox messages carry ids derived from it, so a
 //! redelivered message (or one that failed half-way) never sends a second email or SMS.
 
@@ -115,6 +116,16 @@ async fn still_due(
             if app.beneficiaries.open_renewal(nir_hash).await?.is_some() {
                 return Ok(None);
             }
+            // A reminder is the service's choice: none while processing is limited or
+            // after the person objected (RGPD art. 18 and 21).
+            if !app
+                .beneficiaries
+                .choices(nir_hash)
+                .await?
+                .reminders_allowed()
+            {
+                return Ok(None);
+            }
             let notice = Notice::RightsEnding {
                 first_name: p.first_name.clone(),
                 end_date: p.css_end_date,
@@ -130,7 +141,18 @@ async fn still_due(
                 return Ok(None);
             };
             // Touched since: its idle reminder, if any, comes with that change's.
-            if r.status != Status::Draft || format_instant(r.updated_at) != *updated_at {
+            if r.status != Status::Draft
+                || format_instant(r.updated_at) != *updated_at
+                || r.restricted
+            {
+                return Ok(None);
+            }
+            if !app
+                .beneficiaries
+                .choices(&r.nir_hash)
+                .await?
+                .reminders_allowed()
+            {
                 return Ok(None);
             }
             let Some(p) = app.beneficiaries.profile(&r.nir_hash).await? else {

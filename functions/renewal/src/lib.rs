@@ -3,12 +3,16 @@
 //! Each write checks the stored `version` (optimistic locking); each status change lands in
 //! the history. Someone else's renewal answers 404, as if it did not exist.
 
+mod consent;
+mod messages;
+
 use c2s_api::access::{self, Viewer};
 use c2s_api::callers;
 use c2s_api::views::{document_states, view, Visibility};
 use c2s_api::{json, json_body, ApiError, Code, ResultExt};
 use c2s_domain::dates::format_date;
 use c2s_domain::renewal::{self, missing, opens_on, ActorKind, Status, Update};
+use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
 use c2s_platform::clock::today;
@@ -16,6 +20,7 @@ use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{
     new_draft, CreateError, DocumentRecord, Receipt, RenewalRecord, RenewalStore,
 };
+use c2s_platform::threads::ThreadStore;
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
 use lambda_http::http::StatusCode;
@@ -27,6 +32,9 @@ pub struct App {
     beneficiaries: BeneficiaryStore,
     renewals: RenewalStore,
     verifier: TokenVerifier,
+    threads: ThreadStore,
+    /// The person's own actions that the caisse's trail records (a partner's access withdrawn).
+    audit: AuditStore,
 }
 
 impl App {
@@ -36,6 +44,8 @@ impl App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             verifier: TokenVerifier::from_env(env)?,
+            threads: ThreadStore::renewals(env, clients)?,
+            audit: AuditStore::from_env(env, clients)?,
         })
     }
 }
@@ -47,9 +57,12 @@ c2s_api::routes! {
     PUT ["api", "renewals", id] => update(app, &req, id),
     POST ["api", "renewals", id, "submit"] => submit(app, &req, id),
     POST ["api", "renewals", id, "withdraw"] => withdraw(app, &req, id),
+    GET ["api", "renewals", id, "messages"] => messages::messages(app, &req, id),
+    POST ["api", "renewals", id, "messages"] => messages::post_message(app, &req, id),
+    POST ["api", "renewals", id, "revoke-partner"] => consent::revoke_partner(app, &req, id),
 }
 
-fn version_conflict() -> ApiError {
+pub(crate) fn version_conflict() -> ApiError {
     Code::VersionConflict
         .with_message("Cette demande a été modifiée entre-temps. Rechargez-la avant de continuer.")
 }
@@ -62,7 +75,7 @@ async fn profile(app: &App, claims: &BeneficiaryClaims) -> Result<Profile, ApiEr
 }
 
 /// The caller's renewal, or 404 whether it is missing or someone else's.
-async fn own(
+pub(crate) async fn own(
     app: &App,
     claims: &BeneficiaryClaims,
     id: &str,
@@ -72,23 +85,38 @@ async fn own(
 
 /// What this caller may see: the history from level 2 or for the filing partner; amounts
 /// from level 2, or for a partner named legal guardian on the beneficiary's record.
-async fn visibility(app: &App, r: &RenewalRecord, viewer: &Viewer) -> Result<Visibility, ApiError> {
+pub(crate) async fn visibility(
+    app: &App,
+    r: &RenewalRecord,
+    viewer: &Viewer,
+) -> Result<Visibility, ApiError> {
     Ok(match viewer {
         Viewer::Beneficiary { level } => Visibility {
             history: *level >= 2,
             amounts: *level >= 2,
+            declared_amounts: true,
         },
         Viewer::Partner { partner_id } => {
-            let profile = app.beneficiaries.profile(&r.nir_hash).await?;
-            let guardian = profile
-                .and_then(|p| p.guardian_partner_id)
-                .is_some_and(|g| &g == partner_id);
+            let guardian = guardian(app, r, partner_id).await?;
             Visibility {
                 history: true,
                 amounts: guardian,
+                declared_amounts: guardian,
             }
         }
     })
+}
+
+/// Whether `partner_id` is named legal guardian on the beneficiary's record.
+pub(crate) async fn guardian(
+    app: &App,
+    r: &RenewalRecord,
+    partner_id: &str,
+) -> Result<bool, ApiError> {
+    let profile = app.beneficiaries.profile(&r.nir_hash).await?;
+    Ok(profile
+        .and_then(|p| p.guardian_partner_id)
+        .is_some_and(|g| g == partner_id))
 }
 
 /// Handles `POST /api/renewals`.
@@ -116,6 +144,7 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
                     Visibility {
                         history: claims.level >= 2,
                         amounts: claims.level >= 2,
+                        declared_amounts: true,
                     },
                 ),
             ))

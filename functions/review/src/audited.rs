@@ -3,7 +3,8 @@
 
 use crate::App;
 use c2s_api::{ApiError, Code};
-use c2s_platform::agents::AgentClaims;
+use c2s_domain::rgpd::{opening, FileUse, Opening};
+use c2s_platform::agents::{AgentClaims, Role};
 use c2s_platform::audit::{Action, AuditStore};
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use c2s_platform::store::StoreError;
@@ -19,6 +20,23 @@ pub(crate) async fn own_file(
     match app.renewals.load(id).await? {
         Some((r, docs)) if r.caisse == claims.caisse && r.queue.is_some() => Ok((r, docs)),
         _ => Err(ApiError::not_found()),
+    }
+}
+
+/// `own_file`, opened for `use_`: a file whose person limited its processing (RGPD art. 18)
+/// answers 423 `restricted` to everyone but the DPO reading it; a DPO reads no other file.
+pub(crate) async fn open_file(
+    app: &App,
+    claims: &AgentClaims,
+    id: &str,
+    use_: FileUse,
+) -> Result<(RenewalRecord, Vec<DocumentRecord>), ApiError> {
+    let (r, docs) = own_file(app, claims, id).await?;
+    let instructs = claims.has_any(&[Role::Instructeur, Role::Superviseur]);
+    match opening(r.restricted, use_, instructs, claims.has(Role::Dpo)) {
+        Opening::Allowed => Ok((r, docs)),
+        Opening::Restricted => Err(Code::Restricted.into()),
+        Opening::Forbidden => Err(ApiError::forbidden()),
     }
 }
 
@@ -67,7 +85,7 @@ where
     F: FnMut(&mut RenewalRecord) -> Result<Change, ApiError>,
 {
     for _ in 0..5 {
-        let (mut r, docs) = own_file(app, claims, id).await?;
+        let (mut r, docs) = open_file(app, claims, id, FileUse::Process).await?;
         if let Change::Unchanged = change(&mut r)? {
             return Ok((r, docs));
         }

@@ -1,10 +1,12 @@
-//! The whole file, and its documents, each opening audited.
+//! The whole file, and its documents, each opening audited. The DPO reads a file whose
+//! person limited its processing (and only such a file), which no other agent opens.
 
-use crate::audited::{action, own_file};
+use crate::audited::{action, open_file};
 use crate::views::{download_link, file_view};
 use crate::{agent, App};
 use c2s_api::{json, ApiError, Code};
 use c2s_domain::dates::format_instant;
+use c2s_domain::rgpd::FileUse;
 use c2s_platform::agents::Role;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -12,8 +14,8 @@ use serde_json::json;
 
 /// Handles `GET /api/agent/renewals/{id}`.
 pub(crate) async fn file(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
-    let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur]).await?;
-    let (r, docs) = own_file(app, &claims, id).await?;
+    let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur, Role::Dpo]).await?;
+    let (r, docs) = open_file(app, &claims, id, FileUse::Read).await?;
     app.audit
         .append(&action(&claims, "read_file", &r.id, Some(&r)))
         .await?;
@@ -27,8 +29,8 @@ pub(crate) async fn download(
     id: &str,
     doc: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur]).await?;
-    let (r, docs) = own_file(app, &claims, id).await?;
+    let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur, Role::Dpo]).await?;
+    let (r, docs) = open_file(app, &claims, id, FileUse::Read).await?;
     let d = docs
         .iter()
         .find(|d| d.document_id == doc)

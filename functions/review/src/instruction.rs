@@ -28,26 +28,36 @@ pub(crate) async fn claim(app: &App, req: &Request, id: &str) -> Result<Response
         name: claims.name.clone(),
     };
     let (r, docs) = change(app, &claims, id, "claim", |r| {
-        if r.status == Status::InReview {
-            // A resent claim by the same agent answers as the first one did.
-            if r.assigned_to.as_ref() == Some(&me) {
-                return Ok(Change::Unchanged);
-            }
-            return Err(ApiError::from(Code::AlreadyClaimed).with("assigned_to", &r.assigned_to));
-        }
-        if r.status != Status::Submitted {
-            return Err(Code::InvalidTransition
-                .with_message("Ce dossier ne peut pas être pris dans son état actuel."));
-        }
-        if r.version != version {
-            return Err(version_conflict());
-        }
-        r.claim(me.clone(), OffsetDateTime::now_utc())
-            .map_err(ApiError::internal)?;
-        Ok(Change::Apply)
+        claiming(r, &me, Some(version))
     })
     .await?;
     Ok(json(StatusCode::OK, &file_view(app, &r, &docs).await?))
+}
+
+/// What a claim by `me` makes of the file: at `version` if given (a bulk claim takes the
+/// file as it is).
+pub(crate) fn claiming(
+    r: &mut RenewalRecord,
+    me: &AgentRef,
+    version: Option<u64>,
+) -> Result<Change, ApiError> {
+    if r.status == Status::InReview {
+        // A resent claim by the same agent answers as the first one did.
+        if r.assigned_to.as_ref() == Some(me) {
+            return Ok(Change::Unchanged);
+        }
+        return Err(ApiError::from(Code::AlreadyClaimed).with("assigned_to", &r.assigned_to));
+    }
+    if r.status != Status::Submitted {
+        return Err(Code::InvalidTransition
+            .with_message("Ce dossier ne peut pas être pris dans son état actuel."));
+    }
+    if version.is_some_and(|v| v != r.version) {
+        return Err(version_conflict());
+    }
+    r.claim(me.clone(), OffsetDateTime::now_utc())
+        .map_err(ApiError::internal)?;
+    Ok(Change::Apply)
 }
 
 pub(crate) fn assigned_to_me(r: &RenewalRecord, claims: &AgentClaims) -> Result<(), ApiError> {
@@ -104,6 +114,7 @@ pub(crate) async fn request_documents(
         Ok(Change::Apply)
     })
     .await?;
+    crate::notices::documents_requested(app, &r).await;
     Ok(json(StatusCode::OK, &file_view(app, &r, &docs).await?))
 }
 
@@ -134,6 +145,7 @@ pub(crate) async fn decide(app: &App, req: &Request, id: &str) -> Result<Respons
         Ok(Change::Apply)
     })
     .await?;
+    crate::notices::decision(app, &r).await;
     let mut v = file_view(app, &r, &docs).await?;
     if let Some(d) = &r.decision {
         v["rights_start"] = json!(d.rights_start.map(format_date));

@@ -1,10 +1,11 @@
 //! Agents' private notes on a file.
 
-use crate::audited::{action, own_file, version_conflict};
+use crate::audited::{action, open_file, version_conflict};
 use crate::instruction::refusal;
 use crate::{agent, App};
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::renewal::NoteBody;
+use c2s_domain::rgpd::FileUse;
 use c2s_platform::agents::Role;
 use c2s_platform::audit::{AuditEntry, AuditStore};
 use c2s_platform::renewals::NoteRecord;
@@ -23,7 +24,7 @@ pub(crate) async fn note(app: &App, req: &Request, id: &str) -> Result<Response<
         health_terms: warnings,
     } = NoteBody::parse(&body).map_err(refusal)?;
     for _ in 0..5 {
-        let (r, _) = own_file(app, &claims, id).await?;
+        let (r, _) = open_file(app, &claims, id, FileUse::Process).await?;
         let note = NoteRecord {
             renewal_id: r.id.clone(),
             note_id: uuid::Uuid::new_v4().to_string(),

@@ -6,6 +6,7 @@ use c2s_api::{json, query, ApiError, PAGE};
 use c2s_domain::renewal::Status;
 use c2s_domain::FieldError;
 use c2s_platform::agents::Role;
+use c2s_platform::threads::ThreadKey;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -33,8 +34,25 @@ pub(crate) async fn queue(app: &App, req: &Request) -> Result<Response<Body>, Ap
             PAGE,
         )
         .await?;
+    // Which files hold a message the agents have not read: one batch read for the page.
+    let keys: Vec<ThreadKey> = page
+        .items
+        .iter()
+        .map(|r| ThreadKey::Renewal(r.id.clone()))
+        .collect();
+    let unread = app.threads.unread_by_agents(&keys).await?;
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| {
+            let mut v = summary(r);
+            v["unread_messages"] = json!(unread.contains(k));
+            v
+        })
+        .collect();
     Ok(json(
         StatusCode::OK,
-        &json!({"items": page.items.iter().map(summary).collect::<Vec<_>>(), "next_cursor": page.next}),
+        &json!({"items": items, "next_cursor": page.next}),
     ))
 }

@@ -4,7 +4,6 @@ use crate::App;
 use c2s_api::views::{document_view, estimate_view};
 use c2s_api::ApiError;
 use c2s_domain::dates::{format_date, format_instant};
-use c2s_domain::document::DocumentStatus;
 use c2s_domain::eligibility::Parameters;
 use c2s_domain::renewal::{participation_by_age, DeadlineState};
 use c2s_domain::Nir;
@@ -48,11 +47,7 @@ pub(crate) async fn download_link(
     app: &App,
     d: &DocumentRecord,
 ) -> Result<Option<PresignedRequest>, ApiError> {
-    let Some(version) = d
-        .version_id
-        .as_deref()
-        .filter(|_| d.status == DocumentStatus::Clean)
-    else {
+    let Some(version) = d.checked_version() else {
         return Ok(None);
     };
     let url = app
@@ -80,7 +75,7 @@ pub(crate) async fn file_view(
     for d in docs {
         let mut v = document_view(d);
         // Only a clean document whose checked version was pinned can be opened.
-        if d.status == DocumentStatus::Clean && d.version_id.is_some() {
+        if d.checked_version().is_some() {
             v["download_url"] = json!(format!(
                 "/api/agent/renewals/{}/documents/{}/download",
                 r.id, d.document_id

@@ -1,6 +1,7 @@
 //! `inbound/acks/`: the national system's answer to an outbound decisions file.
 
-use crate::{App, ImportError, IMPORT_CLAIM_SECONDS};
+use crate::ranges::kept_alive;
+use crate::{App, ImportError, Leased};
 use c2s_domain::renewal::{ActorKind, Status};
 use c2s_platform::exchange::{decision_files, CONSUMED};
 use c2s_platform::idempotency::Once;
@@ -45,22 +46,31 @@ struct AckRejection {
 /// the person's open slot back if no other renewal holds it (`RenewalStore::save_reopened`). Only
 /// `exported` renewals move, so a replay changes nothing.
 pub async fn acknowledge(app: &App, object: &ObjectRef) -> Result<AckReport, ImportError> {
+    acknowledge_leased(app, object, None).await
+}
+
+/// [`acknowledge`], the message that named the file (when there is one) leased with the
+/// claim: a run that stops gives the file back within a lease.
+pub(crate) async fn acknowledge_leased(
+    app: &App,
+    object: &ObjectRef,
+    message: Option<Leased<'_>>,
+) -> Result<AckReport, ImportError> {
     let claim_key = object.once_key("sync-in-ack");
-    let once = app
-        .idempotency
-        .run_once(
-            &claim_key,
-            IMPORT_CLAIM_SECONDS,
-            || apply_ack(app, object),
-            |r| {
-                HashMap::from([
-                    ("integrated".to_owned(), r.integrated),
-                    ("sent_back".to_owned(), r.sent_back),
-                    ("slot_taken".to_owned(), r.slot_taken),
-                ])
-            },
-        )
-        .await?;
+    let once = kept_alive(
+        app,
+        &claim_key,
+        message,
+        || apply_ack(app, object),
+        |r| {
+            HashMap::from([
+                ("integrated".to_owned(), r.integrated),
+                ("sent_back".to_owned(), r.sent_back),
+                ("slot_taken".to_owned(), r.slot_taken),
+            ])
+        },
+    )
+    .await?;
     Ok(match once {
         Once::Ran(report) => report,
         Once::AlreadyDone => AckReport::default(),

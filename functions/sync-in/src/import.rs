@@ -4,7 +4,7 @@
 
 use crate::lines::{import_lines, Counts};
 use crate::rejects::rejects_key;
-use crate::{ranges, App, ImportError};
+use crate::{ranges, App, ImportError, Leased};
 use c2s_platform::exchange::CONSUMED;
 use c2s_platform::idempotency::Once;
 use c2s_platform::queue::ObjectRef;
@@ -27,6 +27,15 @@ pub struct ImportReport {
 /// lifecycle. A file whose tag could not be set is imported again (harmless) and tagged.
 /// A file larger than `IMPORT_RANGE_BYTES` is planned as ranges instead.
 pub async fn import(app: &App, object: &ObjectRef) -> Result<ImportReport, ImportError> {
+    import_leased(app, object, None).await
+}
+
+/// [`import`], the message that named the file (when there is one) leased with the claim.
+pub(crate) async fn import_leased(
+    app: &App,
+    object: &ObjectRef,
+    message: Option<Leased<'_>>,
+) -> Result<ImportReport, ImportError> {
     let (size, version) = app
         .objects
         .size_of(&object.bucket, &object.key, object.version_id.as_deref())
@@ -37,9 +46,13 @@ pub async fn import(app: &App, object: &ObjectRef) -> Result<ImportReport, Impor
     }
     // A short claim kept alive while the file is read: a run that stops gives the file back
     // within a lease; a failed one gives it back at once. Writes so far are harmless to repeat.
-    let once = ranges::kept_alive(app, &object.once_key("sync-in"), None, || {
-        run_import(app, object)
-    })
+    let once = ranges::kept_alive(
+        app,
+        &object.once_key("sync-in"),
+        message,
+        || run_import(app, object),
+        Counts::summary,
+    )
     .await?;
     Ok(match once {
         Once::Ran(c) => ImportReport {

@@ -14,10 +14,11 @@ use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
 use c2s_platform::idempotency::{IdempotencyStore, InProgress};
 use c2s_platform::objects::{ObjectError, Objects};
-use c2s_platform::queue::{for_each_message, ObjectRef};
+use c2s_platform::queue::{backoff_seconds, objects_in, ObjectRef};
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
+use tracing::Instrument;
 
 mod acks;
 mod arrivals;
@@ -36,8 +37,6 @@ pub const REJECTS_PREFIX: &str = "inbound/rejects/";
 pub const ACKS_PREFIX: &str = "inbound/acks/";
 /// Where a large file's ranges write their rejects until the last one joins them.
 pub const PARTS_PREFIX: &str = "inbound/import-parts/";
-/// A claim on a file expires after the longest a run may take (the function's timeout).
-const IMPORT_CLAIM_SECONDS: i64 = 15 * 60;
 
 pub struct App {
     renewals: RenewalStore,
@@ -49,6 +48,9 @@ pub struct App {
     sqs: aws_sdk_sqs::Client,
     /// Where the people who arrive once their renewal has opened go to be reminded.
     reminders_queue_url: String,
+    /// S3's notifications of new files (`SYNC_IN_QUEUE_URL`): a small file's message is
+    /// leased as a range's is.
+    files_queue_url: String,
     ranges_queue_url: String,
     /// A file larger than this is cut into ranges of this size (`IMPORT_RANGE_BYTES`).
     range_bytes: u64,
@@ -70,6 +72,7 @@ impl App {
             hasher: Hasher::from_env(env)?,
             sqs: clients.sqs(),
             reminders_queue_url: env.require("REMINDERS_QUEUE_URL")?,
+            files_queue_url: env.require("SYNC_IN_QUEUE_URL")?,
             ranges_queue_url: env.require("IMPORT_RANGES_QUEUE_URL")?,
             range_bytes: number(env, "IMPORT_RANGE_BYTES", 32 * 1024 * 1024)?,
             lease_seconds: number(env, "IMPORT_LEASE_SECONDS", 60)?,
@@ -80,12 +83,16 @@ impl App {
     /// Keeps a message out of sight for `seconds` from now (its lease, renewed while its
     /// work goes on). A failure is logged: the message then comes back after the queue's
     /// visibility timeout, and the claim still guards the work.
-    async fn set_visibility(&self, receipt: &str, seconds: i64) {
+    async fn set_visibility(&self, message: Leased<'_>, seconds: i64) {
+        let queue_url = match message.queue {
+            Source::Files => &self.files_queue_url,
+            Source::Ranges => &self.ranges_queue_url,
+        };
         let set = self
             .sqs
             .change_message_visibility()
-            .queue_url(&self.ranges_queue_url)
-            .receipt_handle(receipt)
+            .queue_url(queue_url)
+            .receipt_handle(message.receipt)
             .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
             .send()
             .await;
@@ -93,6 +100,20 @@ impl App {
             tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "visibility not set");
         }
     }
+}
+
+/// The queue a message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Files,
+    Ranges,
+}
+
+/// A message being worked on, by its receipt: its visibility is the work's lease.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Leased<'a> {
+    queue: Source,
+    receipt: &'a str,
 }
 
 /// A positive number from the environment, or `default` when it is not set.
@@ -145,40 +166,81 @@ pub async fn handle(app: &App, mut event: SqsEvent) -> SqsBatchResponse {
                 .is_some_and(|b| ranges::RangeTask::read(b).is_some())
         });
     let mut response = ranges::handle_ranges(app, tasks).await;
-    event.records = files;
-    let more = for_each_message(event, "sync-in", |objects: Vec<ObjectRef>| async move {
-        for object in objects
-            .iter()
-            .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))
-        {
-            let report = import(app, object).await?;
-            tracing::info!(
-                lines = report.lines,
-                imported = report.imported,
-                rejected = report.rejected,
-                ranges = report.ranges,
-                already_done = report.already_done,
-                "beneficiaries file imported or planned"
-            );
+    // One message at a time with its receipt: its visibility is the lease of the work it
+    // holds, so that a run that stops gives it back within a lease, not the queue's 15 min.
+    for message in files {
+        let id = message.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("message", consumer = "sync-in", message_id = %id);
+        let leased = message.receipt_handle.as_deref().map(|receipt| Leased {
+            queue: Source::Files,
+            receipt,
+        });
+        let after = match objects_in(message.body.as_deref().unwrap_or("")) {
+            Ok(objects) => match files_of(app, &objects, leased).instrument(span).await {
+                Ok(()) => continue,
+                // Another run holds the file: its claim ends within a lease.
+                Err(ImportError::InProgress(e)) => {
+                    tracing::info!(message_id = %id, outcome = %e, "message put back");
+                    app.lease_seconds
+                }
+                Err(e) => {
+                    tracing::warn!(message_id = %id, error = %e, "message failed");
+                    let count = message
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1);
+                    app.lease_seconds.max(backoff_seconds(count).into())
+                }
+            },
+            // A body that cannot be read never will be: back at once, to reach the
+            // dead-letter queue after its receives.
+            Err(e) => {
+                tracing::warn!(message_id = %id, error = %e, "message failed");
+                0
+            }
+        };
+        if let Some(leased) = leased {
+            app.set_visibility(leased, after).await;
         }
-        for object in objects
-            .iter()
-            .filter(|o| o.bucket == app.bucket && o.key.starts_with(ACKS_PREFIX))
-        {
-            let report = acknowledge(app, object).await?;
-            tracing::info!(
-                integrated = report.integrated,
-                sent_back = report.sent_back,
-                skipped = report.skipped,
-                slot_taken = report.slot_taken,
-                "acknowledgement applied"
-            );
-        }
-        Ok::<_, ImportError>(())
-    })
-    .await;
+        response.add_failure(id);
+    }
     response
-        .batch_item_failures
-        .extend(more.batch_item_failures);
-    response
+}
+
+/// The files one notification names: the beneficiaries files imported, the
+/// acknowledgements applied.
+async fn files_of(
+    app: &App,
+    objects: &[ObjectRef],
+    leased: Option<Leased<'_>>,
+) -> Result<(), ImportError> {
+    for object in objects
+        .iter()
+        .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))
+    {
+        let report = import::import_leased(app, object, leased).await?;
+        tracing::info!(
+            lines = report.lines,
+            imported = report.imported,
+            rejected = report.rejected,
+            ranges = report.ranges,
+            already_done = report.already_done,
+            "beneficiaries file imported or planned"
+        );
+    }
+    for object in objects
+        .iter()
+        .filter(|o| o.bucket == app.bucket && o.key.starts_with(ACKS_PREFIX))
+    {
+        let report = acks::acknowledge_leased(app, object, leased).await?;
+        tracing::info!(
+            integrated = report.integrated,
+            sent_back = report.sent_back,
+            skipped = report.skipped,
+            slot_taken = report.slot_taken,
+            "acknowledgement applied"
+        );
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ use c2s_platform::clock::today;
 use c2s_platform::hashing::{Hasher, Purpose};
 use c2s_platform::objects::JsonlWriter;
 use c2s_platform::store::StoreError;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::task::JoinSet;
@@ -27,6 +28,17 @@ pub struct Counts {
     pub lines: u64,
     pub imported: u64,
     pub rejected: u64,
+}
+
+impl Counts {
+    /// What a completed claim keeps of the work.
+    pub(crate) fn summary(&self) -> HashMap<String, u64> {
+        HashMap::from([
+            ("lines".to_owned(), self.lines),
+            ("imported".to_owned(), self.imported),
+            ("rejected".to_owned(), self.rejected),
+        ])
+    }
 }
 
 /// Imports the lines that start before `end` (a byte offset in the file; `None`: to the end),

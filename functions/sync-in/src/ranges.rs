@@ -11,7 +11,7 @@
 
 use crate::lines::{import_lines, read_line, Counts};
 use crate::rejects::{join_parts, part_key};
-use crate::{App, ImportError, ImportReport};
+use crate::{App, ImportError, ImportReport, Leased, Source};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
 use c2s_platform::exchange::CONSUMED;
 use c2s_platform::idempotency::{Claim, InProgress, Once};
@@ -154,7 +154,11 @@ pub(crate) async fn handle_ranges(app: &App, messages: Vec<SqsMessage>) -> SqsBa
             Err(e) => {
                 tracing::warn!(message_id = %id, range = task.index, error = %e, "range failed");
                 if let Some(receipt) = &receipt {
-                    app.set_visibility(receipt, app.lease_seconds).await;
+                    let message = Leased {
+                        queue: Source::Ranges,
+                        receipt,
+                    };
+                    app.set_visibility(message, app.lease_seconds).await;
                 }
                 response.add_failure(id);
             }
@@ -170,7 +174,18 @@ pub async fn work(
     task: &RangeTask,
     receipt: Option<&str>,
 ) -> Result<Option<ImportReport>, ImportError> {
-    let counts = kept_alive(app, &task.claim_key(), receipt, || import_range(app, task)).await?;
+    let message = receipt.map(|receipt| Leased {
+        queue: Source::Ranges,
+        receipt,
+    });
+    let counts = kept_alive(
+        app,
+        &task.claim_key(),
+        message,
+        || import_range(app, task),
+        Counts::summary,
+    )
+    .await?;
     if let Once::Ran(c) = counts {
         tracing::info!(
             range = task.index,
@@ -189,7 +204,15 @@ pub async fn work(
     if done < task.count {
         return Ok(None);
     }
-    match kept_alive(app, &task.file, receipt, || finish(app, task)).await? {
+    match kept_alive(
+        app,
+        &task.file,
+        message,
+        || finish(app, task),
+        Counts::summary,
+    )
+    .await?
+    {
         Once::Ran(c) => Ok(Some(ImportReport {
             lines: c.lines,
             imported: c.imported,
@@ -253,15 +276,17 @@ async fn finish(app: &App, task: &RangeTask) -> Result<Counts, ImportError> {
 /// `IdempotencyStore::run_once` with a short claim kept alive while `work` goes on: renewed
 /// every third of a lease, with the message's visibility (when there is a message), so that a
 /// run that stops leaves both to end within a lease and a redelivery takes over.
-pub(crate) async fn kept_alive<W, Fut>(
+pub(crate) async fn kept_alive<T, W, Fut, S>(
     app: &App,
     key: &str,
-    receipt: Option<&str>,
+    message: Option<Leased<'_>>,
     work: W,
-) -> Result<Once<Counts>, ImportError>
+    summary: S,
+) -> Result<Once<T>, ImportError>
 where
     W: FnOnce() -> Fut,
-    Fut: Future<Output = Result<Counts, ImportError>>,
+    Fut: Future<Output = Result<T, ImportError>>,
+    S: FnOnce(&T) -> HashMap<String, u64>,
 {
     let lease = app.lease_seconds;
     match Box::pin(app.idempotency.claim(key, lease)).await? {
@@ -269,8 +294,8 @@ where
         Claim::InProgress => return Err(InProgress.into()),
         Claim::Started => {}
     }
-    if let Some(receipt) = receipt {
-        app.set_visibility(receipt, lease).await;
+    if let Some(message) = message {
+        app.set_visibility(message, lease).await;
     }
     let beat = Duration::from_secs(u64::try_from(lease / 3).unwrap_or(1).max(1));
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
@@ -282,21 +307,16 @@ where
                 if let Err(e) = app.idempotency.renew(key, lease).await {
                     tracing::warn!(error = %e, "the claim could not be renewed");
                 }
-                if let Some(receipt) = receipt {
-                    app.set_visibility(receipt, lease).await;
+                if let Some(message) = message {
+                    app.set_visibility(message, lease).await;
                 }
             }
         }
     };
     match result {
-        Ok(counts) => {
-            let summary = HashMap::from([
-                ("lines".to_owned(), counts.lines),
-                ("imported".to_owned(), counts.imported),
-                ("rejected".to_owned(), counts.rejected),
-            ]);
-            Box::pin(app.idempotency.complete(key, summary)).await?;
-            Ok(Once::Ran(counts))
+        Ok(value) => {
+            Box::pin(app.idempotency.complete(key, summary(&value))).await?;
+            Ok(Once::Ran(value))
         }
         Err(e) => {
             if let Err(release) = app.idempotency.release(key).await {

@@ -23,6 +23,7 @@ use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::clock::today;
 use c2s_platform::objects::{ObjectError, Objects};
+use c2s_platform::outbound;
 use c2s_platform::renewals::{RenewalRecord, RenewalStore};
 use c2s_platform::store::StoreError;
 use c2s_platform::{ConfigError, Env};
@@ -78,6 +79,8 @@ pub struct Report {
     pub left_pending: Vec<String>,
     /// Another run held the lease: this one did nothing.
     pub busy: bool,
+    /// Decided renewals held back because their person limited their processing.
+    pub restricted: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +160,8 @@ async fn export(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncError>
     for r in pending {
         match r.export_batch.clone() {
             Some(b) => batches.entry(b).or_default().push(r),
+            // A limited processing (RGPD art. 18) is not exported until lifted.
+            None if r.restricted => report.restricted += 1,
             None if matches!(r.status, Status::Approved | Status::Rejected) => fresh.push(r),
             None => {}
         }
@@ -202,9 +207,11 @@ async fn export(app: &App, stop: Option<StopAfter>) -> Result<Report, SyncError>
         report.left_pending.push(r.id);
     }
     if !new.members.is_empty() {
-        let day = format_date(today()).replace('-', "");
-        let seq = app.renewals.next_export_sequence(&day).await?;
-        let name = format!("{day}-{seq:03}");
+        let seq = app
+            .renewals
+            .next_export_sequence(&outbound::day_key(today()))
+            .await?;
+        let name = outbound::file_name(today(), seq);
         let mut batch = Batch::default();
         for (mut r, line) in new.members.into_iter().zip(new.lines) {
             r.export_batch = Some(name.clone());
@@ -371,30 +378,12 @@ async fn read(app: &App, key: &str) -> Result<Option<Vec<u8>>, SyncError> {
     }
 }
 
-/// Writes the data file, then its manifest, only if none exists: a file whose manifest
-/// exists is complete and never rewritten. (The name is this batch's alone, so the data
-/// file without its manifest can only be this batch's, left by a run that stopped.)
+/// Writes the data file, then its manifest, only if none exists (`outbound::write`): a file
+/// whose manifest exists is complete and never rewritten. (The name is this batch's alone,
+/// so the data file without its manifest can only be this batch's, left by a run that
+/// stopped.)
 async fn write_file(app: &App, name: &str, lines: &[Vec<u8>]) -> Result<(), SyncError> {
-    let body = lines.concat();
-    let manifest = json!({"count": lines.len(), "sha256": hex::encode(Sha256::digest(&body)), "created_at": format_instant(OffsetDateTime::now_utc())});
-    app.objects
-        .put(
-            &app.bucket,
-            &format!("{PREFIX}{name}.jsonl"),
-            body,
-            "application/x-ndjson",
-        )
-        .await?;
-    let created = app
-        .objects
-        .put_new(
-            &app.bucket,
-            &format!("{PREFIX}{name}.manifest.json"),
-            manifest.to_string().into_bytes(),
-            "application/json",
-        )
-        .await?;
-    if !created {
+    if !outbound::write(&app.objects, &app.bucket, PREFIX, name, lines).await? {
         return Err(ObjectError::Storage(format!("{name}: manifest written meanwhile")).into());
     }
     Ok(())

@@ -4,13 +4,11 @@
 //! open it.
 
 use c2s_api::access;
+use c2s_api::announcement::Announcement;
 use c2s_api::callers;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, no_content, ApiError, Code};
-use c2s_domain::document::{
-    display_filename, ContentType, DocumentKind, DocumentStatus, FilenameError,
-    MAX_DOCUMENTS_PER_RENEWAL, MAX_DOCUMENT_BYTES,
-};
+use c2s_domain::document::{DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL};
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
@@ -69,77 +67,29 @@ async fn own(
     Ok((r, docs))
 }
 
-struct Announcement {
+/// A renewal's document: its kind, and the file as any announced file.
+struct Announced {
     kind: DocumentKind,
-    filename: String,
-    content_type: ContentType,
-    size: u64,
+    file: Announcement,
 }
 
-fn parse(body: &Value) -> Result<Announcement, ApiError> {
-    let text = |k: &str| body.get(k).and_then(Value::as_str);
-    let content_type = match text("content_type") {
-        None => {
-            return Err(ApiError::invalid(vec![FieldError::required(
-                "content_type",
-            )]))
-        }
-        Some(ct) => {
-            ContentType::parse(ct).ok_or_else(|| ApiError::from(Code::DocumentTypeNotAllowed))?
-        }
-    };
-    let size = match body.get("size") {
-        Some(Value::Number(n)) => n.as_u64().filter(|s| *s > 0).ok_or_else(|| {
-            ApiError::invalid(vec![FieldError::new(
-                "size",
-                "invalid_size",
-                "La taille du fichier doit être un nombre d'octets positif.",
-            )])
-        })?,
-        None | Some(Value::Null) => {
-            return Err(ApiError::invalid(vec![FieldError::required("size")]))
-        }
-        Some(_) => return Err(ApiError::invalid(vec![FieldError::wrong_type("size")])),
-    };
-    if size > MAX_DOCUMENT_BYTES {
-        return Err(ApiError::from(Code::DocumentTooLarge).with("max_size", MAX_DOCUMENT_BYTES));
-    }
-    let mut errors = Vec::new();
-    let kind = text("kind").and_then(DocumentKind::parse);
-    if kind.is_none() {
-        errors.push(FieldError::new(
+fn parse(body: &Value) -> Result<Announced, ApiError> {
+    let kind = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .and_then(DocumentKind::parse);
+    let errors = match kind {
+        Some(_) => Vec::new(),
+        None => vec![FieldError::new(
             "kind",
             "invalid_enum",
             "Choisissez le type de pièce dans la liste.",
-        ));
-    }
-    let filename = match text("filename").map(display_filename) {
-        Some(Ok(name)) => Some(name),
-        Some(Err(FilenameError::Nir)) => {
-            errors.push(FieldError::new(
-                "filename",
-                "nir_not_allowed",
-                "Renommez le fichier : son nom ne doit pas contenir de numéro de sécurité sociale.",
-            ));
-            None
-        }
-        Some(Err(FilenameError::Invalid)) | None => {
-            errors.push(FieldError::new(
-                "filename",
-                "invalid_filename",
-                "Le nom du fichier est manquant ou trop long.",
-            ));
-            None
-        }
+        )],
     };
-    match (kind, filename) {
-        (Some(kind), Some(filename)) => Ok(Announcement {
-            kind,
-            filename,
-            content_type,
-            size,
-        }),
-        _ => Err(ApiError::invalid(errors)),
+    let file = Announcement::parse(body, errors)?;
+    match kind {
+        Some(kind) => Ok(Announced { kind, file }),
+        None => Err(ApiError::invalid(Vec::new())),
     }
 }
 
@@ -151,7 +101,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
     if !renewal.status.is_editable() {
         return Err(not_editable());
     }
-    let a = parse(&body)?;
+    let Announced { kind, file: a } = parse(&body)?;
     if docs
         .iter()
         .filter(|d| d.status != DocumentStatus::Rejected)
@@ -165,7 +115,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
     let record = DocumentRecord {
         renewal_id: renewal.id.clone(),
         document_id: document_id.clone(),
-        kind: a.kind,
+        kind,
         filename: a.filename,
         content_type: a.content_type,
         size: a.size,

@@ -211,7 +211,7 @@ pub fn in_process(
         "deadlines" => in_process!(job, "deadlines", deadlines, env, clients),
         "document-rescan" => in_process!(job, "document-rescan", document_rescan, env, clients),
         "reminders" => in_process!(job, "reminders", reminders, env, clients),
-        "purge" => in_process!(job, "purge", purge, env, clients),
+        "purge" => in_process!(job_event, "purge", purge, env, clients),
         "antivirus-definitions" => in_process!(
             job_event,
             "antivirus-definitions",

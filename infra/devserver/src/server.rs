@@ -225,9 +225,17 @@ async fn api(
 /// No route for this method: 405 with the methods the address has (RFC 9110 §15.5.6), as the
 /// functions answer a method their table lacks; 404 for an address no route has.
 fn not_routed(routes: &[Route], segs: &[&str]) -> Response {
-    let mut allowed: Vec<&str> = routes
+    let matching: Vec<&Route> = routes
         .iter()
         .filter(|r| r.matches(&r.method, segs))
+        .collect();
+    // The address is the resource its most literal routes name: `/renewals/bulk` is the bulk
+    // action (POST), not also a file whose id would be "bulk" (GET `/renewals/{id}`).
+    let literal = |r: &Route| r.segments.iter().filter(|t| !is_parameter(t)).count();
+    let most = matching.iter().map(|r| literal(r)).max().unwrap_or(0);
+    let mut allowed: Vec<&str> = matching
+        .iter()
+        .filter(|r| literal(r) == most)
         .map(|r| r.method.as_str())
         .collect();
     if allowed.is_empty() {
@@ -605,14 +613,24 @@ async fn token(State(state): State<Arc<DevState>>, body: axum::body::Bytes) -> R
     }
 }
 
-async fn run_job(State(state): State<Arc<DevState>>, Path(job): Path<String>) -> Response {
+/// Runs a job with its schedule's event, or, given a non-empty JSON object, with that object
+/// as the event, as `aws lambda invoke --payload` would (a backfill, `README`).
+async fn run_job(
+    State(state): State<Arc<DevState>>,
+    Path(job): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let Some(handler) = state.jobs.get(&job) else {
         let mut known: Vec<&String> = state.jobs.keys().collect();
         known.sort();
         return (StatusCode::NOT_FOUND, Json(json!({"code": "unknown_job", "message": "Ce traitement planifié n'existe pas.", "jobs": known}))).into_response();
     };
-    let event =
-        crate::events::scheduled_event(&handler.schedule_arn, &state.region, &state.account);
+    let event = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(payload)) if !payload.is_empty() => {
+            serde_json::to_vec(&payload).unwrap_or_default()
+        }
+        _ => crate::events::scheduled_event(&handler.schedule_arn, &state.region, &state.account),
+    };
     match handler.function.invoke(event).await {
         Ok(answer) => (
             StatusCode::OK,

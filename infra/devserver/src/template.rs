@@ -515,7 +515,7 @@ Resources:
 
     /// The local poller leaves a failed message's delay to the consumers that set it.
     #[test]
-    fn only_the_document_check_and_the_import_ranges_set_their_messages_visibility() {
+    fn only_the_document_check_and_the_imports_set_their_messages_visibility() {
         let template = Template::parse(include_str!("../../../template.yaml"))
             .unwrap_or_else(|e| panic!("template: {e}"));
         let setting: Vec<(String, String, usize)> = template
@@ -536,6 +536,7 @@ Resources:
                     "DocumentCheckQueue".to_owned(),
                     5
                 ),
+                ("SyncInFunction".to_owned(), "SyncInQueue".to_owned(), 2),
                 (
                     "SyncInFunction".to_owned(),
                     "ImportRangesQueue".to_owned(),

@@ -7,7 +7,7 @@
 //! judged as many times as the limit allows and no more; the others get the lock's 429.
 
 use crate::error::{ApiError, Code};
-use c2s_domain::attempts::{AttemptLimit, LETTER};
+use c2s_domain::attempts::{wait_in_words, AttemptLimit, LETTER};
 use c2s_domain::dates::parse_date;
 use c2s_domain::text::normalize_secret;
 use c2s_domain::Nir;
@@ -19,8 +19,14 @@ pub fn invalid_credentials() -> ApiError {
     Code::InvalidCredentials.into()
 }
 
+/// The lock's 429, telling the real time left rather than the lock's full length.
 pub fn too_many(retry_after: i64) -> ApiError {
-    ApiError::from(Code::TooManyAttempts).with("retry_after", retry_after)
+    Code::TooManyAttempts
+        .with_message(format!(
+            "Trop d'essais infructueux. Réessayez dans {}.",
+            wait_in_words(retry_after)
+        ))
+        .with("retry_after", retry_after)
 }
 
 /// The key under which the letter's answers for a NIR are counted.
@@ -126,5 +132,24 @@ pub async fn check_letter_admitted(
             Ok(p)
         }
         _ => Err(refused("level 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_tells_the_time_really_left() {
+        let e = too_many(21);
+        assert_eq!(
+            e.message,
+            "Trop d'essais infructueux. Réessayez dans 21 secondes."
+        );
+        let e = too_many(890);
+        assert_eq!(
+            e.message,
+            "Trop d'essais infructueux. Réessayez dans 15 minutes."
+        );
     }
 }

@@ -10,6 +10,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 macro_rules! codes {
     ($($variant:ident => ($code:literal, $status:ident, $message:literal),)*) => {
@@ -69,17 +70,20 @@ codes! {
     ParticipationRequired => ("participation_required", UNPROCESSABLE_ENTITY, "Le montant de la participation ne peut pas être calculé : indiquez monthly_participation_cents."),
     ParticipationNotAllowed => ("participation_not_allowed", UNPROCESSABLE_ENTITY, "Le montant de la participation est calculé par le barème ; il ne peut pas être saisi pour ce dossier."),
     ParticipationOutOfRange => ("participation_out_of_range", UNPROCESSABLE_ENTITY, "Le montant de la participation doit être supérieur à 0 et au plus de 30 € par mois pour chaque membre du foyer."),
+    Restricted => ("restricted", LOCKED, "Le traitement de ce dossier est limité à la demande de la personne (RGPD, article 18) : il ne peut être ni ouvert ni traité tant que la limitation n'est pas levée. Adressez-vous au délégué à la protection des données."),
     DocumentNotAvailable => ("document_not_available", CONFLICT, "Cette pièce n'a pas (encore) passé le contrôle : elle ne peut pas être ouverte."),
     PasswordExpired => ("password_expired", FORBIDDEN, "Votre mot de passe doit être renouvelé."),
     CguNotAccepted => ("cgu_not_accepted", FORBIDDEN, "Acceptez les conditions d'utilisation pour continuer."),
     EmailTaken => ("email_taken", CONFLICT, "Un compte existe déjà avec cette adresse électronique."),
     ManagerLimit => ("manager_limit", UNPROCESSABLE_ENTITY, "Cet organisme a déjà le nombre maximal de gestionnaires pour sa taille."),
-    EmailChangeUnsupported => ("email_change_unsupported", UNPROCESSABLE_ENTITY, "Pour changer d'adresse, créez un nouveau compte et désactivez celui-ci."),
     LastManager => ("last_manager", UNPROCESSABLE_ENTITY, "Le dernier gestionnaire actif d'un organisme ne peut pas être désactivé."),
-    InvalidActivation => ("invalid_activation", UNPROCESSABLE_ENTITY, "Ce lien d'activation n'est pas valide ou a expiré. Demandez-en un nouveau."),
+    InvalidActivation => ("invalid_activation", BAD_REQUEST, "Ce lien d'activation n'est pas valide ou a expiré. Demandez-en un nouveau."),
     ConsentRequired => ("consent_required", UNPROCESSABLE_ENTITY, "La personne doit avoir donné son accord pour que vous agissiez pour elle."),
     ConventionEnded => ("convention_ended", FORBIDDEN, "Votre organisme n'a plus de convention en vigueur avec la caisse de cette personne."),
     ConventionExists => ("convention_exists", CONFLICT, "Votre caisse a déjà une convention en vigueur ou à venir avec cet organisme."),
+    InvalidMotive => ("invalid_motive", UNPROCESSABLE_ENTITY, "Ce motif ne figure pas dans la liste de ce type de demande."),
+    CaisseRequired => ("caisse_required", UNPROCESSABLE_ENTITY, "Votre organisme a une convention avec plusieurs caisses : choisissez celle à laquelle la personne est affiliée."),
+    NoticeTooShort => ("notice_too_short", UNPROCESSABLE_ENTITY, "La désactivation d'un gestionnaire se demande au moins 15 jours à l'avance."),
     HealthData => ("health_data", UNPROCESSABLE_ENTITY, "Le commentaire semble contenir des informations de santé, qui n'ont pas leur place ici. Retirez-les, ou confirmez qu'elles sont nécessaires."),
     UnknownJob => ("unknown_job", NOT_FOUND, "Ce traitement planifié n'existe pas."),
     ServiceUnavailable => ("service_unavailable", SERVICE_UNAVAILABLE, "Le service est momentanément indisponible. Réessayez dans quelques instants."),
@@ -87,10 +91,10 @@ codes! {
 
 impl Code {
     /// The same code with a message that says more about this route.
-    pub fn with_message(self, message: &'static str) -> ApiError {
+    pub fn with_message(self, message: impl Into<Cow<'static, str>>) -> ApiError {
         ApiError {
             code: self,
-            message,
+            message: message.into(),
             extra: Vec::new(),
         }
     }
@@ -99,7 +103,7 @@ impl Code {
 #[derive(Debug)]
 pub struct ApiError {
     pub code: Code,
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
     pub extra: Vec<(&'static str, Value)>,
 }
 
@@ -195,7 +199,7 @@ impl ApiError {
     pub fn into_response(self) -> Response<Body> {
         let mut body = serde_json::Map::new();
         body.insert("code".into(), Value::from(self.code.as_str()));
-        body.insert("message".into(), Value::from(self.message));
+        body.insert("message".into(), Value::from(self.message.into_owned()));
         for (k, v) in self.extra {
             body.insert(k.into(), v);
         }

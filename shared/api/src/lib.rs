@@ -5,9 +5,11 @@
 //! and the views of a renewal that several functions answer.
 
 pub mod access;
+pub mod announcement;
 pub mod callers;
 pub mod credentials;
 pub mod error;
+pub mod messages;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -17,4 +19,4 @@ pub use lambda_http;
 
 pub use error::{ApiError, Code, ResultExt};
 pub use request::{bearer, json_body, query, segments, PAGE};
-pub use response::{finish, json, no_content, text};
+pub use response::{attachment, finish, json, no_content, text};

@@ -1,4 +1,4 @@
-//! Writing a response: JSON, text or nothing, always `no-store` and `nosniff`.
+//! Writing a response: JSON, text, a file or nothing, always `no-store` and `nosniff`.
 
 use crate::error::ApiError;
 use lambda_http::http::{HeaderValue, StatusCode};
@@ -16,6 +16,15 @@ pub fn no_content() -> Response<Body> {
 
 pub fn text(status: StatusCode, body: String, content_type: &str) -> Response<Body> {
     response(status, Body::Text(body), content_type)
+}
+
+/// A file to download (an export): its bytes, type and name.
+pub fn attachment(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response<Body> {
+    let mut r = response(StatusCode::OK, Body::Binary(bytes), content_type);
+    if let Ok(v) = format!("attachment; filename=\"{filename}\"").parse() {
+        r.headers_mut().insert("content-disposition", v);
+    }
+    r
 }
 
 fn response(status: StatusCode, body: Body, content_type: &str) -> Response<Body> {

@@ -89,9 +89,39 @@ impl AttemptLimit {
     }
 }
 
+/// The wait before a locked key opens again, as a person reads it: "21 secondes",
+/// "1 minute", "15 minutes" (whole minutes rounded up, so the key is open when it says).
+pub fn wait_in_words(retry_after_seconds: i64) -> String {
+    let s = retry_after_seconds.max(1);
+    if s < 60 {
+        return if s == 1 {
+            "1 seconde".into()
+        } else {
+            format!("{s} secondes")
+        };
+    }
+    let minutes = (s + 59) / 60;
+    if minutes == 1 {
+        "1 minute".into()
+    } else {
+        format!("{minutes} minutes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_reads_in_seconds_under_a_minute_then_in_whole_minutes_rounded_up() {
+        assert_eq!(wait_in_words(21), "21 secondes");
+        assert_eq!(wait_in_words(1), "1 seconde");
+        assert_eq!(wait_in_words(0), "1 seconde");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(890), "15 minutes");
+        assert_eq!(wait_in_words(3599), "60 minutes");
+    }
 
     fn stored(count: u32, window_start: i64, last_at: i64) -> Attempts {
         Attempts {

@@ -126,24 +126,8 @@ fn validate(o: &Map<String, Value>, today: Date) -> Result<Beneficiary, FieldErr
     }
     let last_name = name(o, "last_name")?;
     let first_name = name(o, "first_name")?;
-    let email = opt_str(o, "email")?
-        .map(|s| {
-            Email::parse(s).ok_or(FieldError::new(
-                "email",
-                "invalid_email",
-                "L'adresse électronique est mal formée.",
-            ))
-        })
-        .transpose()?;
-    let phone = opt_str(o, "phone")?
-        .map(|s| {
-            Phone::parse(s).ok_or(FieldError::new(
-                "phone",
-                "invalid_phone",
-                "Le numéro de téléphone est mal formé.",
-            ))
-        })
-        .transpose()?;
+    let email = email(o)?;
+    let phone = phone(o)?;
     let address = address(o)?;
     let territory = match req_str(o, "territory")? {
         "metropole" => Territory::Metropole,
@@ -211,6 +195,32 @@ fn validate(o: &Map<String, Value>, today: Date) -> Result<Beneficiary, FieldErr
     })
 }
 
+/// The optional `email` of `o`, well formed (a rectification reads it the same way).
+pub(crate) fn email(o: &Map<String, Value>) -> Result<Option<Email>, FieldError> {
+    opt_str(o, "email")?
+        .map(|s| {
+            Email::parse(s).ok_or(FieldError::new(
+                "email",
+                "invalid_email",
+                "L'adresse électronique est mal formée.",
+            ))
+        })
+        .transpose()
+}
+
+/// The optional `phone` of `o`, well formed.
+pub(crate) fn phone(o: &Map<String, Value>) -> Result<Option<Phone>, FieldError> {
+    opt_str(o, "phone")?
+        .map(|s| {
+            Phone::parse(s).ok_or(FieldError::new(
+                "phone",
+                "invalid_phone",
+                "Le numéro de téléphone est mal formé.",
+            ))
+        })
+        .transpose()
+}
+
 fn opt_str<'a>(o: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, FieldError> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -224,7 +234,7 @@ fn req_str<'a>(o: &'a Map<String, Value>, key: &str) -> Result<&'a str, FieldErr
     opt_str(o, key)?.ok_or_else(|| FieldError::required(key))
 }
 
-fn name(o: &Map<String, Value>, key: &str) -> Result<Name, FieldError> {
+pub(crate) fn name(o: &Map<String, Value>, key: &str) -> Result<Name, FieldError> {
     Name::parse(req_str(o, key)?).ok_or(FieldError::new(
         key,
         "invalid_name",
@@ -268,7 +278,7 @@ fn secret(o: &Map<String, Value>, key: &str, min: usize, max: usize) -> Result<S
     }
 }
 
-fn address(o: &Map<String, Value>) -> Result<Address, FieldError> {
+pub(crate) fn address(o: &Map<String, Value>) -> Result<Address, FieldError> {
     let a = match o.get("address") {
         Some(Value::Object(a)) => a,
         None | Some(Value::Null) => return Err(FieldError::required("address")),
@@ -316,7 +326,10 @@ fn prefixed(prefix: &str, mut e: FieldError) -> FieldError {
     e
 }
 
-fn household(o: &Map<String, Value>, today: Date) -> Result<Vec<InboundMember>, FieldError> {
+pub(crate) fn household(
+    o: &Map<String, Value>,
+    today: Date,
+) -> Result<Vec<InboundMember>, FieldError> {
     let list = match o.get("household") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(list)) => list,

@@ -12,7 +12,11 @@ pub mod nir;
 pub mod notice;
 pub mod partner;
 pub mod renewal;
+pub mod retention;
+pub mod rgpd;
 pub mod text;
+pub mod thread;
+pub mod working_days;
 
 pub use field::FieldError;
 pub use nir::Nir;

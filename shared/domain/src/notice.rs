@@ -43,6 +43,30 @@ pub enum Notice {
     },
     /// A renewal draft left alone.
     DraftIdle { first_name: String, link: String },
+    /// The caisse asks the beneficiary for documents.
+    DocumentsRequested { first_name: String, link: String },
+    /// The caisse decided on the renewal (what it decided is read after signing in).
+    Decision { first_name: String, link: String },
+    /// A partner organisation filed or took up a renewal for the beneficiary.
+    PartnerFiled {
+        first_name: String,
+        organisation: String,
+        link: String,
+    },
+    /// A new message in a conversation, for the beneficiary or a partner's technicien.
+    Message { first_name: String, link: String },
+    /// The caisse answered a partner's request (email only, to the technicien who sent it).
+    RequestAnswered { first_name: String, link: String },
+    /// A partner asked for a new password: a one-hour, single-use link (email only).
+    PasswordReset { first_name: String, link: String },
+    /// A data breach was declared (email only, to the DPO): never its description, which
+    /// may hold personal data; the register holds it.
+    Incident {
+        caisse: String,
+        /// RFC 3339: the CNIL is notified by then (RGPD art. 33).
+        notify_cnil_by: String,
+        link: String,
+    },
 }
 
 /// What a notice says on one channel. `subject` is empty for an SMS.
@@ -67,7 +91,7 @@ pub enum NoticeError {
 
 /// Each kind, its email subject and the fixed opening of its SMS (none: never by SMS).
 /// Subjects and openings differ, so that a sent message says which template it came from.
-const KINDS: [(&str, &str, Option<&str>); 4] = [
+const KINDS: [(&str, &str, Option<&str>); 11] = [
     (
         "partner_activation",
         "Activez votre compte partenaire C2S en ligne",
@@ -88,6 +112,41 @@ const KINDS: [(&str, &str, Option<&str>); 4] = [
         "Votre demande de renouvellement n'est pas encore envoyée",
         Some("C2S en ligne : votre demande de renouvellement n'est pas encore envoyée."),
     ),
+    (
+        "documents_requested",
+        "Votre caisse vous demande des pièces justificatives",
+        Some("C2S en ligne : votre caisse vous demande des pièces pour votre demande."),
+    ),
+    (
+        "decision",
+        "Une décision a été prise sur votre demande de C2S",
+        Some("C2S en ligne : une décision a été prise sur votre demande."),
+    ),
+    (
+        "partner_filed",
+        "Un partenaire s'occupe de votre demande de C2S",
+        Some("C2S en ligne : un organisme partenaire agit pour votre demande de renouvellement."),
+    ),
+    (
+        "message",
+        "Vous avez un nouveau message sur C2S en ligne",
+        Some("C2S en ligne : vous avez un nouveau message."),
+    ),
+    (
+        "request_answered",
+        "La caisse a répondu à votre demande",
+        None,
+    ),
+    (
+        "password_reset",
+        "Choisissez un nouveau mot de passe C2S en ligne",
+        None,
+    ),
+    (
+        "incident",
+        "Violation de données déclarée : notification à la CNIL sous 72 heures",
+        None,
+    ),
 ];
 
 const SIGNATURE: &str = "\n\nL'Assurance Maladie – C2S en ligne\nCe message est envoyé automatiquement : merci de ne pas y répondre.";
@@ -99,7 +158,20 @@ impl Notice {
             Notice::PasswordReminder { .. } => KINDS[1].0,
             Notice::RightsEnding { .. } => KINDS[2].0,
             Notice::DraftIdle { .. } => KINDS[3].0,
+            Notice::DocumentsRequested { .. } => KINDS[4].0,
+            Notice::Decision { .. } => KINDS[5].0,
+            Notice::PartnerFiled { .. } => KINDS[6].0,
+            Notice::Message { .. } => KINDS[7].0,
+            Notice::RequestAnswered { .. } => KINDS[8].0,
+            Notice::PasswordReset { .. } => KINDS[9].0,
+            Notice::Incident { .. } => KINDS[10].0,
         }
+    }
+
+    /// Whether the person may opt out of it (opposition to reminders): only the reminders
+    /// are; what a file's progress or the law requires is always sent.
+    pub fn optional(&self) -> bool {
+        matches!(self, Notice::RightsEnding { .. } | Notice::DraftIdle { .. })
     }
 
     fn template(&self) -> (&'static str, Option<&'static str>) {
@@ -153,9 +225,51 @@ impl Notice {
             (Notice::DraftIdle { first_name, link }, Channel::Email) => format!(
                 "Bonjour {first_name},\n\nVotre demande de renouvellement est commencée mais pas envoyée. Reprenez-la là où vous l'avez laissée : {link}{SIGNATURE}"
             ),
+            (Notice::PasswordReset { first_name, link }, Channel::Email) => format!(
+                "Bonjour {first_name},\n\nVous avez demandé à changer le mot de passe de votre compte partenaire. Choisissez-en un nouveau dans l'heure : {link}\n\nCe lien ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.{SIGNATURE}"
+            ),
+            (
+                Notice::Incident {
+                    caisse,
+                    notify_cnil_by,
+                    link,
+                },
+                Channel::Email,
+            ) => format!(
+                "Bonjour Madame, Monsieur le délégué à la protection des données,\n\nUne violation de données à caractère personnel a été déclarée pour la caisse {caisse}. Si elle présente un risque pour les personnes, la CNIL doit en être notifiée au plus tard le {notify_cnil_by} (RGPD art. 33). Le registre des violations en donne la description : {link}{SIGNATURE}"
+            ),
             (Notice::DraftIdle { link, .. }, Channel::Sms) => {
                 format!("{} Reprenez-la sur {link}", sms.unwrap_or_default())
             }
+            (Notice::DocumentsRequested { first_name, link }, Channel::Email) => format!(
+                "Bonjour {first_name},\n\nVotre caisse a besoin de pièces justificatives pour instruire votre demande de renouvellement. Connectez-vous pour voir lesquelles et les déposer : {link}{SIGNATURE}"
+            ),
+            (Notice::Decision { first_name, link }, Channel::Email) => format!(
+                "Bonjour {first_name},\n\nVotre caisse a pris une décision sur votre demande de Complémentaire santé solidaire. Connectez-vous pour la consulter : {link}{SIGNATURE}"
+            ),
+            (
+                Notice::PartnerFiled {
+                    first_name,
+                    organisation,
+                    link,
+                },
+                Channel::Email,
+            ) => format!(
+                "Bonjour {first_name},\n\nL'organisme {organisation} agit pour votre demande de renouvellement de la Complémentaire santé solidaire, avec votre accord. Vous pouvez suivre votre demande, et retirer cet accès à tout moment : {link}{SIGNATURE}"
+            ),
+            (Notice::Message { first_name, link }, Channel::Email) => format!(
+                "Bonjour {first_name},\n\nVous avez reçu un nouveau message sur C2S en ligne. Connectez-vous pour le lire : {link}{SIGNATURE}"
+            ),
+            (Notice::RequestAnswered { first_name, link }, Channel::Email) => format!(
+                "Bonjour {first_name},\n\nLa caisse a répondu à une demande de votre organisme. Consultez sa réponse dans votre espace partenaire : {link}{SIGNATURE}"
+            ),
+            (
+                Notice::DocumentsRequested { link, .. }
+                | Notice::Decision { link, .. }
+                | Notice::PartnerFiled { link, .. }
+                | Notice::Message { link, .. },
+                Channel::Sms,
+            ) => format!("{} Voir sur {link}", sms.unwrap_or_default()),
             (_, Channel::Sms) => return Err(wrong),
         };
         Ok(Rendered {
@@ -177,11 +291,32 @@ impl Notice {
                 &[("first_name", first_name), ("organisation", organisation)],
                 link,
             ),
+            Notice::PartnerFiled {
+                first_name,
+                organisation,
+                link,
+            } => (
+                &[("first_name", first_name), ("organisation", organisation)],
+                link,
+            ),
             Notice::PasswordReminder { first_name, link }
             | Notice::RightsEnding {
                 first_name, link, ..
             }
-            | Notice::DraftIdle { first_name, link } => (&[("first_name", first_name)], link),
+            | Notice::DraftIdle { first_name, link }
+            | Notice::DocumentsRequested { first_name, link }
+            | Notice::Decision { first_name, link }
+            | Notice::Message { first_name, link }
+            | Notice::RequestAnswered { first_name, link }
+            | Notice::PasswordReset { first_name, link } => (&[("first_name", first_name)], link),
+            Notice::Incident {
+                caisse,
+                notify_cnil_by,
+                link,
+            } => (
+                &[("caisse", caisse), ("notify_cnil_by", notify_cnil_by)],
+                link,
+            ),
         };
         for (what, value) in names {
             let fine = !value.trim().is_empty()
@@ -307,7 +442,47 @@ mod tests {
                 first_name: "Marie".into(),
                 link: "https://c2s.ameli.fr".into(),
             },
+            Notice::DocumentsRequested {
+                first_name: "Marie".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+            Notice::Decision {
+                first_name: "Marie".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+            Notice::PartnerFiled {
+                first_name: "Marie".into(),
+                organisation: "CCAS de Rouen".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+            Notice::Message {
+                first_name: "Marie".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+            Notice::RequestAnswered {
+                first_name: "Alix".into(),
+                link: "https://c2s.ameli.fr".into(),
+            },
+            Notice::PasswordReset {
+                first_name: "Alix".into(),
+                link: "https://c2s.ameli.fr/partenaire/nouveau-mot-de-passe#abc123".into(),
+            },
+            Notice::Incident {
+                caisse: "rouen-elbeuf-dieppe".into(),
+                notify_cnil_by: "2026-12-05T10:00:00Z".into(),
+                link: "https://c2s.ameli.fr/agent/incidents".into(),
+            },
         ]
+    }
+
+    #[test]
+    fn only_reminders_may_be_opposed() {
+        let optional: Vec<&str> = every_notice()
+            .iter()
+            .filter(|n| n.optional())
+            .map(Notice::kind)
+            .collect();
+        assert_eq!(optional, ["rights_ending", "draft_idle"]);
     }
 
     #[test]
@@ -393,7 +568,7 @@ mod tests {
         );
         let back: Result<Notice, _> = serde_json::from_value(json);
         assert_eq!(back.ok(), Some(notice));
-        let unknown = serde_json::json!({"kind": "decision", "data": {}});
+        let unknown = serde_json::json!({"kind": "unknown_kind", "data": {}});
         assert!(serde_json::from_value::<Notice>(unknown).is_err());
     }
 

@@ -36,6 +36,10 @@ pub struct AuditEntry {
     pub expires_at: i64,
 }
 
+/// The `agent_id` of what the person did themselves on their file (withdrawing a partner's
+/// access): no agent acted, and the entry never names the person but by `subject`.
+pub const BY_THE_PERSON: &str = "beneficiary";
+
 /// What an action is about, before it is chained.
 #[derive(Debug, Clone)]
 pub struct Action<'a> {

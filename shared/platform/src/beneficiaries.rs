@@ -2,13 +2,18 @@
 //! (owned by the import), and one `open_renewal` item while a renewal is open.
 //! Partition key: the keyed hash of the NIR.
 
-use crate::store::{from_item, get_as, key, query_all, sdk_error, to_item, Item, StoreError};
+use crate::store::{
+    from_item, get_as, key, query_all, sdk_error, to_item, written, Item, ScanPages, StoreError,
+};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use c2s_domain::beneficiary::{Address, InboundMember, Territory};
 use c2s_domain::dates;
-use c2s_domain::renewal::OnFile;
+use c2s_domain::renewal::{identity_key, OnFile};
 use serde::{Deserialize, Serialize};
 use time::Date;
+
+mod choices;
+pub use choices::CHOICES;
 
 pub const PROFILE: &str = "profile";
 pub const OPEN_RENEWAL: &str = "open_renewal";
@@ -47,6 +52,9 @@ struct StoredProfile<'a> {
     /// `YYYY-MM-DD` of `css_end_date` (index `by_rights_end_day`): the reminders read one
     /// day's ends, not a month's.
     rights_end_day: String,
+    /// Folded last name and birth date (index `by_identity`): the agents find a person by
+    /// what a phone call gives.
+    identity_key: String,
     /// Identification data is kept 5 years after the rights end (TTL, in seconds): a person
     /// the national file stops sending disappears then; each new import pushes it back.
     expires_at: i64,
@@ -60,6 +68,7 @@ impl<'a> StoredProfile<'a> {
         StoredProfile {
             profile,
             rights_end_day: dates::format_date(profile.css_end_date),
+            identity_key: identity_key(&profile.last_name, profile.birth_date),
             expires_at: dates::add_months(profile.css_end_date, KEPT_AFTER_RIGHTS_MONTHS)
                 .midnight()
                 .assume_utc()
@@ -91,6 +100,8 @@ pub struct Person {
     pub profile: Profile,
     pub open_renewal: Option<String>,
     pub last_renewal: Option<String>,
+    /// A limitation in effect, the oppositions made (`choices`).
+    pub choices: c2s_domain::rgpd::SubjectChoices,
 }
 
 #[derive(Clone, Debug)]
@@ -128,6 +139,34 @@ impl BeneficiaryStore {
         Ok(out)
     }
 
+    /// The people (keyed hashes of their NIR) of this last name and birth date, through
+    /// index `by_identity` (the name folded: `c2s_domain::renewal::fold_name`); at most
+    /// `limit`, a common name on a common day being a handful nationally.
+    pub async fn with_identity(
+        &self,
+        last_name: &str,
+        birth_date: Date,
+        limit: i32,
+    ) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_identity")
+            .key_condition_expression("identity_key = :k")
+            .expression_attribute_values(":k", crate::store::s(identity_key(last_name, birth_date)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.get("pk").and_then(|v| v.as_s().ok()).cloned())
+            .collect())
+    }
+
     pub async fn open_renewal(&self, nir_hash: &str) -> Result<Option<String>, StoreError> {
         open_renewal_of(&self.client, &self.table, nir_hash).await
     }
@@ -146,6 +185,7 @@ impl BeneficiaryStore {
         )
         .await?;
         let (mut profile, mut open_renewal, mut last_renewal) = (None, None, None);
+        let mut choices = Default::default();
         for item in items {
             let id = || item.get("renewal_id").and_then(|v| v.as_s().ok()).cloned();
             match item
@@ -156,6 +196,7 @@ impl BeneficiaryStore {
                 Some(PROFILE) => profile = Some(from_item::<Profile>(item)?),
                 Some(OPEN_RENEWAL) => open_renewal = id(),
                 Some(LAST_RENEWAL) => last_renewal = id(),
+                Some(CHOICES) => choices = from_item(item)?,
                 _ => {}
             }
         }
@@ -163,7 +204,24 @@ impl BeneficiaryStore {
             profile,
             open_renewal,
             last_renewal,
+            choices,
         }))
+    }
+
+    /// Writes one profile as corrected by a rectification (the next import brings the
+    /// national system's, once it has applied the same correction).
+    pub async fn put_profile(&self, p: &Profile) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(
+                &StoredProfile::of(p),
+                &[("pk", &p.nir_hash), ("sk", PROFILE)],
+            )?))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
     }
 
     /// Writes up to 25 profiles in one request, retrying what DynamoDB left unprocessed.
@@ -210,6 +268,54 @@ impl BeneficiaryStore {
             }
         }
         Ok(())
+    }
+
+    /// Upgrading a live table: gives its `identity_key` (derived as the import does) to each
+    /// profile of the scan's `segment` (of `segments`) stored before `by_identity` without
+    /// one: only that attribute, on the condition that the profile still has the name and
+    /// birth date it was derived from (an import since wrote its own). The number indexed; a
+    /// second run finds none.
+    pub async fn index_identities(&self, segment: i32, segments: i32) -> Result<u64, StoreError> {
+        let mut pages = ScanPages::new(
+            self.client
+                .scan()
+                .table_name(&self.table)
+                .segment(segment)
+                .total_segments(segments)
+                .filter_expression("sk = :p AND attribute_not_exists(identity_key)")
+                .expression_attribute_values(":p", crate::store::s(PROFILE)),
+        );
+        let mut indexed = 0;
+        while let Some(items) = pages.next_page().await? {
+            for item in items {
+                let p: Profile = from_item(item)?;
+                let update = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&p.nir_hash, PROFILE)))
+                    .update_expression("SET identity_key = :k")
+                    .condition_expression(
+                        "attribute_not_exists(identity_key) AND last_name = :n AND birth_date = :b",
+                    )
+                    .expression_attribute_values(
+                        ":k",
+                        crate::store::s(StoredProfile::of(&p).identity_key),
+                    )
+                    .expression_attribute_values(":n", crate::store::s(&p.last_name))
+                    .expression_attribute_values(
+                        ":b",
+                        crate::store::s(dates::format_date(p.birth_date)),
+                    )
+                    .send()
+                    .await
+                    .map_err(sdk_error);
+                if written(update)? {
+                    indexed += 1;
+                }
+            }
+        }
+        Ok(indexed)
     }
 
     /// Frees the open-renewal slot if it still holds this renewal.

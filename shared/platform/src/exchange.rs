@@ -4,6 +4,9 @@
 /// Where sync-out writes each decisions file: `<name>.jsonl`, then `<name>.manifest.json`.
 pub const DECISIONS: &str = "outbound/decisions/";
 
+/// Where the DPO's rectifications go, one file each, as the decisions do.
+pub const RECTIFICATIONS: &str = "outbound/rectifications/";
+
 /// Set by sync-in on what it has consumed: the version of an inbound file it imported or
 /// applied, and the outbound file an acknowledgement answers. The lifecycle rule
 /// `expire-consumed` deletes it the next day (README, "Retention of the exchange files").

@@ -45,6 +45,20 @@ impl OutboxMessage {
     }
 }
 
+/// The messages that tell a person `notice`: by email and by SMS, where they have them (a
+/// notice that never goes by SMS, by email only).
+pub fn to_person(email: Option<&str>, phone: Option<&str>, notice: Notice) -> Vec<OutboxMessage> {
+    let mut out = Vec::new();
+    if let Some(email) = email.filter(|e| !e.trim().is_empty()) {
+        out.push(OutboxMessage::new(Channel::Email, email, notice.clone()));
+    }
+    let by_sms = notice.render(Channel::Sms).is_ok();
+    if let Some(phone) = phone.filter(|p| by_sms && !p.trim().is_empty()) {
+        out.push(OutboxMessage::new(Channel::Sms, phone, notice));
+    }
+    out
+}
+
 /// The sending side (feature `sqs`); `notify`, which only reads messages, does without.
 #[cfg(feature = "sqs")]
 #[derive(Clone, Debug)]
@@ -65,6 +79,16 @@ impl Outbox {
 
     pub fn new(sqs: aws_sdk_sqs::Client, queue_url: String) -> Self {
         Self { sqs, queue_url }
+    }
+
+    /// Sends what tells people of a change already written: a message that cannot be
+    /// queued is logged (its kind and channel) and does not undo the change.
+    pub async fn tell(&self, messages: &[OutboxMessage]) {
+        for m in messages {
+            if let Err(e) = self.send(m).await {
+                tracing::warn!(kind = m.notice.kind(), channel = m.channel.as_str(), error = %e, "notice not queued");
+            }
+        }
     }
 
     pub async fn send(&self, message: &OutboxMessage) -> Result<(), OutboxError> {

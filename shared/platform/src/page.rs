@@ -77,7 +77,11 @@ pub async fn page<T: DeserializeOwned>(
     cursor: Option<&str>,
     limit: i32,
 ) -> Result<Page<T>, PageError> {
-    let mut from = cursor.map(|c| keys.decode(c)).transpose()?;
+    // An empty cursor is none: the first page (a form's field sent as is).
+    let mut from = cursor
+        .filter(|c| !c.is_empty())
+        .map(|c| keys.decode(c))
+        .transpose()?;
     let wanted = usize::try_from(limit).unwrap_or(0).max(1);
     let mut raw = Vec::new();
     for _ in 0..READS {

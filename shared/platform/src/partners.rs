@@ -1,11 +1,18 @@
 //! The partners table: per organisation (partition `org#<id>`) its record (`org`) and its
 //! accounts (`account#<id>`); an `email#<address>` item makes addresses unique and finds the
 //! account at sign-in; `activation#<hash>` items hold one-time activation links (48 h);
-//! `request#<id>` items hold the organisation's requests to the caisses (`requests`).
+//! `request#<id>` items hold the organisation's requests to the caisses (`requests`),
+//! `habreq#<id>` its requests for a new gestionnaire (`habilitation_requests`),
+//! `listed#<caisse>` the caisses that know it (`listing`, index `by_caisse_org`). Requests
+//! and organisations carry their retention due day (index `by_purge`, `retention`).
 
+mod habilitation_requests;
+mod listing;
 mod requests;
+mod retention;
 
-pub use requests::RequestRecord;
+pub use habilitation_requests::HabilitationRequest;
+pub use requests::{RequestFilter, RequestRecord};
 
 use crate::store::{from_item, get_as, key, n, query_as, s, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
@@ -26,8 +33,53 @@ pub enum Access {
     NoConvention,
 }
 
+/// What a one-time link is for: the first password, or a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Activation,
+    Reset,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Activation => "activation",
+            LinkPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A link item's account and purpose, if it has not expired (links written before purposes
+/// were recorded are activations).
+fn valid_link(item: &Item) -> Option<(String, String, LinkPurpose)> {
+    let field = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let expires = item
+        .get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let purpose = match field("purpose").as_str() {
+        "reset" => LinkPurpose::Reset,
+        _ => LinkPurpose::Activation,
+    };
+    (expires >= OffsetDateTime::now_utc().unix_timestamp())
+        .then(|| (field("partner_id"), field("account_id"), purpose))
+}
+
 fn org_pk(partner_id: &str) -> String {
     format!("org#{partner_id}")
+}
+
+/// The organisation as stored, with its retention due day once its last convention ended.
+pub(super) fn org_item(org: &OrgRecord) -> Result<Item, StoreError> {
+    let mut item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+    retention::index_org(&mut item, org);
+    Ok(item)
 }
 
 fn email_pk(email: &str) -> String {
@@ -79,9 +131,17 @@ impl PartnerStore {
         org: &OrgRecord,
         extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
-        let item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        let item = org_item(org)?;
         let write = put(&self.table, item, "attribute_not_exists(pk)", None)?;
-        self.transact(std::iter::once(write).chain(extra).collect())
+        // Listed for the caisses it is created with (its first convention's).
+        let mut caisses: Vec<&str> = org.conventions.iter().map(|c| c.caisse.as_str()).collect();
+        caisses.sort_unstable();
+        caisses.dedup();
+        let listed = caisses
+            .into_iter()
+            .map(|c| self.listing(org, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.transact(std::iter::once(write).chain(listed).chain(extra).collect())
             .await
     }
 
@@ -114,7 +174,7 @@ impl PartnerStore {
         org: &mut OrgRecord,
         extra: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
-        let item = to_item(&*org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        let item = org_item(org)?;
         self.put_next(item, &mut org.version, extra).await
     }
 
@@ -123,7 +183,7 @@ impl PartnerStore {
     /// cannot both be written, the second is a `Conflict` (read again, check again). The
     /// caller's copy stays as read.
     pub fn org_guard(&self, org: &OrgRecord) -> Result<TransactWriteItem, StoreError> {
-        let mut item = to_item(org, &[("pk", &org_pk(&org.partner_id)), ("sk", "org")])?;
+        let mut item = org_item(org)?;
         item.insert("version".into(), n(org.version + 1));
         put(
             &self.table,
@@ -249,15 +309,16 @@ impl PartnerStore {
         let mut email = key(&email_pk(&a.email), "email");
         email.insert("partner_id".into(), s(&a.partner_id));
         email.insert("account_id".into(), s(&a.account_id));
-        let mut activation = key(&format!("activation#{activation_hash}"), "activation");
-        activation.insert("partner_id".into(), s(&a.partner_id));
-        activation.insert("account_id".into(), s(&a.account_id));
-        activation.insert("expires_at".into(), n(activation_expires));
         let new = "attribute_not_exists(pk)";
         let writes = [
             put(&self.table, account, new, None)?,
             put(&self.table, email, new, None)?,
-            put(&self.table, activation, new, None)?,
+            self.link_put(
+                a,
+                activation_hash,
+                activation_expires,
+                LinkPurpose::Activation,
+            )?,
         ];
         self.transact(writes.into_iter().chain(extra).collect())
             .await
@@ -416,39 +477,90 @@ impl PartnerStore {
         Ok(())
     }
 
-    /// Reads an activation link without using it: (partner id, account id) if valid.
-    pub async fn peek_activation(
+    /// A new one-time link of `a` (activation or password reset), to write in the same
+    /// transaction as the account that names it (`link_hash`).
+    pub fn link_put(
         &self,
-        activation_hash: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+        a: &AccountRecord,
+        hash: &str,
+        expires: i64,
+        purpose: LinkPurpose,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut link = key(&format!("activation#{hash}"), "activation");
+        link.insert("partner_id".into(), s(&a.partner_id));
+        link.insert("account_id".into(), s(&a.account_id));
+        link.insert("expires_at".into(), n(expires));
+        link.insert("purpose".into(), s(purpose.as_str()));
+        put(&self.table, link, "attribute_not_exists(pk)", None)
+    }
+
+    /// The writes that move `a`'s address from `old_email` to its own (`a.email`), to go with
+    /// the account's save: `Conflict` when the new address is taken meanwhile.
+    pub fn email_move(
+        &self,
+        a: &AccountRecord,
+        old_email: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(&email_pk(old_email), "email")))
+            .build()
+            .map(|d| TransactWriteItem::builder().delete(d).build())
+            .map_err(build)?;
+        let mut email = key(&email_pk(&a.email), "email");
+        email.insert("partner_id".into(), s(&a.partner_id));
+        email.insert("account_id".into(), s(&a.account_id));
+        Ok(vec![
+            delete,
+            put(&self.table, email, "attribute_not_exists(pk)", None)?,
+        ])
+    }
+
+    /// Deletes a link, used or void, if it is still there.
+    pub async fn delete_link(&self, hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("activation#{hash}"), "activation")))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Reads a one-time link without using it: (partner id, account id, purpose) if valid.
+    pub async fn peek_link(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(String, String, LinkPurpose)>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(
-                &format!("activation#{activation_hash}"),
-                "activation",
-            )))
+            .set_key(Some(key(&format!("activation#{hash}"), "activation")))
             .consistent_read(true)
             .send()
             .await
             .map_err(sdk_error)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let field = |k: &str| {
-            item.get(k)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
-        let expires = item
-            .get("expires_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        Ok((expires >= OffsetDateTime::now_utc().unix_timestamp())
-            .then(|| (field("partner_id"), field("account_id"))))
+        Ok(out.item.and_then(|item| valid_link(&item)))
+    }
+
+    /// Uses a one-time link once: (partner id, account id, purpose) if it existed and had
+    /// not expired.
+    pub async fn consume_link(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(String, String, LinkPurpose)>, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&format!("activation#{hash}"), "activation")))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.attributes.and_then(|item| valid_link(&item)))
     }
 
     /// The partner behind a token, if it may still act for a beneficiary of `caisse`: account
@@ -477,42 +589,5 @@ impl PartnerStore {
             return Ok(Access::NoConvention);
         }
         Ok(Access::Granted(Box::new(org)))
-    }
-
-    /// Uses an activation link once: (partner id, account id) if it exists and has not expired.
-    pub async fn consume_activation(
-        &self,
-        activation_hash: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                &format!("activation#{activation_hash}"),
-                "activation",
-            )))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let Some(item) = out.attributes else {
-            return Ok(None);
-        };
-        let field = |k: &str| {
-            item.get(k)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default()
-        };
-        let expires = item
-            .get("expires_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        if expires < OffsetDateTime::now_utc().unix_timestamp() {
-            return Ok(None);
-        }
-        Ok(Some((field("partner_id"), field("account_id"))))
     }
 }

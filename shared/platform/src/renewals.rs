@@ -1,8 +1,9 @@
 //! The renewals table: per renewal (partition key = its id) one `renewal` item with the form,
 //! status, version and history, one `doc#<id>` item per supporting document and one `note#…`
-//! item per agent's note, so that a single query reads the whole file. Eight indexes
+//! item per agent's note, so that a single query reads the whole file. Nine indexes
 //! (template.yaml): `by_beneficiary`, `by_caisse_deadline`, `by_deadline`, `by_draft`,
-//! `by_purge`, `by_export`, `by_partner`, `by_rescan` (documents waiting for the antivirus);
+//! `by_purge`, `by_export`, `by_partner`, `by_rescan` (documents waiting for the antivirus),
+//! `by_receipt` (the agents' search);
 //! `stored` derives the attributes most of them read, `documents` those of `by_rescan`.
 //! Each save that changes what a renewal counts in moves the caisse's dashboard counters in
 //! the same write (`counters`, `StatsTable`).
@@ -15,6 +16,7 @@ use c2s_domain::renewal::{moves, tally, ActorKind, Member, CLOSED_FILE_KEPT_SECO
 use stored::indexed;
 use time::{Date, OffsetDateTime};
 
+mod backfill;
 mod counters;
 mod documents;
 mod exports;
@@ -23,7 +25,9 @@ mod purge;
 mod queue;
 mod stored;
 
-pub use documents::{object_key, object_prefix, parse_object_key, DocumentRecord, NoteRecord};
+pub use documents::{
+    object_key, object_prefix, parse_object_key, request_owner, DocumentRecord, NoteRecord,
+};
 pub use exports::ExportLease;
 
 pub const RENEWAL: &str = "renewal";
@@ -41,6 +45,7 @@ pub const INDEX_ATTRIBUTES: &[&str] = &[
     "export_key",
     "export_batch",
     "filed_partner",
+    "receipt_number",
 ];
 
 /// Renewal ids are UUIDs; anything longer is refused before it reaches DynamoDB.

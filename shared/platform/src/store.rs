@@ -197,6 +197,66 @@ pub async fn get_as<T: DeserializeOwned>(
     out.item.map(from_item).transpose()
 }
 
+/// The items of these keys that exist, read consistently in batches of 100 (as DynamoDB
+/// allows), what it leaves unprocessed asked again a few times; in no particular order.
+pub async fn batch_get(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<Item>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(100) {
+        let wanted = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+            .consistent_read(true)
+            .set_keys(Some(chunk.to_vec()))
+            .build()
+            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let mut request = Some(HashMap::from([(table.to_owned(), wanted)]));
+        for _ in 0..5 {
+            let Some(items) = request.take().filter(|r| !r.is_empty()) else {
+                break;
+            };
+            let out = client
+                .batch_get_item()
+                .set_request_items(Some(items))
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            found.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            request = out.unprocessed_keys;
+        }
+    }
+    Ok(found)
+}
+
+/// The next number of the counter at `key` (attribute `seq`), counted atomically (`ADD`):
+/// never given twice, whatever calls fail or overlap (a failed call leaves a gap, never a
+/// reuse). The outbound files' names are numbered so (`outbound`).
+pub async fn next_count(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: Item,
+) -> Result<u64, StoreError> {
+    let out = client
+        .update_item()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression("ADD seq :one")
+        .expression_attribute_values(":one", n(1))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+        .send()
+        .await
+        .map_err(sdk_error)?;
+    out.attributes
+        .and_then(|a| a.get("seq").and_then(|v| v.as_n().ok()).cloned())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt("counter without a number".into()))
+}
+
 /// Every item a query returns, page after page, each read as a `T`.
 pub async fn query_as<T: DeserializeOwned>(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
@@ -205,6 +265,36 @@ pub async fn query_as<T: DeserializeOwned>(
 }
 
 /// Every item a query returns, page after page.
+/// The `purge_key`s (`<day>#<kind>#<id>`) due on or before `day` in a table's `by_purge`
+/// index (`purge_index = "due"`): the retention purge reads only what is due.
+pub async fn purge_keys_due(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    day: time::Date,
+) -> Result<Vec<String>, StoreError> {
+    let items = query_all(
+        client
+            .query()
+            .table_name(table)
+            .index_name("by_purge")
+            .key_condition_expression("purge_index = :d AND purge_key <= :until")
+            .expression_attribute_values(":d", s("due"))
+            .expression_attribute_values(
+                ":until",
+                s(format!(
+                    "{}#\u{10ffff}",
+                    c2s_domain::dates::format_date(day)
+                )),
+            )
+            .projection_expression("purge_key"),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|item| Some(item.get("purge_key")?.as_s().ok()?.clone()))
+        .collect())
+}
+
 pub async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
 ) -> Result<Vec<Item>, StoreError> {
@@ -222,6 +312,51 @@ pub async fn query_all(
         if start.is_none() {
             return Ok(out);
         }
+    }
+}
+
+/// A scan read one page at a time, so that its reader writes as it reads: a backfill's
+/// segment holds more than memory should.
+pub struct ScanPages {
+    scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder,
+    start: Option<Item>,
+    done: bool,
+}
+
+impl ScanPages {
+    pub fn new(scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder) -> Self {
+        ScanPages {
+            scan,
+            start: None,
+            done: false,
+        }
+    }
+
+    /// The next page's items (its filter applied), or `None` once the scan is done.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Item>>, StoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .scan
+            .clone()
+            .set_exclusive_start_key(self.start.take())
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        self.start = page.last_evaluated_key;
+        self.done = self.start.is_none();
+        Ok(Some(page.items.unwrap_or_default()))
+    }
+}
+
+/// Whether a conditional write went through: `false` when its condition did not hold (someone
+/// wrote first, and that write did what this one would have); any other failure stays one.
+pub fn written<T>(result: Result<T, StoreError>) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

@@ -60,6 +60,44 @@ impl DeadlineTask {
     }
 }
 
+/// What `purge` puts on the purge queue for `purge-worker`: one item whose retention step
+/// came due; the worker applies the rule to the item as it is then. Untagged, so that a
+/// renewal's message keeps the shape it had before the partners' items were purged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PurgeTask {
+    /// A renewal's step (`stage`: `draft`, `details` or `all`).
+    Renewal { renewal_id: String, stage: String },
+    /// A partner's signalement or request.
+    PartnerRequest { request_id: String },
+    /// An organisation whose last convention ended 5 years ago.
+    Organisation { partner_id: String },
+}
+
+impl PurgeTask {
+    /// What the purge report counts it as (a kind of `c2s_domain::retention::RULES`).
+    pub fn kind(&self) -> &str {
+        match self {
+            PurgeTask::Renewal { stage, .. } => stage,
+            PurgeTask::PartnerRequest { .. } => "partner_request",
+            PurgeTask::Organisation { .. } => "organisation",
+        }
+    }
+
+    /// The idempotency key: once per item and step.
+    pub fn once_key(&self) -> String {
+        match self {
+            PurgeTask::Renewal { renewal_id, stage } => format!("purge#{renewal_id}#{stage}"),
+            PurgeTask::PartnerRequest { request_id } => format!("purge#request#{request_id}"),
+            PurgeTask::Organisation { partner_id } => format!("purge#org#{partner_id}"),
+        }
+    }
+
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +135,36 @@ mod tests {
             serde_json::from_str::<DeadlineTask>(&deadline.body()).ok(),
             Some(deadline)
         );
+    }
+
+    #[test]
+    fn purge_tasks_keep_the_renewals_shape_and_read_back() {
+        let renewal = PurgeTask::Renewal {
+            renewal_id: "r1".to_owned(),
+            stage: "draft".to_owned(),
+        };
+        assert_eq!(renewal.body(), r#"{"renewal_id":"r1","stage":"draft"}"#);
+        assert_eq!(renewal.once_key(), "purge#r1#draft");
+        for task in [
+            renewal,
+            PurgeTask::PartnerRequest {
+                request_id: "p1.x".to_owned(),
+            },
+            PurgeTask::Organisation {
+                partner_id: "p1".to_owned(),
+            },
+        ] {
+            assert_eq!(
+                serde_json::from_str::<PurgeTask>(&task.body()).ok(),
+                Some(task.clone())
+            );
+        }
+        assert_eq!(
+            serde_json::from_str::<PurgeTask>(r#"{"partner_id":"p2"}"#)
+                .ok()
+                .map(|t| t.kind().to_owned()),
+            Some("organisation".to_owned())
+        );
+        assert!(serde_json::from_str::<PurgeTask>(r#"{"other":"x"}"#).is_err());
     }
 }

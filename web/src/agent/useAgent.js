@@ -10,5 +10,9 @@ export function useAgent() {
     isInstructeur: computed(() => roles.value.includes('instructeur')),
     isSuperviseur: computed(() => roles.value.includes('superviseur')),
     canSeeQueue: computed(() => roles.value.includes('instructeur') || roles.value.includes('superviseur')),
+    isAdminPartenaires: computed(() => roles.value.includes('admin_partenaires')),
+    isDpo: computed(() => roles.value.includes('dpo')),
+    /** Any agent of the caisse, whatever their role, may declare a data breach. */
+    hasRole: computed(() => roles.value.length > 0),
   }
 }

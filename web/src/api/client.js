@@ -107,6 +107,36 @@ export function sessionCall(space, policy) {
 /** A path segment from the caller's data, never a path of its own. */
 export const seg = (v) => encodeURIComponent(String(v ?? ''))
 
+/**
+ * A document's address for this page: the dev server relays storage under /s3 on the pages'
+ * own origin; when the API names that relay with another host (the Vite dev server runs on
+ * another port), keep only its path so that the request stays on the pages' origin.
+ */
+export function sameOrigin(url) {
+  try {
+    const u = new URL(url, window.location.origin)
+    if (u.origin !== window.location.origin && u.pathname.startsWith('/s3/')) return u.pathname + u.search
+    return u.href
+  } catch {
+    return url
+  }
+}
+
+/**
+ * A document fetched from the short-lived address the API handed out, as a Blob of the type
+ * the API checked (magic bytes) rather than whatever the storage says; a refusal of the
+ * storage is an Error with its `status`.
+ */
+export async function fetchFile(url, type) {
+  const res = await fetch(sameOrigin(url), { cache: 'no-store', credentials: 'omit' })
+  if (!res.ok) {
+    const e = new Error(String(res.status))
+    e.status = res.status
+    throw e
+  }
+  return new Blob([await res.arrayBuffer()], { type })
+}
+
 /** Sends a file to the presigned address the API gave, reporting progress (0 to 100). */
 export function uploadFile(upload, file, onProgress) {
   return new Promise((resolve, reject) => {

@@ -28,6 +28,9 @@ export const partnerCall = sessionCall('partner', gate)
 // Before a session.
 export const signInWithPassword = (email, password) => call('POST', '/api/auth/partner', { body: { email, password } })
 export const activate = (activationToken, password) => call('POST', '/api/partner/activate', { body: { token: activationToken, password } })
+/** "Mot de passe oublié": 202 whether or not the address has an account. */
+export const requestReset = (email) => call('POST', '/api/auth/partner/reset', { body: { email } })
+export const confirmReset = (linkToken, new_password) => call('POST', '/api/auth/partner/reset/confirm', { body: { token: linkToken, new_password } })
 
 // The partner's own account.
 export const acceptConditions = (version) => partnerCall('POST', '/api/partner/cgu', { body: { version, accepted: true } })
@@ -38,6 +41,15 @@ export const changePassword = (current_password, new_password) =>
 export const openRenewal = (body) => partnerCall('POST', '/api/partner/renewals', { body })
 export const sendReport = (body) => partnerCall('POST', '/api/partner/reports', { body })
 export const sendRequest = (body) => partnerCall('POST', '/api/partner/requests', { body })
+/** Annex 3 of the convention: the motives of each kind of request, `{kind: [{code, label}]}`. */
+export const getCatalogue = () => partnerCall('GET', '/api/partner/catalogue')
+const request = (rid) => `/api/partner/requests/${seg(rid)}`
+export const requestMessages = (rid) => partnerCall('GET', `${request(rid)}/messages`)
+export const sendRequestMessage = (rid, body) => partnerCall('POST', `${request(rid)}/messages`, { body })
+/** A request's attachments; a fresh download address of one; a new one announced (its presigned upload). */
+export const requestAttachments = (rid) => partnerCall('GET', `${request(rid)}/attachments`)
+export const requestAttachmentAddress = (rid, doc) => partnerCall('GET', `${request(rid)}/attachments/${seg(doc)}/download`)
+export const announceAttachment = (rid, body) => partnerCall('POST', `${request(rid)}/attachments`, { body })
 /** Every request of the organisation, page after page (50 a page; the page sorts them by date). */
 export async function listRequests() {
   let items = []

@@ -1,11 +1,13 @@
 // A form's sending state, shared by the forms that list their errors in an ErrorSummary:
 // `busy`, a general `message`, the errors by field (`fieldErrors`, key → message) and the
 // summary to focus. `ids` maps a key to its field's element id (the summary's links; the key
-// itself otherwise); `fields` maps the API's field names to keys.
+// itself otherwise); `fields` maps the API's field names to keys. With `forbid`, a refusal
+// of the caller's role (403) sets `forbidden` instead, for the page to say in its own words.
 import { computed, ref } from 'vue'
 
-export function useSubmit({ ids = {}, fields = {} } = {}) {
+export function useSubmit({ ids = {}, fields = {}, forbid = false } = {}) {
   const busy = ref(false)
+  const forbidden = ref(false)
   const message = ref('')
   const fieldErrors = ref({})
   const summary = ref(null) // the ErrorSummary component
@@ -30,7 +32,8 @@ export function useSubmit({ ids = {}, fields = {} } = {}) {
 
   /** The API's refusal: next to each field it names, or else as the general message. */
   function refused(e) {
-    if (e.fields?.length) {
+    if (forbid && e.status === 403) forbidden.value = true
+    else if (e.fields?.length) {
       const out = {}
       for (const f of e.fields) out[fields[f.field] ?? f.field] = f.message
       fieldErrors.value = out
@@ -55,5 +58,5 @@ export function useSubmit({ ids = {}, fields = {} } = {}) {
     }
   }
 
-  return { busy, message, fieldErrors, summary, summaryErrors, err, clear, check, refused, run }
+  return { busy, message, fieldErrors, summary, summaryErrors, err, clear, check, refused, run, forbidden }
 }

@@ -2,14 +2,9 @@
 // where they differ from what beneficiaries read; the statuses side by side in
 // ./common.js). Codes the list does not know are shown as they come rather than hidden.
 // Documents, resources and housing share the words of ./common.js.
-import { DOCUMENT_KIND, RESOURCE_KIND, RELATION, HOUSING, options, titleIn } from './common.js'
+import { DOCUMENT_KIND, RESOURCE_KIND, RELATION, HOUSING, CAISSES, caisseLabel, fileSize, options, titleIn } from './common.js'
 
-export { HOUSING }
-
-export const CAISSES = [
-  { value: 'rouen-elbeuf-dieppe', title: 'CPAM Rouen-Elbeuf-Dieppe' },
-  { value: 'le-havre', title: 'CPAM Le Havre' },
-]
+export { HOUSING, CAISSES, caisseLabel, fileSize }
 
 export const ROLES = [
   { value: 'instructeur', title: 'Instructeur', hint: 'prend en charge, instruit et décide' },
@@ -104,20 +99,13 @@ export const ACTIONS = {
   decision: 'Décision',
   note: 'Ajout d’une note',
   download_document: 'Ouverture d’une pièce',
+  read_request_attachments: 'Consultation des pièces d’une demande partenaire',
   rgpd_access: "Droit d'accès (RGPD)",
+  reassign: 'Réattribution',
+  search: 'Recherche',
+  export: 'Export de la file',
+  revoke_partner: 'Retrait de l’accès du partenaire',
 }
 export function actionLabel(code) {
   return ACTIONS[code] ?? code
-}
-
-export function caisseLabel(code) {
-  return CAISSES.find((c) => c.value === code)?.title ?? code ?? '—'
-}
-
-/** A size in bytes, for people. */
-export function fileSize(bytes) {
-  if (bytes == null) return '—'
-  if (bytes < 1024) return `${bytes} octets`
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} Ko`
-  return `${(bytes / 1024 / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`
 }

@@ -138,3 +138,21 @@ export function missingLabel(code) {
 export function options(table) {
   return Object.entries(table).map(([value, title]) => ({ value, title }))
 }
+
+/** The caisses by their code (the agents' and the partners' screens). */
+export const CAISSES = [
+  { value: 'rouen-elbeuf-dieppe', title: 'CPAM Rouen-Elbeuf-Dieppe' },
+  { value: 'le-havre', title: 'CPAM Le Havre' },
+]
+
+export function caisseLabel(code) {
+  return CAISSES.find((c) => c.value === code)?.title ?? code ?? '—'
+}
+
+/** A size in bytes, for people. */
+export function fileSize(bytes) {
+  if (bytes == null) return '—'
+  if (bytes < 1024) return `${bytes} octets`
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} Ko`
+  return `${(bytes / 1024 / 1024).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} Mo`
+}

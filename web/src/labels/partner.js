@@ -26,17 +26,17 @@ export const REQUEST_KIND = {
   signalement: 'Signalement',
   appointment: 'Demande de rendez-vous',
   document: 'Demande de document',
+  dossier: 'Dépôt de dossier',
+  contact: 'Prise de contact',
 }
 
+// The signalement motives of annex 3 (`GET /api/partner/catalogue` serves them all).
 export const MOTIVES = [
-  { value: 'renewal_help', title: 'Besoin d’aide pour le renouvellement' },
-  { value: 'documents_missing', title: 'Justificatifs manquants ou difficiles à obtenir' },
-  { value: 'no_answer', title: 'Pas de réponse de la caisse' },
-  { value: 'rights_interrupted', title: 'Droits interrompus' },
-  { value: 'payment_issue', title: 'Difficulté de paiement de la participation' },
-  { value: 'contact_change', title: 'Changement d’adresse ou de coordonnées' },
-  { value: 'language_barrier', title: 'Difficulté de langue ou de compréhension' },
-  { value: 'other', title: 'Autre motif' },
+  { value: 'dossier_complexe', title: 'Dossiers complexes (rétroactivité, rupture de droits, IJ complexes)' },
+  { value: 'saisine_mission_accompagnement', title: 'Saisine de la Mission accompagnement santé' },
+  { value: 'situation_urgence', title: 'Situation d’urgence' },
+  { value: 'suivi_demande_assure', title: 'Suivi du traitement d’une demande faite par l’assuré' },
+  { value: 'renoncement_soins', title: 'Renoncement aux soins' },
 ]
 
 export const ACCOUNT_STATUS = {

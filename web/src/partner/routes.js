@@ -31,12 +31,17 @@ export default [
     component: () => import('./ActivationPage.vue'),
     meta: { space, title: 'Activer votre compte' },
   },
+  // "Mot de passe oublié": the request, then the page the e-mailed link opens
+  // (/partenaire/nouveau-mot-de-passe#<token>, functions/partner/src/links.rs).
+  { path: '/partenaire/mot-de-passe-oublie', name: 'partnerForgot', component: () => import('./ForgotPasswordPage.vue'), meta: { space, title: 'Mot de passe oublié' } },
+  { path: '/partenaire/nouveau-mot-de-passe', name: 'partnerReset', component: () => import('./ResetPasswordPage.vue'), meta: { space, title: 'Choisir un nouveau mot de passe' } },
   { path: '/partenaire/conditions', name: 'partnerConditions', component: () => import('./ConditionsPage.vue'), meta: { space, title: "Conditions d'utilisation", auth } },
   { path: '/partenaire/mot-de-passe', name: 'partnerPassword', component: () => import('./PasswordPage.vue'), meta: { space, title: 'Changer de mot de passe', auth } },
   { path: '/partenaire', name: 'partnerHome', component: () => import('./HomePage.vue'), beforeEnter: gated, meta: { space, title: 'Accueil', auth } },
   { path: '/partenaire/demande', name: 'partnerRenewal', component: () => import('./RenewalForPage.vue'), beforeEnter: gated, meta: { space, title: 'Accompagner une personne', auth } },
   { path: '/partenaire/signalement', name: 'partnerReport', component: () => import('./ReportPage.vue'), beforeEnter: gated, meta: { space, title: 'Signalement ou demande', auth } },
   { path: '/partenaire/historique', name: 'partnerHistory', component: () => import('./HistoryPage.vue'), beforeEnter: gated, meta: { space, title: 'Suivi des demandes', auth } },
+  { path: '/partenaire/demandes/:rid', name: 'partnerRequest', component: () => import('./RequestPage.vue'), beforeEnter: gated, meta: { space, title: 'Signalement ou demande', auth } },
   {
     path: '/partenaire/comptes',
     name: 'partnerAccounts',

@@ -6,11 +6,27 @@ use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
 use serde_json::{json, Value};
 
 /// What a caller may see of a renewal: the history and decision (level 2, or the filing
-/// partner), the amounts (level 2, or a partner named legal guardian).
+/// partner), the amounts (level 2, or a partner named legal guardian), the amounts declared
+/// in the form (the person themself at any level, who types them; a partner only as legal
+/// guardian: a third party never sees the benefits a person receives).
 #[derive(Debug, Clone, Copy)]
 pub struct Visibility {
     pub history: bool,
     pub amounts: bool,
+    pub declared_amounts: bool,
+}
+
+/// The declared resources, their amounts left out unless `amounts`.
+fn resources_view(r: &RenewalRecord, amounts: bool) -> Value {
+    let mut v = json!(r.form.resources.clone().unwrap_or_default());
+    if !amounts {
+        for item in v.as_array_mut().into_iter().flatten() {
+            if let Some(o) = item.as_object_mut() {
+                o.retain(|k, _| !k.ends_with("_cents"));
+            }
+        }
+    }
+    v
 }
 
 pub fn document_states(docs: &[DocumentRecord]) -> Vec<DocumentState> {
@@ -60,7 +76,7 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], vis: Visibility) -> Valu
         "reference_period": period,
         "household": r.form.household.as_ref().unwrap_or(&r.suggested_household),
         "household_confirmed": r.form.household.is_some(),
-        "resources": r.form.resources.clone().unwrap_or_default(),
+        "resources": resources_view(r, vis.declared_amounts),
         "resources_declared": r.form.resources.is_some(),
         "housing": r.form.housing,
         "manager": r.form.manager,
@@ -70,6 +86,7 @@ pub fn view(r: &RenewalRecord, docs: &[DocumentRecord], vis: Visibility) -> Valu
         "missing": missing(&r.form, &document_states(docs), &r.requested_documents),
         "receipt": r.receipt,
         "filed_by": filed_by,
+        "deadline": r.decision_due().map(format_date),
     });
     if vis.history {
         v["history"] = json!(r.history);
@@ -89,6 +106,7 @@ fn decision_view(d: &Decision, amounts: bool) -> Value {
     let mut v = json!({
         "outcome": d.outcome,
         "reason_code": d.reason_code,
+        "reason_label": d.reason_code.as_deref().and_then(renewal::reason_label),
         "rights_start": d.rights_start.map(format_date),
         "rights_end": d.rights_end.map(format_date),
         "decided_at": format_instant(d.decided_at),

@@ -13,6 +13,10 @@ mod parameters;
 
 pub use parameters::{Parameters, Revaluation};
 
+/// The C2S replaced the CMU-C and the ACS on 1 November 2019 (loi n° 2018-1203, art. 52):
+/// no request can be for a month before.
+pub const C2S_START: Date = time::macros::date!(2019 - 11 - 01);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub relation: Relation,

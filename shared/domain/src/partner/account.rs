@@ -4,7 +4,7 @@
 use super::{manager_limit, AccountRole, AccountStatus};
 use crate::dates;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, Duration, OffsetDateTime};
 
 /// The version of the conditions of use a partner accepts at first sign-in.
 pub const CGU_VERSION: &str = "2026-11";
@@ -31,6 +31,9 @@ pub struct Account {
     pub partner_id: String,
     pub email: String,
     pub role: AccountRole,
+    /// `madame` or `monsieur`, when the CPAM recorded it.
+    #[serde(default)]
+    pub civility: Option<String>,
     pub last_name: String,
     pub first_name: String,
     pub function: String,
@@ -49,6 +52,18 @@ pub struct Account {
     /// The password a renewal reminder was sent for (its setting time), so one is sent once.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub reminded_for: Option<OffsetDateTime>,
+    /// The hash of the one link (activation or password reset) that may still be used: a
+    /// link reissued voids the one before. `None` on accounts created before links were
+    /// reissued, whose first link is the only one.
+    #[serde(default)]
+    pub link_hash: Option<String>,
+    /// A gestionnaire another one asked the caisse to deactivate, on this date (the lifecycle
+    /// job does it then, unless it is the last active gestionnaire).
+    #[serde(default, with = "dates::iso_opt")]
+    pub deactivation_on: Option<Date>,
+    /// The account that asked.
+    #[serde(default)]
+    pub deactivation_asked_by: Option<String>,
     pub version: u64,
 }
 
@@ -75,10 +90,24 @@ pub fn password_expired(password_set_at: Option<OffsetDateTime>, now: OffsetDate
     password_set_at.is_none_or(|t| (now - t).whole_days() >= PASSWORD_DAYS)
 }
 
+/// The convention's notice for deactivating a gestionnaire at another's request.
+pub const DEACTIVATION_NOTICE_DAYS: i64 = 15;
+
+/// The first day a deactivation asked `today` may take effect.
+pub fn earliest_deactivation(today: Date) -> Date {
+    today + Duration::days(DEACTIVATION_NOTICE_DAYS)
+}
+
+/// Whether a deactivation asked for `on` is due `today`.
+pub fn deactivation_due(a: &Account, today: Date) -> bool {
+    a.status != AccountStatus::Deactivated && a.deactivation_on.is_some_and(|on| on <= today)
+}
+
 /// Deactivates the account as of `at`. The version is the store's business.
 pub fn deactivate(a: &mut Account, at: OffsetDateTime) {
     a.status = AccountStatus::Deactivated;
     a.deactivated_at = Some(at);
+    a.deactivation_on = None;
 }
 
 /// Gestionnaires that count towards the size rule: every one not deactivated.
@@ -128,6 +157,7 @@ pub(crate) mod tests {
             partner_id: "p-1".into(),
             email: format!("{id}@ccas-rouen.fr"),
             role,
+            civility: None,
             last_name: "Durand".into(),
             first_name: "Marie".into(),
             function: String::new(),
@@ -141,6 +171,9 @@ pub(crate) mod tests {
             created_at: datetime!(2026-01-01 00:00 UTC),
             deactivated_at: None,
             reminded_for: None,
+            link_hash: None,
+            deactivation_on: None,
+            deactivation_asked_by: None,
             version: 3,
         }
     }

@@ -3,16 +3,18 @@
 //! bodies of the partner routes.
 
 pub mod account;
+pub mod catalogue;
 pub mod organisation;
 pub mod person;
 pub mod request;
 
 pub use account::{Account, Duty, CGU_VERSION, FILING_CHECKS_PER_HOUR, LOCK_AFTER, PASSWORD_DAYS};
+pub use catalogue::Motive;
 pub use organisation::{
     ConventionRefusal, NewConvention, NewOrganisation, Organisation, SigningRefusal,
 };
 pub use person::NewPerson;
-pub use request::{NewRequest, RequestKind, RequestRefusal, MOTIVES};
+pub use request::{unconfirmed_health_terms, NewRequest, Person, RequestKind, RequestRefusal};
 
 use crate::dates;
 use crate::text::{is_slug, Email};

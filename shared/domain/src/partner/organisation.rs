@@ -50,6 +50,21 @@ pub enum SigningRefusal {
     OtherCaisse,
 }
 
+/// An organisation's number of members, from a body: 1 to a million.
+pub fn members(body: &Value) -> Result<u32, FieldError> {
+    body.get("members")
+        .and_then(Value::as_u64)
+        .filter(|m| (1..=1_000_000).contains(m))
+        .and_then(|m| u32::try_from(m).ok())
+        .ok_or_else(|| {
+            FieldError::new(
+                "members",
+                "invalid_members",
+                "Indiquez le nombre de membres (au moins 1).",
+            )
+        })
+}
+
 impl NewOrganisation {
     /// Every field error, in the form's order. As before the move, a convention that ends
     /// before it starts, or names a caisse not in the list, is reported only alongside
@@ -80,18 +95,7 @@ impl NewOrganisation {
                 "Le type d'organisme n'est pas dans la liste.",
             ));
         }
-        let members = body
-            .get("members")
-            .and_then(Value::as_u64)
-            .filter(|m| (1..=1_000_000).contains(m))
-            .and_then(|m| u32::try_from(m).ok());
-        if members.is_none() {
-            errors.push(FieldError::new(
-                "members",
-                "invalid_members",
-                "Indiquez le nombre de membres (au moins 1).",
-            ));
-        }
+        let members = members(body).map_err(|e| errors.push(e)).ok();
         let caisses: Option<Vec<String>> = body
             .get("caisses")
             .and_then(Value::as_array)

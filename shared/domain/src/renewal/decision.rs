@@ -27,6 +27,25 @@ pub const REASON_CODES: &[&str] = &[
     "other",
 ];
 
+/// A reason in the French words the person reads on their follow-up.
+pub fn reason_label(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "eligible" => "Conditions remplies",
+        "eligible_by_silence" => {
+            "Accord implicite : la caisse n'a pas répondu dans le délai de deux mois"
+        }
+        "over_ceiling" => "Ressources supérieures au plafond",
+        "incomplete_file" => "Dossier incomplet",
+        "documents_not_provided" => "Pièces demandées non fournies",
+        "not_resident" => "Résidence en France non établie",
+        "irregular_stay" => "Séjour irrégulier",
+        "already_covered" => "Déjà couvert par une complémentaire santé",
+        "duplicate_request" => "Demande en double",
+        "other" => "Autre motif : contactez votre caisse",
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub outcome: DecisionOutcome,
@@ -108,6 +127,14 @@ pub fn receipt_number(renewal_id: &str, submitted_at: OffsetDateTime) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_has_its_words() {
+        for code in REASON_CODES {
+            assert!(reason_label(code).is_some(), "{code}");
+        }
+        assert_eq!(reason_label("made_up"), None);
+    }
     use time::macros::date;
 
     #[test]

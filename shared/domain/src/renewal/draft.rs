@@ -31,6 +31,26 @@ pub fn applicant(p: &OnFile) -> Option<Member> {
     })
 }
 
+/// The household on file as the members a draft offers after the applicant (`m2`, `m3`…).
+pub fn members_on_file(household: &[InboundMember]) -> Vec<Member> {
+    household
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Member {
+            id: format!("m{}", i + 2),
+            relation: match m.relation {
+                InboundRelation::Spouse => Relation::Spouse,
+                InboundRelation::Child => Relation::Child,
+                InboundRelation::Other => Relation::Other,
+            },
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            birth_date: m.birth_date,
+            alternating_custody: false,
+        })
+        .collect()
+}
+
 /// A new draft for this beneficiary, with the household on file offered for confirmation.
 /// The caller gives the id and the clock.
 pub fn new_draft(
@@ -42,21 +62,7 @@ pub fn new_draft(
 ) -> Option<Renewal> {
     let applicant = applicant(p)?;
     let mut suggested = vec![applicant.clone()];
-    for (i, m) in p.household.iter().enumerate() {
-        let relation = match m.relation {
-            InboundRelation::Spouse => Relation::Spouse,
-            InboundRelation::Child => Relation::Child,
-            InboundRelation::Other => Relation::Other,
-        };
-        suggested.push(Member {
-            id: format!("m{}", i + 2),
-            relation,
-            first_name: m.first_name.clone(),
-            last_name: m.last_name.clone(),
-            birth_date: m.birth_date,
-            alternating_custody: false,
-        });
-    }
+    suggested.extend(members_on_file(p.household));
     Some(Renewal {
         id,
         nir_hash: p.nir_hash.to_owned(),
@@ -93,6 +99,7 @@ pub fn new_draft(
         near_deadline: false,
         accepted_by_silence: false,
         details_purged: false,
+        restricted: false,
         counted: None,
     })
 }

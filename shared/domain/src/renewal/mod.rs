@@ -2,21 +2,22 @@
 //! still needs, the decision and the retention rules.
 
 mod decision;
-mod draft;
+pub(crate) mod draft;
 mod form;
 mod instruction;
 mod retention;
 mod stats;
 mod status;
 mod submission;
+mod supervision;
 mod update;
 
 pub use crate::household::{Housing, HousingStatus, Member, Relation, Resource, ResourceKind};
 pub use decision::{
-    decision_deadline, ends_opening_between, opens_on, receipt_number, renewal_open_on,
-    rights_period, Decision, DecisionOutcome, REASON_CODES,
+    decision_deadline, ends_opening_between, opens_on, reason_label, receipt_number,
+    renewal_open_on, rights_period, Decision, DecisionOutcome, REASON_CODES,
 };
-pub use draft::{applicant, new_draft, OnFile};
+pub use draft::{applicant, members_on_file, new_draft, OnFile};
 pub use form::{parse_manager, participation_by_age, situation, Form};
 pub use instruction::{
     agent_text, required_version, AgentRefusal, DecideError, DecisionBody, DocumentRequest,
@@ -30,6 +31,9 @@ pub use stats::{
 };
 pub use status::{InvalidTransition, Status};
 pub use submission::{missing, DocumentState};
+pub use supervision::{
+    fold_name, identity_key, BulkAction, BulkBody, ReassignBody, Search, BULK_MAX,
+};
 pub use update::Update;
 
 use crate::beneficiary::Territory;
@@ -166,6 +170,11 @@ pub struct Renewal {
     /// The resources, household and documents were deleted (3 years after closing).
     #[serde(default)]
     pub details_purged: bool,
+    /// Processing limited at the person's request (RGPD art. 18): kept, but in no agent's
+    /// queue, sent no reminder and not exported until lifted. Absent when false, so the
+    /// items written before it keep their shape.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restricted: bool,
     /// The dashboard's counters this renewal was last saved into (`stats::tally`), as read
     /// from the store: the store moves them by the difference on the next save and writes
     /// the new tally itself. Never set by hand, never shown (not serialized from here).

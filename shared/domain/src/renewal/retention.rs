@@ -1,8 +1,10 @@
 //! What the retention rules delete of a renewal, and when (DESIGN: 5 years for identification
-//! and administrative data, 3 years for the rest, 6 months for an abandoned draft).
+//! and administrative data, 3 years for the rest, 6 months for an abandoned draft). The rules
+//! of every other kind of item are in `crate::retention`.
 
 use super::{Renewal, Status};
 use crate::dates::add_months;
+use crate::retention::{DRAFT_MONTHS, IDENTIFICATION_MONTHS, OTHER_DATA_MONTHS};
 use time::Date;
 
 /// How long the beneficiary's `last_renewal` marker outlives the file's last change, in
@@ -13,7 +15,7 @@ pub const CLOSED_FILE_KEPT_SECONDS: i64 = 5 * 366 * 24 * 3600;
 pub enum PurgeStage {
     /// A draft untouched for 6 months: deleted whole.
     Draft,
-    /// 3 years after closing: resources, household and documents.
+    /// 3 years after closing: resources, household, documents and agents' notes.
     Details,
     /// 5 years after closing: everything left.
     All,
@@ -36,11 +38,17 @@ impl PurgeStage {
 }
 
 impl Renewal {
-    /// The day the file closed: withdrawn, integrated by the national system, or rejected.
+    /// The day the file closed for retention: withdrawn, integrated by the national system,
+    /// rejected, or decided (approved, exported) without the national system's
+    /// acknowledgement ever coming: the caisse's decision is then its last act on it.
     pub fn closed_on(&self) -> Option<Date> {
         let closed = matches!(
             self.status,
-            Status::Withdrawn | Status::Integrated | Status::Rejected
+            Status::Withdrawn
+                | Status::Integrated
+                | Status::Rejected
+                | Status::Approved
+                | Status::Exported
         );
         closed.then(|| {
             self.history
@@ -53,13 +61,16 @@ impl Renewal {
     /// The next deletion the retention rules call for, and its due day.
     pub fn next_purge(&self) -> Option<(Date, PurgeStage)> {
         if self.status == Status::Draft {
-            return Some((add_months(self.updated_at.date(), 6), PurgeStage::Draft));
+            return Some((
+                add_months(self.updated_at.date(), DRAFT_MONTHS),
+                PurgeStage::Draft,
+            ));
         }
         let closed = self.closed_on()?;
         if self.details_purged {
-            Some((add_months(closed, 60), PurgeStage::All))
+            Some((add_months(closed, IDENTIFICATION_MONTHS), PurgeStage::All))
         } else {
-            Some((add_months(closed, 36), PurgeStage::Details))
+            Some((add_months(closed, OTHER_DATA_MONTHS), PurgeStage::Details))
         }
     }
 }
@@ -95,8 +106,8 @@ mod tests {
         let mut r = draft();
         r.status = Status::Submitted;
         assert_eq!(r.next_purge(), None, "an open file is kept");
-        r.status = Status::Approved;
-        assert_eq!(r.next_purge(), None, "approved is not closed yet");
+        r.status = Status::AwaitingDocuments;
+        assert_eq!(r.next_purge(), None, "an open file is kept");
         r.status = Status::Rejected;
         r.history.push(HistoryEntry {
             status: Status::Rejected,
@@ -114,5 +125,23 @@ mod tests {
             Some((date!(2031 - 12 - 10), PurgeStage::All))
         );
         assert_eq!(CLOSED_FILE_KEPT_SECONDS, 158_112_000);
+    }
+
+    #[test]
+    fn a_decision_never_acknowledged_starts_the_closed_files_clock() {
+        for status in [Status::Approved, Status::Exported] {
+            let mut r = draft();
+            r.status = status;
+            r.history.push(HistoryEntry {
+                status,
+                at: datetime!(2026-12-10 10:00 UTC),
+                actor: ActorKind::Agent,
+            });
+            assert_eq!(
+                r.next_purge(),
+                Some((date!(2029 - 12 - 10), PurgeStage::Details)),
+                "{status:?}"
+            );
+        }
     }
 }

@@ -70,6 +70,8 @@ impl Status {
         match (self, next) {
             (Draft | AwaitingDocuments, Submitted) => true,
             (Submitted, InReview) => true,
+            // A superviseur releases a claim: the file waits for an agent again.
+            (InReview, Submitted) => true,
             (InReview, AwaitingDocuments | Approved | Rejected) => true,
             (Approved | Rejected, Exported) => true,
             (Exported, Integrated) => true,
@@ -196,5 +198,7 @@ mod tests {
         assert!(Submitted.can_become(Withdrawn));
         assert!(!Withdrawn.can_become(Submitted));
         assert!(!Integrated.can_become(Withdrawn));
+        assert!(InReview.can_become(Submitted));
+        assert!(!Approved.can_become(Submitted));
     }
 }

@@ -1,7 +1,7 @@
 //! What a submission still needs, and the file entering the caisse's queue.
 
 use super::form::Form;
-use super::{decision_deadline, Renewal};
+use super::{decision_deadline, Renewal, Status};
 use crate::document::{DocumentKind, DocumentStatus};
 use time::Date;
 
@@ -68,6 +68,16 @@ impl Renewal {
         self.complete_on = Some(day);
         self.deadline = Some(decision_deadline(day));
         self.queue = Some(self.caisse.clone());
+    }
+
+    /// The date by which the caisse must decide, while a decision is awaited: the deadline
+    /// the queue sorts by (`decision_deadline`, set when the file became complete); none
+    /// before the file was sent, nor once decided or withdrawn.
+    pub fn decision_due(&self) -> Option<Date> {
+        match self.status {
+            Status::Submitted | Status::InReview | Status::AwaitingDocuments => self.deadline,
+            _ => None,
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! A partner organisation's requests to the caisses, in its partition (`request#<id>`),
 //! listed by organisation or, through `by_caisse`, by the caisse they go to.
 
+use super::retention::{purge_key, DUE, PURGE_INDEX, PURGE_KEY};
 use super::{org_pk, PartnerStore};
 use crate::page::{page, CursorKeys, Page, PageError};
 use crate::store::{get_as, key, s, sdk_error, to_item, Item, StoreError};
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use c2s_domain::dates;
+use c2s_domain::{dates, retention};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -24,27 +25,61 @@ pub struct RequestRecord {
     pub civility: String,
     pub last_name: String,
     pub first_name: String,
-    #[serde(with = "dates::iso")]
-    pub birth_date: time::Date,
+    /// `None` for a `contact`, which is about the partnership, not a person.
+    #[serde(default, with = "dates::iso_opt")]
+    pub birth_date: Option<time::Date>,
     pub department: String,
     pub motive: String,
     pub comment: String,
+    /// A signalement the partner marked urgent: first in the caisse's list.
+    #[serde(default)]
+    pub urgent: bool,
     pub status: String,
     pub answer: Option<String>,
     pub answered_by: Option<String>,
+    /// The day of its last answer: retention counts from it (`retention::request_purge_on`).
+    #[serde(
+        default,
+        with = "dates::iso_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub answered_on: Option<time::Date>,
     pub created_by: String,
     #[serde(with = "dates::instant")]
     pub created_at: OffsetDateTime,
     pub version: u64,
 }
 
+/// The sort key of `by_caisse_priority`: urgent ones first, then the oldest.
+fn priority(r: &RequestRecord) -> String {
+    format!(
+        "{}#{:024}",
+        if r.urgent { 0 } else { 1 },
+        r.created_at.unix_timestamp_nanos()
+    )
+}
+
+/// What a caisse's list of requests keeps (`requests_to`); `None` keeps every one.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RequestFilter<'a> {
+    pub status: Option<&'a str>,
+    pub motive: Option<&'a str>,
+    pub partner_id: Option<&'a str>,
+    pub urgent: Option<bool>,
+}
+
 impl PartnerStore {
-    fn request_item(r: &RequestRecord) -> Result<Item, StoreError> {
+    /// The request as stored, with its retention due day derived (index `by_purge`).
+    pub(super) fn request_item(r: &RequestRecord) -> Result<Item, StoreError> {
+        let due = retention::request_purge_on(r.created_at.date(), r.answered_on);
         to_item(
             r,
             &[
                 ("pk", &org_pk(&r.partner_id)),
                 ("sk", &format!("request#{}", r.request_id)),
+                ("req_priority", &priority(r)),
+                (PURGE_INDEX, DUE),
+                (PURGE_KEY, &purge_key(due, "request", &r.request_id)),
             ],
         )
     }
@@ -115,32 +150,53 @@ impl PartnerStore {
         page(q, &keys, cursor, limit).await
     }
 
-    /// A page of the requests sent to a caisse, newest first (index `by_caisse`), of one
-    /// status if asked.
+    /// A page of the requests sent to a caisse, urgent ones first then the oldest (index
+    /// `by_caisse_priority`), those `filter` keeps only: the order stays the index's, page
+    /// after page.
     pub async fn requests_to(
         &self,
         caisse: &str,
-        status: Option<&str>,
+        filter: &RequestFilter<'_>,
         cursor: Option<&str>,
         limit: i32,
     ) -> Result<Page<RequestRecord>, PageError> {
-        let q = self
+        let mut q = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name("by_caisse")
+            .index_name("by_caisse_priority")
             .key_condition_expression("req_caisse = :c")
-            .expression_attribute_values(":c", s(caisse))
-            .scan_index_forward(false);
-        let q = match status {
-            Some(st) => q
-                .filter_expression("#st = :st")
-                .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":st", s(st)),
-            None => q,
-        };
+            .expression_attribute_values(":c", s(caisse));
+        let mut conditions = Vec::new();
+        for (name, attribute, value) in [
+            ("st", "status", filter.status),
+            ("mo", "motive", filter.motive),
+            ("pa", "partner_id", filter.partner_id),
+        ] {
+            if let Some(v) = value {
+                conditions.push(format!("#{name} = :{name}"));
+                q = q
+                    .expression_attribute_names(format!("#{name}"), attribute)
+                    .expression_attribute_values(format!(":{name}"), s(v));
+            }
+        }
+        if let Some(urgent) = filter.urgent {
+            // A request filed before urgency existed holds no `urgent`: not urgent.
+            conditions.push(if urgent {
+                "urgent = :ur".to_owned()
+            } else {
+                "(attribute_not_exists(urgent) OR urgent = :ur)".to_owned()
+            });
+            q = q.expression_attribute_values(
+                ":ur",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(urgent),
+            );
+        }
+        if !conditions.is_empty() {
+            q = q.filter_expression(conditions.join(" AND "));
+        }
         let keys = CursorKeys {
-            names: &["created_at", "pk", "req_caisse", "sk"],
+            names: &["pk", "req_caisse", "req_priority", "sk"],
             partition: ("req_caisse", caisse),
         };
         page(q, &keys, cursor, limit).await

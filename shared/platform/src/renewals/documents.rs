@@ -40,6 +40,16 @@ pub struct DocumentRecord {
     pub last_scan_attempt_at: Option<OffsetDateTime>,
 }
 
+impl DocumentRecord {
+    /// The version that was checked, for a clean document: the only one ever handed out
+    /// (`None` for a document not, or not yet, clean, or whose check pinned no version).
+    pub fn checked_version(&self) -> Option<&str> {
+        self.version_id
+            .as_deref()
+            .filter(|_| self.status == DocumentStatus::Clean)
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -91,6 +101,12 @@ pub fn object_key(renewal_id: &str, document_id: &str) -> String {
 /// Where every object of a renewal's documents is: `renewals/<renewal id>/`.
 pub fn object_prefix(renewal_id: &str) -> String {
     format!("renewals/{renewal_id}/")
+}
+
+/// The documents of a partner's request `rid` are kept as those of this pseudo renewal
+/// (never a renewal's id: those are UUIDs).
+pub fn request_owner(rid: &str) -> String {
+    format!("request.{rid}")
 }
 
 /// `renewals/<renewal id>/<document id>` back to its two ids.
@@ -171,6 +187,37 @@ impl RenewalStore {
         Ok(())
     }
 
+    /// Records an attachment announced on a partner's request: a document of the pseudo
+    /// renewal `request_owner(rid)`, so that its upload is checked by `document-check` (and
+    /// asked again by `document-rescan`) exactly as a renewal's documents are.
+    pub async fn add_attachment(&self, d: &DocumentRecord) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(document_item(d)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// The documents kept under `owner` (a partner request's, `request_owner`), oldest first.
+    pub async fn documents_of(&self, owner: &str) -> Result<Vec<DocumentRecord>, StoreError> {
+        let mut docs: Vec<DocumentRecord> = query_as(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :d)")
+                .expression_attribute_values(":pk", s(owner))
+                .expression_attribute_values(":d", s("doc#"))
+                .consistent_read(true),
+        )
+        .await?;
+        docs.sort_by_key(|d| d.created_at);
+        Ok(docs)
+    }
+
     pub async fn document(
         &self,
         renewal_id: &str,
@@ -233,6 +280,19 @@ impl RenewalStore {
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(renewal_id, &document_sk(document_id))))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
+    }
+
+    /// Deletes one agent's note (the 3-year retention step: notes are "other data").
+    pub async fn delete_note(&self, note: &NoteRecord) -> Result<(), StoreError> {
+        let sk = format!("note#{}#{}", dates::format_instant(note.at), note.note_id);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&note.renewal_id, &sk)))
             .send()
             .await
             .map_err(sdk_error)?;

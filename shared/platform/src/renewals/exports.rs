@@ -3,8 +3,7 @@
 //! (`export#…`) are no renewal id, and they carry none of the indexes' attributes.
 
 use super::RenewalStore;
-use crate::store::{key, n, s, sdk_error, StoreError};
-use aws_sdk_dynamodb::types::ReturnValue;
+use crate::store::{key, n, next_count, s, sdk_error, StoreError};
 
 const LEASE: &str = "export#lease";
 const SEQUENCE: &str = "export#sequence";
@@ -65,23 +64,8 @@ impl RenewalStore {
         }
     }
 
-    /// The next number of `day`'s export files, counted atomically (`ADD`): never given
-    /// twice, whatever runs fail or overlap (a failed run leaves a gap, never a reuse).
+    /// The next number of `day`'s export files (`store::next_count`).
     pub async fn next_export_sequence(&self, day: &str) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(SEQUENCE, day)))
-            .update_expression("ADD seq :one")
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.attributes
-            .and_then(|a| a.get("seq").and_then(|v| v.as_n().ok()).cloned())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| StoreError::Corrupt("export sequence without a number".into()))
+        next_count(&self.client, &self.table, key(SEQUENCE, day)).await
     }
 }

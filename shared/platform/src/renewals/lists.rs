@@ -1,6 +1,6 @@
 //! The renewals' lists read through their indexes: files due (`by_deadline`), idle drafts
-//! (`by_draft`), decisions to export (`by_export`), a partner's files (`by_partner`) and a
-//! person's (`by_beneficiary`).
+//! (`by_draft`), decisions to export (`by_export`), a partner's files (`by_partner`), a
+//! person's (`by_beneficiary`) and the file of a receipt (`by_receipt`).
 
 use super::{RenewalRecord, RenewalStore};
 use crate::page::{page, CursorKeys, Page, PageError};
@@ -98,13 +98,30 @@ impl RenewalStore {
 
     /// The ids of a person's renewals, oldest first (index `by_beneficiary`).
     pub async fn ids_for(&self, nir_hash: &str) -> Result<Vec<String>, StoreError> {
+        self.ids_in("by_beneficiary", "nir_hash", nir_hash).await
+    }
+
+    /// The ids of the files that reached the agents under this receipt number (index
+    /// `by_receipt`): one, unless two ids share their first ten characters in a year.
+    pub async fn ids_with_receipt(&self, number: &str) -> Result<Vec<String>, StoreError> {
+        self.ids_in("by_receipt", "receipt_number", number).await
+    }
+
+    /// The renewal ids an index holds under one key (its keys-only projection).
+    async fn ids_in(
+        &self,
+        index: &str,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let items = query_all(
             self.client
                 .query()
                 .table_name(&self.table)
-                .index_name("by_beneficiary")
-                .key_condition_expression("nir_hash = :h")
-                .expression_attribute_values(":h", s(nir_hash)),
+                .index_name(index)
+                .key_condition_expression("#k = :v")
+                .expression_attribute_names("#k", attribute)
+                .expression_attribute_values(":v", s(value)),
         )
         .await?;
         Ok(items

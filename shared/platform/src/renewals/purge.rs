@@ -3,9 +3,8 @@
 
 use super::{build_error, PurgeStage, RenewalRecord, RenewalStore, RENEWAL};
 use crate::beneficiaries::OPEN_RENEWAL;
-use crate::store::{key, n, query_all, s, sdk_error, StoreError};
+use crate::store::{key, n, purge_keys_due, query_all, s, sdk_error, StoreError};
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
-use c2s_domain::dates;
 use c2s_domain::renewal::moves;
 use time::Date;
 
@@ -13,25 +12,11 @@ impl RenewalStore {
     /// What the retention rules make due on or before `day` (index `by_purge`): (id, stage).
     /// Reads only what is due.
     pub async fn purge_due(&self, day: Date) -> Result<Vec<(String, PurgeStage)>, StoreError> {
-        let items = query_all(
-            self.client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_purge")
-                .key_condition_expression("purge_index = :d AND purge_key <= :until")
-                .expression_attribute_values(":d", s("due"))
-                .expression_attribute_values(
-                    ":until",
-                    s(format!("{}#\u{10ffff}", dates::format_date(day))),
-                )
-                .projection_expression("purge_key"),
-        )
-        .await?;
         // `purge_key` is `<day>#<stage>#<id>` (see `stored`).
-        Ok(items
+        Ok(purge_keys_due(&self.client, &self.table, day)
+            .await?
             .iter()
-            .filter_map(|item| {
-                let k = item.get("purge_key")?.as_s().ok()?;
+            .filter_map(|k| {
                 let mut parts = k.splitn(3, '#');
                 let (_, stage, id) = (parts.next()?, parts.next()?, parts.next()?);
                 Some((id.to_owned(), PurgeStage::parse(stage)?))

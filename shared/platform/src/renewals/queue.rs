@@ -25,14 +25,17 @@ impl RenewalStore {
             .key_condition_expression("#q = :caisse")
             .expression_attribute_names("#q", "queue")
             .expression_attribute_values(":caisse", s(caisse));
+        // Files of a person who limited their processing (RGPD art. 18) are in no queue: few
+        // enough that the filter costs a read here and there, never a page.
+        let q = q.expression_attribute_names("#restricted", "restricted");
         // Without a status, the work still to do: files waiting for an agent or a document.
         let q = match status {
             Some(st) => q
-                .filter_expression("#st = :st")
+                .filter_expression("#st = :st AND attribute_not_exists(#restricted)")
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(":st", s(st.as_str())),
             None => q
-                .filter_expression("#st IN (:a, :b, :c)")
+                .filter_expression("#st IN (:a, :b, :c) AND attribute_not_exists(#restricted)")
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(":a", s(Status::Submitted.as_str()))
                 .expression_attribute_values(":b", s(Status::InReview.as_str()))

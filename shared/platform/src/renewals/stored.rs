@@ -25,6 +25,10 @@ pub(super) struct Indexed<'a> {
     /// `<due date>#<stage>#<id>`: when and what (`draft`, `details`, `all`).
     #[serde(skip_serializing_if = "Option::is_none")]
     purge_key: Option<String>,
+    /// The receipt's number once the file reached the agents (`by_receipt`): found by it
+    /// on the phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) receipt_number: Option<&'a str>,
     /// The dashboard counters it counts in as written: the next save moves them by the
     /// difference (read back into `Renewal::counted`).
     counted: Tally,
@@ -46,6 +50,11 @@ pub(super) fn indexed(r: &Renewal) -> Indexed<'_> {
         purge_index: next.map(|_| "due"),
         purge_key: next
             .map(|(due, stage)| format!("{}#{}#{}", dates::format_date(due), stage.as_str(), r.id)),
+        receipt_number: r
+            .queue
+            .as_ref()
+            .and(r.receipt.as_ref())
+            .map(|rc| rc.number.as_str()),
         counted: tally(r),
     }
 }
@@ -59,7 +68,8 @@ mod tests {
     /// Items as the code before the domain move wrote them (`RenewalRecord::indexed`), keys
     /// included: a draft, a complete file in review filed by a partner, a rejected one
     /// waiting for export, and one whose details were purged; since the dashboard's
-    /// counters, each with the `counted` it wrote (the one attribute added since).
+    /// counters, each with the `counted` it wrote; since the agents' search, those that reached
+    /// the agents with their `receipt_number`.
     const FIXTURES: &[(&str, &str)] = &[
         (
             "draft",

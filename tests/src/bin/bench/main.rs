@@ -4,7 +4,8 @@
 //!   the peak memory (VmHWM) of the import process, which must stay flat as the file grows;
 //! - the import by ranges at 1, 4 and 8 parallel workers beside the raw BatchWriteItem loop
 //!   at the same concurrency, and the projection for the national file (`parallel`);
-//! - purge of 1 000 due items among 100 000 kept: items read per item due;
+//! - purge of 2 000 due items (renewals and partners' requests) among 110 000 kept: items
+//!   read per item due;
 //! - reminders over profiles whose rights end on every day of the coming year: items read
 //!   per reminder processed by the worker, beside what the month index read before;
 //! - deadlines over running files whose deadlines span 90 days: items read per file
@@ -141,6 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "HASH_KEY",
         "REMINDERS_QUEUE_URL",
         "S3_FORCE_PATH_STYLE",
+        "SYNC_IN_QUEUE_URL",
         "IMPORT_RANGES_QUEUE_URL",
         "IMPORT_LEASE_SECONDS",
         "IMPORT_WRITE_CONCURRENCY",
@@ -219,6 +221,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         items.push(item);
     }
     write_items(&clients, &table, items).await?;
+    // And partners' requests: a tenth as many, as many due, in the partners' `by_purge`.
+    let partners = running.stack.tables["PartnersTable"].clone();
+    let mut items = Vec::new();
+    for i in 0..(kept / 10 + due) {
+        let when = if i < due { "2020-01-01" } else { "2099-01-01" };
+        let id = format!("bench.{i:07}");
+        items.push(HashMap::from([
+            ("pk".to_owned(), AttributeValue::S("org#bench".into())),
+            ("sk".to_owned(), AttributeValue::S(format!("request#{id}"))),
+            ("purge_index".to_owned(), AttributeValue::S("due".into())),
+            (
+                "purge_key".to_owned(),
+                AttributeValue::S(format!("{when}#request#{id}")),
+            ),
+        ]));
+    }
+    write_items(&clients, &partners, items).await?;
+    let due = 2 * due;
+    let kept = kept + kept / 10;
     let penv = running
         .envs
         .get("PurgeFunction")

@@ -1,0 +1,231 @@
+// The partner space past its first steps, in a real browser: "mot de passe oublié" from the
+// sign-in page to a new password; the caisse asked of an organisation conventioned with two;
+// a request's page with its attachments (downloaded, sent) and the caisse's message; the
+// agent's side of the request (attachments downloaded, the partner's message read).
+// Keyboard where it matters, axe on every page at 1280 and 320 px.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, tabTo, errorsFocused, menusClosed, aboutMarie, PDF } from './harness.mjs'
+import { auditBoth, signInAgent, ROUEN } from './backoffice.mjs'
+
+const HAVRE = 'le-havre'
+const PASSWORD = 'Partenaire du suivi 2026 !'
+const NEW_PASSWORD = 'Un tout autre mot de passe 2026'
+
+/** Waits for the page whose main heading is exactly `text`. */
+async function heading(page, text) {
+  await page.locator('main').getByRole('heading', { level: 1, name: text, exact: true }).waitFor()
+}
+
+/** The latest link of `kind` sent to `email`, relative to BASE (its token after "#"). */
+async function linkSent(email, kind, count = 1) {
+  let found
+  for (let i = 0; i < 80 && !found; i++) {
+    const sent = (await outbox()).filter((m) => m.to === email && m.kind === kind)
+    if (sent.length >= count) found = sent.at(-1)
+    else await new Promise((r) => setTimeout(r, 250))
+  }
+  assert.ok(found, `no ${kind} message for ${email}`)
+  const u = new URL(found.body.match(/https?:\/\/\S+#\S+/)[0])
+  return BASE + u.pathname + u.search + u.hash
+}
+
+/** An organisation conventioned with Rouen (and Le Havre when `both`), its gestionnaire activated with PASSWORD and past the conditions of use. */
+async function organisation(name, { both = false } = {}) {
+  const admin = await agentToken({ sub: 'A1', name: 'Admin', caisse: ROUEN, roles: ['admin_partenaires'] })
+  const today = new Date().toISOString().slice(0, 10)
+  const end = `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`
+  const org = await api('POST', '/api/agent/partners', { name, kind: 'ccas', members: 12, caisses: [ROUEN], convention: { caisse: ROUEN, start: today, end } }, admin)
+  if (both) {
+    const havre = await agentToken({ sub: 'H1', name: 'Admin Havre', caisse: HAVRE, roles: ['admin_partenaires'] })
+    await api('POST', `/api/agent/partners/${org.partner_id}/conventions`, { caisse: HAVRE, start: today, end }, havre)
+  }
+  const email = uniqueEmail('suivi')
+  await api('POST', `/api/agent/partners/${org.partner_id}/managers`, { email, last_name: 'Martin', first_name: 'Sophie', function: 'Directrice' }, admin)
+  const link = new URL(await linkSent(email, 'partner_activation'))
+  await api('POST', '/api/partner/activate', { token: link.hash.slice(1), password: PASSWORD })
+  const { token } = await api('POST', '/api/auth/partner', { email, password: PASSWORD })
+  await api('POST', '/api/partner/cgu', { version: '2026-11' }, token)
+  return { org, email, token }
+}
+
+async function signInPartner(page, email, password = PASSWORD) {
+  await page.goto(`${BASE}/partenaire/connexion`)
+  await heading(page, "Connexion à l'espace partenaires")
+  await page.getByLabel('Adresse électronique', { exact: true }).fill(email)
+  await page.getByLabel('Mot de passe', { exact: true }).fill(password)
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+  await heading(page, 'Espace partenaires')
+}
+
+/** A PDF attached to request `rid` through the API, once checked. */
+async function attached(token, rid, filename) {
+  const announced = await api('POST', `/api/partner/requests/${rid}/attachments`, { filename, content_type: 'application/pdf', size: PDF.length }, token)
+  const put = await fetch(announced.upload.url, { method: 'PUT', headers: announced.upload.headers, body: PDF })
+  assert.ok(put.ok, `upload: ${put.status}`)
+  for (let i = 0; i < 300; i++) {
+    const { items } = await api('GET', `/api/partner/requests/${rid}/attachments`, undefined, token)
+    const d = items.find((x) => x.document_id === announced.document_id)
+    if (!['awaiting_upload', 'pending_scan'].includes(d?.status)) return d
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('attachment still being checked after 30 s')
+}
+
+/** The line `id` of the organisation's list. */
+async function line(token, id) {
+  const { items } = await api('GET', '/api/partner/requests', undefined, token)
+  return items.find((i) => i.id === id)
+}
+
+test('mot de passe oublié: from the sign-in page to a new password', async (t) => {
+  const { email } = await organisation(`CCAS Oubli ${Date.now()}`)
+  const browser = await launch()
+  t.after(() => browser.close())
+  const page = await newPage(browser)
+
+  await page.goto(`${BASE}/partenaire/connexion`)
+  await heading(page, "Connexion à l'espace partenaires")
+  await tabTo(page, 'Mot de passe oublié ?')
+  await page.keyboard.press('Enter')
+  await heading(page, 'Mot de passe oublié')
+  await auditBoth(page, 'partner-forgot')
+
+  // Nothing typed: said next to the field; then the address, with the keyboard alone.
+  await tabTo(page, 'Recevoir un lien')
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.getByText('Indiquez votre adresse électronique professionnelle.').first().waitFor()
+  await auditBoth(page, 'partner-forgot-error')
+  await tabTo(page, 'Adresse électronique')
+  await page.keyboard.type(email)
+  await tabTo(page, 'Recevoir un lien')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: 'Si un compte actif existe à cette adresse' }).waitFor()
+  await auditBoth(page, 'partner-forgot-sent')
+
+  // The link: two different passwords are refused, then the new one is saved.
+  await page.goto(await linkSent(email, 'password_reset'))
+  await heading(page, 'Choisir un nouveau mot de passe')
+  await auditBoth(page, 'partner-reset')
+  await page.getByLabel('Nouveau mot de passe', { exact: true }).fill(NEW_PASSWORD)
+  await page.getByLabel('Confirmez le mot de passe', { exact: true }).fill(`${NEW_PASSWORD}!`)
+  await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click()
+  await errorsFocused(page)
+  await page.getByText('Les deux mots de passe saisis ne sont pas identiques.').first().waitFor()
+  await auditBoth(page, 'partner-reset-error')
+  await page.getByLabel('Confirmez le mot de passe', { exact: true }).fill(NEW_PASSWORD)
+  await tabTo(page, 'Enregistrer le mot de passe')
+  await page.keyboard.press('Enter')
+  await heading(page, "Connexion à l'espace partenaires")
+  await page.getByText('Votre mot de passe est changé').waitFor()
+  await auditBoth(page, 'partner-reset-done')
+  await signInPartner(page, email, NEW_PASSWORD)
+
+  // The link served once: used again, it says so and offers a new one.
+  await page.goto(await linkSent(email, 'password_reset'))
+  await heading(page, 'Choisir un nouveau mot de passe')
+  await page.getByLabel('Nouveau mot de passe', { exact: true }).fill('Encore un autre mot de passe 26')
+  await page.getByLabel('Confirmez le mot de passe', { exact: true }).fill('Encore un autre mot de passe 26')
+  await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click()
+  await page.getByRole('link', { name: 'Demandez un nouveau lien' }).waitFor()
+  await auditBoth(page, 'partner-reset-used')
+})
+
+test('an organisation of two caisses says which one the person belongs to', async (t) => {
+  const { email, token } = await organisation(`CCAS Deux caisses ${Date.now()}`, { both: true })
+  const browser = await launch()
+  t.after(() => browser.close())
+  const page = await newPage(browser)
+  await signInPartner(page, email)
+  await page.goto(`${BASE}/partenaire/signalement`)
+  await heading(page, 'Faire un signalement ou une demande à la caisse')
+  await aboutMarie(page)
+  await page.getByLabel('Motif du signalement').focus()
+  await page.keyboard.press('Enter')
+  await page.getByRole('option', { name: /Situation d.urgence/ }).click()
+  await menusClosed(page)
+  await page.getByRole('button', { name: 'Envoyer le signalement' }).click()
+
+  // The API names the caisses; the form asks, next to the field, which one.
+  await errorsFocused(page)
+  const choice = page.getByRole('radiogroup', { name: "Caisse d'assurance maladie de la personne" })
+  await choice.waitFor()
+  await page.getByText('Choisissez la caisse d’assurance maladie de la personne.').first().waitFor()
+  await auditBoth(page, 'partner-report-caisse')
+  await choice.getByLabel('CPAM Le Havre').focus()
+  await page.keyboard.press('Space')
+  await tabTo(page, 'Envoyer le signalement')
+  await page.keyboard.press('Enter')
+  const done = page.getByRole('status').filter({ hasText: 'Signalement enregistré' })
+  await done.waitFor()
+  const reference = (await done.innerText()).match(/Référence : (\S+)\./)[1]
+  assert.equal((await line(token, reference)).caisse, HAVRE)
+
+  // The next request asks before it is sent.
+  await page.getByRole('radiogroup', { name: "Caisse d'assurance maladie de la personne" }).waitFor()
+  await auditBoth(page, 'partner-report-caisse-known')
+})
+
+test("a request's attachments and the conversation, on both sides", async (t) => {
+  const { email, token } = await organisation(`CCAS Pièces ${Date.now()}`)
+  const request = await api('POST', '/api/partner/requests', {
+    kind: 'dossier', motive: 'aide_financiere', civility: 'madame', last_name: 'Lefèvre', first_name: 'Jeanne',
+    birth_date: '1957-02-14', department: '76', comment: 'Dossier de demande d’aide.',
+  }, token)
+  const rid = request.request_id
+  const first = await attached(token, rid, 'quittance-loyer.pdf')
+  assert.equal(first.status, 'clean')
+  const agent = await agentToken({ sub: 'I4242', name: 'Camille Martin', caisse: ROUEN, roles: ['instructeur'] })
+  await api('POST', `/api/agent/reports/${rid}/messages`, { text: 'Merci, pouvez-vous joindre un avis d’imposition ?' }, agent)
+
+  const browser = await launch()
+  t.after(() => browser.close())
+
+  // The follow-up's line opens the request with the keyboard.
+  const page = await newPage(browser)
+  await signInPartner(page, email)
+  await page.goto(`${BASE}/partenaire/historique`)
+  await heading(page, "Suivi des demandes de l'organisme")
+  await tabTo(page, 'Voir le suivi et les messages')
+  await page.keyboard.press('Enter')
+  await heading(page, 'Signalement ou demande à la caisse')
+  await page.getByText('pouvez-vous joindre un avis').waitFor()
+  await page.getByText(/^La caisse, le /).waitFor()
+  await page.getByText('quittance-loyer.pdf', { exact: true }).waitFor()
+  await auditBoth(page, 'partner-request')
+
+  // The checked attachment downloads under its name.
+  await tabTo(page, 'Télécharger la pièce quittance-loyer.pdf')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')])
+  assert.equal(download.suggestedFilename(), 'quittance-loyer.pdf')
+  await page.getByRole('status').filter({ hasText: 'est téléchargée' }).waitFor()
+
+  // Another one sent from the page; it is checked, then downloadable too.
+  await page.locator('input[type=file]').setInputFiles({ name: 'avis-imposition.pdf', mimeType: 'application/pdf', buffer: PDF })
+  await page.getByRole('status').filter({ hasText: 'Envoi terminé' }).waitFor()
+  await page.getByRole('button', { name: 'Télécharger la pièce avis-imposition.pdf' }).waitFor()
+  await auditBoth(page, 'partner-request-attached')
+
+  // The answer, with the keyboard alone; the thread is read.
+  await tabTo(page, 'Votre message')
+  await page.keyboard.type('Voici l’avis d’imposition demandé.')
+  await tabTo(page, 'Envoyer le message')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
+
+  // The agent sees both attachments on the request, downloads one, and reads the answer.
+  const back = await newPage(browser)
+  await back.goto(`${BASE}/agent`)
+  await signInAgent(back, { sub: 'I4242', name: 'Camille Martin', roles: ['instructeur'] })
+  await heading(back, 'File des demandes')
+  await back.goto(`${BASE}/agent/signalements/${rid}`)
+  await heading(back, "Signalement ou demande d'un partenaire")
+  await back.getByText('Voici l’avis d’imposition demandé.').waitFor()
+  await back.getByText(/^Le partenaire, le /).waitFor()
+  await back.getByRole('button', { name: 'Télécharger la pièce avis-imposition.pdf' }).waitFor()
+  await auditBoth(back, 'backoffice-report-attachments')
+  await tabTo(back, 'Télécharger la pièce quittance-loyer.pdf')
+  const [agentDownload] = await Promise.all([back.waitForEvent('download'), back.keyboard.press('Enter')])
+  assert.equal(agentDownload.suggestedFilename(), 'quittance-loyer.pdf')
+})
