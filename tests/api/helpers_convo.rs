@@ -33,6 +33,13 @@ pub async fn say(
     stack.post(path, Some(token), body).await
 }
 
+/// Posts `text` (with `extra` fields) to the thread at `path`, asserting a 201; the answer.
+pub async fn said(stack: &TestStack, path: &str, token: &str, text: &str, extra: Value) -> Value {
+    let (status, body) = say(stack, path, token, text, extra).await;
+    assert_eq!(status, StatusCode::CREATED, "POST {path}: {body}");
+    body
+}
+
 /// The actions of the caisse's audit trail about partner organisation `pid`, as a
 /// superviseur reads it.
 pub async fn partner_trail(stack: &TestStack, superviseur: &str, pid: &str) -> Vec<String> {
@@ -176,4 +183,40 @@ pub async fn filed_by_partner(stack: &TestStack, partner: &str, yy: u8) -> (Valu
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     let token = stack.sign_in(&nir, &birth, &code).await;
     (draft, token, nir)
+}
+
+/// A beneficiary of Rouen (born in 19`yy`) whose renewal `partner` opened with their consent,
+/// filled and submitted: the renewal's id.
+pub async fn filed_and_submitted(stack: &TestStack, partner: &str, yy: u8) -> String {
+    let nir = fresh_nir(yy, 6);
+    let birth = format!("19{yy:02}-06-10");
+    stack
+        .import(
+            &format!("p{}.jsonl", &nir[5..13]),
+            &[beneficiary(&nir, &birth, "LETTREPA", ROUEN, &months_from_today(2)).to_string()],
+        )
+        .await;
+    let (status, draft) = stack
+        .post(
+            "/api/partner/renewals",
+            Some(partner),
+            json!({"nir": nir, "birth_date": birth, "renewal_code": "LETTREPA", "consent": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let id = draft["id"].as_str().unwrap_or_default().to_owned();
+    let form = json!({"version": draft["version"], "household": draft["household"], "resources": [], "housing": {"status": "housed_free"}, "manager": "caisse"});
+    let (status, body) = stack
+        .put(&format!("/api/renewals/{id}"), partner, form)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = stack
+        .post(
+            &format!("/api/renewals/{id}/submit"),
+            Some(partner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
 }

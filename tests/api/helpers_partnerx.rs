@@ -54,9 +54,13 @@ pub fn code(body: &Value) -> Option<&str> {
     body["code"].as_str()
 }
 
-/// Waits (30 s at most) until `address` has had `count` messages of `kind`; the token after
-/// `#` in the link of the latest.
-pub async fn nth_link(stack: &TestStack, address: &str, kind: &str, count: usize) -> String {
+/// Waits (30 s at most) until `address` has had `count` messages of `kind`; those sent so far.
+pub async fn sent_of_kind(
+    stack: &TestStack,
+    address: &str,
+    kind: &str,
+    count: usize,
+) -> Vec<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let of_kind: Vec<Value> = stack
@@ -66,13 +70,7 @@ pub async fn nth_link(stack: &TestStack, address: &str, kind: &str, count: usize
             .filter(|m| m["kind"] == kind)
             .collect();
         if of_kind.len() >= count {
-            let body = of_kind[count - 1]["body"].as_str().unwrap_or_default();
-            return body
-                .split('#')
-                .nth(1)
-                .and_then(|t| t.split_whitespace().next())
-                .unwrap_or_else(|| panic!("no link in {body}"))
-                .to_owned();
+            return of_kind;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -81,6 +79,18 @@ pub async fn nth_link(stack: &TestStack, address: &str, kind: &str, count: usize
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Waits (30 s at most) until `address` has had `count` messages of `kind`; the token after
+/// `#` in the link of the `count`th.
+pub async fn nth_link(stack: &TestStack, address: &str, kind: &str, count: usize) -> String {
+    let sent = sent_of_kind(stack, address, kind, count).await;
+    let body = sent[count - 1]["body"].as_str().unwrap_or_default();
+    body.split('#')
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no link in {body}"))
+        .to_owned()
 }
 
 /// Announces `bytes` as an attachment of request `rid` and sends them to the presigned

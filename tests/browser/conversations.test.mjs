@@ -1,7 +1,7 @@
-// Conversations in a real browser: a beneficiary whose renewal was submitted reads the
-// caisse's message on the follow-up, with the date by which the caisse must decide, and
-// answers with the keyboard alone; the instructeur reads it on the file, where the queue
-// said a message was unread, and answers. Every page passes axe at 1280 and 320 px.
+// Conversations in a real browser: a beneficiary whose renewal was submitted is told the
+// caisse wrote, reads its message on the follow-up, with the date by which the caisse must
+// decide, and answers with the keyboard alone; the instructeur reads it on the file, where
+// the queue said a message was unread, and answers. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, launch, newPage, audit, api, agentToken, submittedRenewal, tabTo } from './harness.mjs'
@@ -38,6 +38,8 @@ test('the beneficiary and the instructeur write to each other', async () => {
     await page.getByLabel(/carte Vitale/).fill(account.vitale_serial)
     await page.getByRole('button', { name: 'Confirmer' }).click()
     await page.getByRole('heading', { level: 1, name: 'Suivre ma demande' }).waitFor()
+    // The caisse's message is said first, until read.
+    await page.locator('.unread-notice', { hasText: 'Votre caisse vous a écrit' }).waitFor()
     await page.locator('.renewal-deadline', { hasText: 'au plus tard le' }).waitFor()
     await page.getByRole('heading', { level: 2, name: 'Messages' }).waitFor()
     await page.getByText('Bonjour, votre dossier est bien arrivé.').waitFor()

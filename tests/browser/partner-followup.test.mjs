@@ -1,11 +1,12 @@
 // The partner space past its first steps, in a real browser: "mot de passe oublié" from the
 // sign-in page to a new password; the caisse asked of an organisation conventioned with two;
-// a request's page with its attachments (downloaded, sent) and the caisse's message; the
-// agent's side of the request (attachments downloaded, the partner's message read).
-// Keyboard where it matters, axe on every page at 1280 and 320 px.
+// a request's page with its attachments (downloaded, sent) and the caisse's message, which
+// the follow-up said was unread; the same on a renewal the organisation filed; the agent's
+// side of the request (attachments downloaded, the partner's message read). Keyboard where
+// it matters, axe on every page at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, tabTo, errorsFocused, menusClosed, aboutMarie, PDF } from './harness.mjs'
+import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, freshBeneficiary, tabTo, errorsFocused, menusClosed, PDF, aboutMarie } from './harness.mjs'
 import { auditBoth, signInAgent, ROUEN } from './backoffice.mjs'
 
 const HAVRE = 'le-havre'
@@ -56,6 +57,17 @@ async function signInPartner(page, email, password = PASSWORD) {
   await page.getByLabel('Mot de passe', { exact: true }).fill(password)
   await page.getByRole('button', { name: 'Se connecter' }).click()
   await heading(page, 'Espace partenaires')
+}
+
+/** A page of `browser` signed in as `email` on the follow-up, where the line holding `text` says a message waits: { page, row }. */
+async function unreadLine(browser, email, text) {
+  const page = await newPage(browser)
+  await signInPartner(page, email)
+  await page.goto(`${BASE}/partenaire/historique`)
+  await heading(page, "Suivi des demandes de l'organisme")
+  const row = page.getByRole('row').filter({ hasText: text })
+  await row.getByText('Message non lu').waitFor()
+  return { page, row }
 }
 
 /** A PDF attached to request `rid` through the API, once checked. */
@@ -167,7 +179,7 @@ test('an organisation of two caisses says which one the person belongs to', asyn
   await auditBoth(page, 'partner-report-caisse-known')
 })
 
-test("a request's attachments and the conversation, on both sides", async (t) => {
+test("a request's attachments and the caisse's message, on both sides", async (t) => {
   const { email, token } = await organisation(`CCAS Pièces ${Date.now()}`)
   const request = await api('POST', '/api/partner/requests', {
     kind: 'dossier', motive: 'aide_financiere', civility: 'madame', last_name: 'Lefèvre', first_name: 'Jeanne',
@@ -178,16 +190,15 @@ test("a request's attachments and the conversation, on both sides", async (t) =>
   assert.equal(first.status, 'clean')
   const agent = await agentToken({ sub: 'I4242', name: 'Camille Martin', caisse: ROUEN, roles: ['instructeur'] })
   await api('POST', `/api/agent/reports/${rid}/messages`, { text: 'Merci, pouvez-vous joindre un avis d’imposition ?' }, agent)
+  assert.equal((await line(token, rid)).unread_messages, true)
 
   const browser = await launch()
   t.after(() => browser.close())
 
-  // The follow-up's line opens the request with the keyboard.
-  const page = await newPage(browser)
-  await signInPartner(page, email)
-  await page.goto(`${BASE}/partenaire/historique`)
-  await heading(page, "Suivi des demandes de l'organisme")
-  await tabTo(page, 'Voir le suivi et les messages')
+  // The follow-up says a message waits; its link opens the request with the keyboard.
+  const { page } = await unreadLine(browser, email, 'Jeanne Lefèvre')
+  await auditBoth(page, 'partner-history-unread')
+  await tabTo(page, 'Lire le message')
   await page.keyboard.press('Enter')
   await heading(page, 'Signalement ou demande à la caisse')
   await page.getByText('pouvez-vous joindre un avis').waitFor()
@@ -213,6 +224,7 @@ test("a request's attachments and the conversation, on both sides", async (t) =>
   await tabTo(page, 'Envoyer le message')
   await page.keyboard.press('Enter')
   await page.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
+  assert.equal((await line(token, rid)).unread_messages, false)
 
   // The agent sees both attachments on the request, downloads one, and reads the answer.
   const back = await newPage(browser)
@@ -228,4 +240,24 @@ test("a request's attachments and the conversation, on both sides", async (t) =>
   await tabTo(back, 'Télécharger la pièce quittance-loyer.pdf')
   const [agentDownload] = await Promise.all([back.waitForEvent('download'), back.keyboard.press('Enter')])
   assert.equal(agentDownload.suggestedFilename(), 'quittance-loyer.pdf')
+})
+
+test('a renewal the organisation filed: its page says the caisse wrote', async (t) => {
+  const { email, token } = await organisation(`CCAS Renouvellement ${Date.now()}`)
+  const person = await freshBeneficiary({ caisse: ROUEN })
+  const draft = await api('POST', '/api/partner/renewals', { nir: person.nir, birth_date: person.birth_date, renewal_code: person.renewal_code, consent: true }, token)
+  await api('PUT', `/api/renewals/${draft.id}`, { version: draft.version, household: draft.household, resources: [], housing: { status: 'housed_free' }, manager: 'caisse' }, token)
+  await api('POST', `/api/renewals/${draft.id}/submit`, {}, token)
+  const agent = await agentToken({ sub: 'I4243', name: 'Camille Martin', caisse: ROUEN, roles: ['instructeur'] })
+  await api('POST', `/api/agent/renewals/${draft.id}/messages`, { text: 'Le dossier est complet, merci.' }, agent)
+
+  const browser = await launch()
+  t.after(() => browser.close())
+  const { page, row } = await unreadLine(browser, email, 'Renouvellement')
+  await row.getByRole('link', { name: /Lire le message/ }).click()
+  await heading(page, "Suivi d'un renouvellement")
+  await page.locator('.unread-notice').waitFor()
+  await page.getByText('Le dossier est complet, merci.').waitFor()
+  await auditBoth(page, 'partner-renewal-follow')
+  assert.equal((await line(token, draft.id)).unread_messages, false)
 })

@@ -2,7 +2,7 @@
 //! agents write to each other, both ways (`c2s_domain::thread`, the same model as a
 //! renewal's). Each agent's message is written with its audit entry in one transaction and
 //! tells the technicien who sent the request; an agent reading the thread marks it read for
-//! the caisse's list.
+//! the caisse's list, the organisation reading it for its own (`unread_messages`).
 
 use crate::attachments::attachments_of;
 use crate::audited::{commit, read, written, Trace};
@@ -59,7 +59,7 @@ pub(crate) async fn org_request(
     partner_request(app, &c.org.partner_id, rid).await
 }
 
-fn partner_reader(r: &RequestRecord) -> Reader {
+pub(crate) fn partner_reader(r: &RequestRecord) -> Reader {
     // The organisation is the request's author: it reads its whole thread.
     Reader::Partner {
         partner_id: r.partner_id.clone(),
@@ -74,10 +74,11 @@ pub(crate) async fn partner_messages(
     rid: &str,
 ) -> Result<Response<Body>, ApiError> {
     let r = org_request(app, req, rid).await?;
-    let thread = app.threads.thread(&thread_key(&r)).await?;
+    let reader = partner_reader(&r);
+    let thread = app.threads.read_by(&thread_key(&r), &reader).await?;
     Ok(json(
         StatusCode::OK,
-        &thread_view(&thread.messages, &partner_reader(&r)),
+        &thread_view(&thread.messages, &reader),
     ))
 }
 
@@ -104,10 +105,12 @@ pub(crate) async fn partner_post_message(
     // Random ids and the outcome only: never the message's text, author or attachments.
     let (request_id, message_id) = (r.request_id.as_str(), message.message_id.as_str());
     tracing::info!(%request_id, %message_id, outcome = "message_posted", "request message");
-    let thread = app.threads.thread(&key).await?;
+    // The answer holds the thread: what it shows is read.
+    let reader = partner_reader(&r);
+    let thread = app.threads.read_by(&key, &reader).await?;
     Ok(json(
         StatusCode::CREATED,
-        &posted_view(&message, &thread.messages, &partner_reader(&r)),
+        &posted_view(&message, &thread.messages, &reader),
     ))
 }
 

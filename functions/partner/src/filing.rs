@@ -2,6 +2,7 @@
 //! organisation's list of what it filed.
 
 use crate::callers::{partner, Gate};
+use crate::conversations::{partner_reader, thread_key};
 use crate::requests::request_view;
 use crate::App;
 use c2s_api::credentials;
@@ -9,9 +10,12 @@ use c2s_api::{json, json_body, query, ApiError, Code, PAGE};
 use c2s_domain::attempts::wait_in_words;
 use c2s_domain::partner::FILING_CHECKS_PER_HOUR;
 use c2s_domain::renewal::{opens_on, ActorKind};
+use c2s_domain::thread::Reader;
 use c2s_platform::clock::today;
 use c2s_platform::page::{Page, PageError};
+use c2s_platform::partners::RequestRecord;
 use c2s_platform::renewals::{new_draft, CreateError, FiledBy, RenewalRecord};
+use c2s_platform::threads::ThreadKey;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -128,6 +132,9 @@ pub(crate) async fn file_for(app: &App, req: &Request) -> Result<Response<Body>,
 ///
 /// The organisation's requests and their statuses; never an amount. Pages of the renewals it
 /// filed (newest first), then of its other requests: the cursor says which list it is in.
+/// Each says whether its conversation holds a message for the organisation it has not read
+/// (`unread_messages`): on a request, any of the agents'; on a renewal, the agents' open ones
+/// (the list does not look up who is named guardian: the renewal's own answer does).
 pub(crate) async fn requests(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     let c = partner(app, req, Gate::Enforce).await?;
     let pid = &c.org.partner_id;
@@ -146,28 +153,69 @@ pub(crate) async fn requests(app: &App, req: &Request) -> Result<Response<Body>,
         Some(Page {
             items,
             next: Some(next),
-        }) => (
-            items.iter().map(renewal_line).collect::<Vec<_>>(),
-            Some(next),
-        ),
+        }) => (renewal_lines(app, pid, &items).await?, Some(next)),
         // The renewals' last page (never a full one: that has a cursor) is filled up with the
         // first requests.
         Some(Page { items, next: None }) => {
-            let mut lines: Vec<Value> = items.iter().map(renewal_line).collect();
+            let mut lines = renewal_lines(app, pid, &items).await?;
             let room = PAGE - i32::try_from(lines.len()).unwrap_or(PAGE);
             let page = app.partners.requests_of(pid, None, room.max(1)).await?;
-            lines.extend(page.items.iter().map(request_view));
+            lines.extend(request_lines(app, &page.items).await?);
             (lines, page.next)
         }
         None => {
             let page = app.partners.requests_of(pid, cursor, PAGE).await?;
-            (page.items.iter().map(request_view).collect(), page.next)
+            (request_lines(app, &page.items).await?, page.next)
         }
     };
     Ok(json(
         StatusCode::OK,
         &json!({"items": items, "next_cursor": next}),
     ))
+}
+
+/// The renewals the organisation filed, as its list shows them, each with its flag.
+async fn renewal_lines(
+    app: &App,
+    partner_id: &str,
+    renewals: &[RenewalRecord],
+) -> Result<Vec<Value>, ApiError> {
+    let keys: Vec<ThreadKey> = renewals
+        .iter()
+        .map(|r| ThreadKey::Renewal(r.id.clone()))
+        .collect();
+    let marks = app.renewal_threads.marks_of(&keys).await?;
+    let reader = Reader::Partner {
+        partner_id: partner_id.to_owned(),
+        guardian: false,
+    };
+    Ok(renewals
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| {
+            let mut v = renewal_line(r);
+            v["unread_messages"] = json!(marks.get(k).is_some_and(|m| m.unread_for(&reader)));
+            v
+        })
+        .collect())
+}
+
+/// The organisation's other requests, as its list shows them, each with its flag.
+async fn request_lines(app: &App, requests: &[RequestRecord]) -> Result<Vec<Value>, ApiError> {
+    let keys: Vec<ThreadKey> = requests.iter().map(thread_key).collect();
+    let marks = app.threads.marks_of(&keys).await?;
+    Ok(requests
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| {
+            let mut v = request_view(r);
+            let unread = marks
+                .get(k)
+                .is_some_and(|m| m.unread_for(&partner_reader(r)));
+            v["unread_messages"] = json!(unread);
+            v
+        })
+        .collect())
 }
 
 /// A renewal the organisation filed, as its list shows it.

@@ -66,7 +66,10 @@ pub struct App {
     agents: AgentVerifier,
     tokens: TokenVerifier,
     public_url: String,
+    /// The requests' conversations (in the partners table).
     threads: ThreadStore,
+    /// The renewals' conversations (in the renewals table), for the organisation's list.
+    renewal_threads: ThreadStore,
     /// Attachments' uploads (PUT) and downloads (GET of the checked version).
     presigner: Presigner,
     documents_bucket: String,
@@ -90,6 +93,7 @@ impl App {
             tokens: TokenVerifier::from_env(env)?,
             public_url: env.require("PUBLIC_URL")?,
             threads: ThreadStore::requests(env, clients)?,
+            renewal_threads: ThreadStore::renewals(env, clients)?,
             presigner: Presigner::from_env(env, clients),
             documents_bucket: env.require("DOCUMENTS_BUCKET")?,
             registers: RegisterStore::from_env(env, clients)?,

@@ -12,6 +12,7 @@ use c2s_api::views::{document_states, view, Visibility};
 use c2s_api::{json, json_body, ApiError, Code, ResultExt};
 use c2s_domain::dates::format_date;
 use c2s_domain::renewal::{self, missing, opens_on, ActorKind, Status, Update};
+use c2s_domain::thread::Reader;
 use c2s_platform::audit::AuditStore;
 use c2s_platform::aws::Clients;
 use c2s_platform::beneficiaries::{BeneficiaryStore, Profile};
@@ -20,7 +21,7 @@ use c2s_platform::partners::PartnerStore;
 use c2s_platform::renewals::{
     new_draft, CreateError, DocumentRecord, Receipt, RenewalRecord, RenewalStore,
 };
-use c2s_platform::threads::ThreadStore;
+use c2s_platform::threads::{ThreadKey, ThreadStore};
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
 use lambda_http::http::StatusCode;
@@ -90,19 +91,38 @@ pub(crate) async fn visibility(
     r: &RenewalRecord,
     viewer: &Viewer,
 ) -> Result<Visibility, ApiError> {
+    Ok(sight(app, r, viewer).await?.0)
+}
+
+/// What this caller may see of the file, and who it is as a reader of its conversation
+/// (`c2s_domain::thread`): both follow the same levels and the same guardian rule.
+pub(crate) async fn sight(
+    app: &App,
+    r: &RenewalRecord,
+    viewer: &Viewer,
+) -> Result<(Visibility, Reader), ApiError> {
     Ok(match viewer {
-        Viewer::Beneficiary { level } => Visibility {
-            history: *level >= 2,
-            amounts: *level >= 2,
-            declared_amounts: true,
-        },
+        Viewer::Beneficiary { level } => (
+            Visibility {
+                history: *level >= 2,
+                amounts: *level >= 2,
+                declared_amounts: true,
+            },
+            Reader::Beneficiary { level: *level },
+        ),
         Viewer::Partner { partner_id } => {
             let guardian = guardian(app, r, partner_id).await?;
-            Visibility {
-                history: true,
-                amounts: guardian,
-                declared_amounts: guardian,
-            }
+            (
+                Visibility {
+                    history: true,
+                    amounts: guardian,
+                    declared_amounts: guardian,
+                },
+                Reader::Partner {
+                    partner_id: partner_id.clone(),
+                    guardian,
+                },
+            )
         }
     })
 }
@@ -157,14 +177,16 @@ async fn create(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     }
 }
 
-/// Handles `GET /api/renewals/{id}`.
+/// Handles `GET /api/renewals/{id}`: the renewal, and whether its conversation holds a
+/// message this caller may read and has not (`unread_messages`).
 async fn read(app: &App, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
     let claims = callers::beneficiary(req, &app.verifier)?;
     let (r, docs, viewer) = own(app, &claims, id).await?;
-    Ok(json(
-        StatusCode::OK,
-        &view(&r, &docs, visibility(app, &r, &viewer).await?),
-    ))
+    let (vis, reader) = sight(app, &r, &viewer).await?;
+    let marks = app.threads.marks(&ThreadKey::Renewal(r.id.clone())).await?;
+    let mut v = view(&r, &docs, vis);
+    v["unread_messages"] = serde_json::json!(marks.unread_for(&reader));
+    Ok(json(StatusCode::OK, &v))
 }
 
 /// Handles `PUT /api/renewals/{id}`.

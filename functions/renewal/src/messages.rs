@@ -1,27 +1,17 @@
 //! The renewal's conversation with the caisse, as the beneficiary or the partner acting for
-//! them reads and writes it (who reads what: `c2s_domain::thread`).
+//! them reads and writes it (who reads what: `c2s_domain::thread`). Reading it marks what the
+//! reader could read as read, for `unread_messages`.
 
-use crate::{guardian, own, App};
+use crate::{own, sight, App};
 use c2s_api::access::Viewer;
 use c2s_api::messages::{check_attachments, refusal};
 use c2s_api::views::{posted_view, thread_view};
 use c2s_api::{callers, json, json_body, ApiError};
-use c2s_domain::thread::{AuthorKind, MessageBody, Reader};
-use c2s_platform::renewals::RenewalRecord;
+use c2s_domain::thread::{AuthorKind, MessageBody};
 use c2s_platform::threads::{message_id, ThreadKey};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use time::OffsetDateTime;
-
-async fn reader(app: &App, r: &RenewalRecord, viewer: &Viewer) -> Result<Reader, ApiError> {
-    Ok(match viewer {
-        Viewer::Beneficiary { level } => Reader::Beneficiary { level: *level },
-        Viewer::Partner { partner_id } => Reader::Partner {
-            partner_id: partner_id.clone(),
-            guardian: guardian(app, r, partner_id).await?,
-        },
-    })
-}
 
 /// Handles `GET /api/renewals/{id}/messages`.
 pub(crate) async fn messages(
@@ -31,11 +21,11 @@ pub(crate) async fn messages(
 ) -> Result<Response<Body>, ApiError> {
     let claims = callers::beneficiary(req, &app.verifier)?;
     let (r, _, viewer) = own(app, &claims, id).await?;
+    let (_, reader) = sight(app, &r, &viewer).await?;
     let thread = app
         .threads
-        .thread(&ThreadKey::Renewal(r.id.clone()))
+        .read_by(&ThreadKey::Renewal(r.id.clone()), &reader)
         .await?;
-    let reader = reader(app, &r, &viewer).await?;
     Ok(json(
         StatusCode::OK,
         &thread_view(&thread.messages, &reader),
@@ -64,8 +54,9 @@ pub(crate) async fn post_message(
     let key = ThreadKey::Renewal(r.id.clone());
     app.threads.post(&key, &message).await?;
     tracing::info!(outcome = "message_posted", "renewal message");
-    let thread = app.threads.thread(&key).await?;
-    let reader = reader(app, &r, &viewer).await?;
+    // The answer holds the thread: what it shows is read.
+    let (_, reader) = sight(app, &r, &viewer).await?;
+    let thread = app.threads.read_by(&key, &reader).await?;
     Ok(json(
         StatusCode::CREATED,
         &posted_view(&message, &thread.messages, &reader),

@@ -31,6 +31,7 @@ use c2s_platform::beneficiaries::BeneficiaryStore;
 use c2s_platform::hashing::Hasher;
 use c2s_platform::objects::{Objects, Presigner};
 use c2s_platform::outbox::Outbox;
+use c2s_platform::partners::PartnerStore;
 use c2s_platform::registers::RegisterStore;
 use c2s_platform::renewals::RenewalStore;
 use c2s_platform::threads::ThreadStore;
@@ -55,6 +56,8 @@ use supervision::audit;
 
 pub struct App {
     beneficiaries: BeneficiaryStore,
+    /// The accounts of partners that filed a renewal, told of an agent's message.
+    partners: PartnerStore,
     renewals: RenewalStore,
     audit: AuditStore,
     registers: RegisterStore,
@@ -80,6 +83,7 @@ impl App {
         Ok(App {
             renewals: RenewalStore::from_env(env, clients)?,
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
+            partners: PartnerStore::from_env(env, clients)?,
             audit: AuditStore::from_env(env, clients)?,
             registers: RegisterStore::from_env(env, clients)?,
             downloads: Presigner::from_env(env, clients),

@@ -68,6 +68,7 @@ pub(crate) async fn post_message(
             Ok(()) => {
                 tracing::info!(action = "message", "agent action");
                 crate::notices::message_to_beneficiary(app, &r).await;
+                crate::notices::message_to_partner(app, &r, &message).await;
                 let thread = app.threads.thread(&key).await?;
                 let v = agent_posted_view(&message, &thread.messages, &warnings);
                 return Ok(json(StatusCode::CREATED, &v));

@@ -2,14 +2,21 @@
 //! its partition of the renewals table (so that one purge of the file takes them too), a
 //! partner request's in its organisation's partition of the partners table. Each thread is
 //! its messages (`msg#[<request id>#]m#<time>#<id>`, in the order they were written) and one
-//! state item (`msg#[<request id>#]state`) saying whether the agents have a message to read;
-//! one query under the prefix reads both.
+//! state item (`msg#[<request id>#]state`) saying whether the agents have a message to read
+//! and, for the people, the time of the latest message of each class and when each side last
+//! read (`c2s_domain::thread::Marks`); one query under the prefix reads both. The state is
+//! only ever updated in place (a message moves its own marks, a reading its side's), so no
+//! write loses another's.
 
-use crate::store::{batch_get, from_item, key, query_all, s, sdk_error, to_item, Item, StoreError};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use crate::store::{
+    batch_get, from_item, key as item_key, query_all, s, sdk_error, to_item, Item, StoreError,
+};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use c2s_domain::dates::format_instant;
-use c2s_domain::thread::Message;
+use c2s_domain::thread::{Marks, Message, Reader};
 use std::collections::{HashMap, HashSet};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// Which thread.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,11 +50,13 @@ impl ThreadKey {
     }
 }
 
-/// A thread as read: its messages, oldest first, and whether the agents have one to read.
+/// A thread as read: its messages, oldest first, whether the agents have one to read, and
+/// what the people have to (`Marks::unread_for`).
 #[derive(Debug, Clone, Default)]
 pub struct Thread {
     pub messages: Vec<Message>,
     pub unread_by_agents: bool,
+    pub marks: Marks,
     /// The time of the state as read, for `mark_read`'s condition.
     last_at: Option<String>,
 }
@@ -103,6 +112,7 @@ impl ThreadStore {
             match item.get("sk").and_then(|v| v.as_s().ok()) {
                 Some(sk) if *sk == state => {
                     thread.unread_by_agents = unread(&item);
+                    thread.marks = marks(&item);
                     thread.last_at = item.get("last_at").and_then(|v| v.as_s().ok()).cloned();
                 }
                 Some(sk) if sk.starts_with(&message) => thread.messages.push(from_item(item)?),
@@ -114,7 +124,8 @@ impl ThreadStore {
     }
 
     /// The writes that add `m` to the thread, in one transaction with whatever goes with it
-    /// (an agent's audit entry): the message, new by its id, and the state it leaves.
+    /// (an agent's audit entry): the message, new by its id, and the state it leaves (its
+    /// time, whether the agents have it to read, the latest of its class).
     pub fn post_items(
         &self,
         key: &ThreadKey,
@@ -132,22 +143,19 @@ impl ThreadStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
-        let state = Put::builder()
+        let (latest, _) = Marks::posted(m);
+        let state = Update::builder()
             .table_name(&self.table)
-            .set_item(Some(HashMap::from([
-                ("pk".to_owned(), s(key.pk())),
-                ("sk".to_owned(), s(key.state_sk())),
-                ("last_at".to_owned(), s(format_instant(m.at))),
-                (
-                    "unread_by_agents".to_owned(),
-                    AttributeValue::Bool(m.for_agents()),
-                ),
-            ])))
+            .set_key(Some(item_key(&key.pk(), &key.state_sk())))
+            .update_expression("SET last_at = :t, unread_by_agents = :u, #latest = :t")
+            .expression_attribute_names("#latest", latest)
+            .expression_attribute_values(":t", s(format_instant(m.at)))
+            .expression_attribute_values(":u", AttributeValue::Bool(m.for_agents()))
             .build()
             .map_err(build_error)?;
         Ok(vec![
             TransactWriteItem::builder().put(message).build(),
-            TransactWriteItem::builder().put(state).build(),
+            TransactWriteItem::builder().update(state).build(),
         ])
     }
 
@@ -211,15 +219,12 @@ impl ThreadStore {
         };
         let written = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(HashMap::from([
-                ("pk".to_owned(), s(key.pk())),
-                ("sk".to_owned(), s(key.state_sk())),
-                ("last_at".to_owned(), s(last_at)),
-                ("unread_by_agents".to_owned(), AttributeValue::Bool(false)),
-            ])))
+            .set_key(Some(item_key(&key.pk(), &key.state_sk())))
+            .update_expression("SET unread_by_agents = :f")
             .condition_expression("last_at = :seen")
+            .expression_attribute_values(":f", AttributeValue::Bool(false))
             .expression_attribute_values(":seen", s(last_at))
             .send()
             .await
@@ -230,20 +235,91 @@ impl ThreadStore {
         }
     }
 
+    /// The thread as `reader` (the beneficiary, a partner) reads it: read, then its side's
+    /// marks moved to the latest message it could read (`Marks::after_reading`).
+    pub async fn read_by(&self, key: &ThreadKey, reader: &Reader) -> Result<Thread, StoreError> {
+        let thread = self.thread(key).await?;
+        let moves = thread.marks.after_reading(reader, &thread.messages);
+        if moves.is_empty() {
+            return Ok(thread);
+        }
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(&key.pk(), &key.state_sk())))
+            // Never a state brought back for a thread deleted meanwhile.
+            .condition_expression("attribute_exists(pk)");
+        let mut sets = Vec::new();
+        for (i, (attribute, at)) in moves.iter().enumerate() {
+            sets.push(format!("#m{i} = :m{i}"));
+            update = update
+                .expression_attribute_names(format!("#m{i}"), *attribute)
+                .expression_attribute_values(format!(":m{i}"), s(format_instant(*at)));
+        }
+        let written = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .map_err(sdk_error);
+        match written {
+            Ok(_) | Err(StoreError::Conflict) => Ok(thread),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The people's marks of one thread (none before its first message).
+    pub async fn marks(&self, key: &ThreadKey) -> Result<Marks, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key(&key.pk(), &key.state_sk())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item.as_ref().map(marks).unwrap_or_default())
+    }
+
+    /// The people's marks of these threads (a page of a list): one batch read.
+    pub async fn marks_of(
+        &self,
+        keys: &[ThreadKey],
+    ) -> Result<HashMap<ThreadKey, Marks>, StoreError> {
+        Ok(self
+            .states(keys)
+            .await?
+            .into_iter()
+            .map(|(k, item)| (k, marks(&item)))
+            .collect())
+    }
+
     /// Which of these threads hold a message the agents have not read: one batch read for
-    /// a page of a list (at most 100 keys, as DynamoDB allows).
+    /// a page of a list.
     pub async fn unread_by_agents(
         &self,
         keys: &[ThreadKey],
     ) -> Result<HashSet<ThreadKey>, StoreError> {
+        Ok(self
+            .states(keys)
+            .await?
+            .into_iter()
+            .filter(|(_, item)| unread(item))
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// The state items of these threads that exist (`store::batch_get`, 100 keys a call).
+    async fn states(&self, keys: &[ThreadKey]) -> Result<HashMap<ThreadKey, Item>, StoreError> {
         let by_key: HashMap<(String, String), &ThreadKey> =
             keys.iter().map(|k| ((k.pk(), k.state_sk()), k)).collect();
-        let wanted = by_key.keys().map(|(pk, sk)| key(pk, sk)).collect();
-        let mut found = HashSet::new();
+        let wanted = by_key.keys().map(|(pk, sk)| item_key(pk, sk)).collect();
+        let mut found = HashMap::new();
         for item in batch_get(&self.client, &self.table, wanted).await? {
             let id = (text(&item, "pk"), text(&item, "sk"));
-            if let Some(k) = by_key.get(&id).filter(|_| unread(&item)) {
-                found.insert((*k).clone());
+            if let Some(k) = by_key.get(&id) {
+                found.insert((*k).clone(), item);
             }
         }
         Ok(found)
@@ -255,6 +331,21 @@ fn unread(item: &Item) -> bool {
         item.get("unread_by_agents"),
         Some(AttributeValue::Bool(true))
     )
+}
+
+/// The people's marks a state item holds (a mark it cannot read is as if never set).
+fn marks(item: &Item) -> Marks {
+    let mut m = Marks::default();
+    for name in Marks::attributes() {
+        let at = item
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok());
+        if let Some(at) = at {
+            m.set(name, at);
+        }
+    }
+    m
 }
 
 fn text(item: &Item, name: &str) -> String {

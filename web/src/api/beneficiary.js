@@ -29,6 +29,6 @@ export const updateRenewal = (id, body, filer) => by(filer)('PUT', renewal(id), 
 export const announceDocument = (id, body, filer) => by(filer)('POST', `${renewal(id)}/documents`, { body })
 export const deleteDocument = (id, documentId, filer) => by(filer)('DELETE', `${renewal(id)}/documents/${seg(documentId)}`)
 export const submitRenewal = (id, filer) => by(filer)('POST', `${renewal(id)}/submit`)
-export const renewalMessages = (id) => beneficiaryCall('GET', `${renewal(id)}/messages`)
-export const sendRenewalMessage = (id, body) => beneficiaryCall('POST', `${renewal(id)}/messages`, { body })
+export const renewalMessages = (id, filer) => by(filer)('GET', `${renewal(id)}/messages`)
+export const sendRenewalMessage = (id, body, filer) => by(filer)('POST', `${renewal(id)}/messages`, { body })
 export const revokePartner = (id) => beneficiaryCall('POST', `${renewal(id)}/revoke-partner`)
