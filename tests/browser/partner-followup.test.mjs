@@ -226,6 +226,20 @@ test("a request's attachments and the caisse's message, on both sides", async (t
   await page.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
   assert.equal((await line(token, rid)).unread_messages, false)
 
+  // A text with a health term is refused until the partner confirms it is needed.
+  await tabTo(page, 'Votre message')
+  await page.keyboard.type('Elle suit une chimiothérapie le mardi.')
+  await tabTo(page, 'Envoyer le message')
+  await page.keyboard.press('Enter')
+  await page.getByText(/semble contenir des informations de santé \(chimiothérapie/).first().waitFor()
+  await auditBoth(page, 'partner-request-health-terms')
+  await tabTo(page, 'Je confirme que ces informations sont nécessaires')
+  await page.keyboard.press('Space')
+  await tabTo(page, 'Envoyer le message')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
+  await page.getByText('Elle suit une chimiothérapie le mardi.').waitFor()
+
   // The agent sees both attachments on the request, downloads one, and reads the answer.
   const back = await newPage(browser)
   await back.goto(`${BASE}/agent`)
@@ -234,7 +248,8 @@ test("a request's attachments and the caisse's message, on both sides", async (t
   await back.goto(`${BASE}/agent/signalements/${rid}`)
   await heading(back, "Signalement ou demande d'un partenaire")
   await back.getByText('Voici l’avis d’imposition demandé.').waitFor()
-  await back.getByText(/^Le partenaire, le /).waitFor()
+  await back.getByText('Elle suit une chimiothérapie le mardi.').waitFor()
+  await back.getByText(/^Le partenaire, le /).first().waitFor()
   await back.getByRole('button', { name: 'Télécharger la pièce avis-imposition.pdf' }).waitFor()
   await auditBoth(back, 'backoffice-report-attachments')
   await tabTo(back, 'Télécharger la pièce quittance-loyer.pdf')
