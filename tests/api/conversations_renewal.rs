@@ -49,11 +49,16 @@ async fn the_beneficiary_and_the_agents_write_to_each_other() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["fields"][0]["field"], "attachments[0]");
 
-    // The queue says the file holds a message to read, until an agent reads the thread.
+    // The queue and the file say the file holds a message to read, until an agent reads
+    // the thread.
     assert_eq!(
         queue_item(&stack, &agent, &id).await["unread_messages"],
         true
     );
+    let file = format!("/api/agent/renewals/{id}");
+    let (status, opened) = stack.get(&file, &agent).await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    assert_eq!(opened["unread_messages"], true);
     let (status, thread) = stack.get(&theirs, &superviseur).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(thread["items"][0]["text"], "Bonjour, voici mon bulletin.");
@@ -63,6 +68,7 @@ async fn the_beneficiary_and_the_agents_write_to_each_other() {
         queue_item(&stack, &agent, &id).await["unread_messages"],
         false
     );
+    assert_eq!(stack.get(&file, &agent).await.1["unread_messages"], false);
 
     // The agent answers: no NIR, health terms kept with a warning, as for notes; another
     // caisse's agent and other roles get nothing.

@@ -77,6 +77,7 @@ test('the beneficiary and the instructeur write to each other', async () => {
     await back.locator('main h1').first().waitFor()
     await back.locator('.unread-message').first().waitFor()
     await back.goto(`${BASE}/agent/dossiers/${id}`)
+    await back.locator('.unread-notice').filter({ hasText: 'Un nouveau message attend la caisse' }).waitFor()
     await back.getByText('Merci, je reste disponible.').waitFor()
     await back.getByText(/^Le demandeur, le /).waitFor()
     await tabTo(back, 'Votre message')

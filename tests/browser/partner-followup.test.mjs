@@ -247,6 +247,7 @@ test("a request's attachments and the caisse's message, on both sides", async (t
   await heading(back, 'File des demandes')
   await back.goto(`${BASE}/agent/signalements/${rid}`)
   await heading(back, "Signalement ou demande d'un partenaire")
+  await back.locator('.unread-notice').filter({ hasText: 'Le partenaire a écrit' }).waitFor()
   await back.getByText('Voici l’avis d’imposition demandé.').waitFor()
   await back.getByText('Elle suit une chimiothérapie le mardi.').waitFor()
   await back.getByText(/^Le partenaire, le /).first().waitFor()

@@ -10,6 +10,7 @@ use c2s_domain::Nir;
 use c2s_platform::clock::today;
 use c2s_platform::objects::PresignedRequest;
 use c2s_platform::renewals::{DocumentRecord, RenewalRecord};
+use c2s_platform::threads::ThreadKey;
 use serde_json::{json, Value};
 
 /// Download links handed out by the audited route, valid this long.
@@ -84,6 +85,11 @@ pub(crate) async fn file_view(
         documents.push(v);
     }
     let notes = app.renewals.notes(&r.id).await?;
+    // Before the page reads the thread (which marks it read): what the agent is to look at.
+    let unread = app
+        .threads
+        .unread_by_agents(&[ThreadKey::Renewal(r.id.clone())])
+        .await?;
     let identity = profile.map(|p| {
         json!({
             "first_name": p.first_name, "last_name": p.last_name, "birth_date": format_date(p.birth_date),
@@ -109,6 +115,7 @@ pub(crate) async fn file_view(
         "participation_by_age": Parameters::builtin().ok().and_then(|p| participation_by_age(&r.form, r.request_day, p)),
         "decision": r.decision,
         "history": r.history,
+        "unread_messages": !unread.is_empty(),
         "notes": notes.iter().map(|n| json!({"note_id": n.note_id, "text": n.text, "agent_id": n.agent_id, "agent_name": n.agent_name, "at": format_instant(n.at)})).collect::<Vec<_>>(),
     });
     if let (Some(v), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
