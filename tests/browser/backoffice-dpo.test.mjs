@@ -161,6 +161,13 @@ test('back-office: the DPO keeps the register, exercises every right and records
   await chooseRadio(page, 'right', "Droit à l'effacement")
   await exercise(page, drafting.nir)
   await page.getByLabel('Motif de la demande').fill("Demande écrite d'effacement reçue le 28 novembre.")
+  // Nothing goes before the DPO confirms it cannot be undone.
+  await send(page, 'Effacer les données')
+  await errorsFocused(page)
+  await page.locator('.error-summary').filter({ hasText: "confirmer l'effacement" }).waitFor()
+  await auditBoth(page, 'backoffice-dpo-erase-unconfirmed')
+  await tabTo(page, "Je confirme l'effacement")
+  await page.keyboard.press('Space')
   await send(page, 'Effacer les données')
   await outcome(page, "Droit à l'effacement")
   assert.match(await page.locator('#erase-erased').innerText(), /Brouillon de renouvellement/)
