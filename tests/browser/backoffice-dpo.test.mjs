@@ -127,6 +127,19 @@ test('back-office: the DPO keeps the register, exercises every right and records
   await outcome(page, 'Limitation du traitement')
   await page.getByText('1 dossier concerné par ce changement').waitFor()
 
+  // An instructeur looking the person up by the receipt is told the file is limited, and
+  // is not shown it.
+  const looking = await newPage(browser, { width: 320 })
+  await looking.goto(`${BASE}/agent/recherche`)
+  await signInAgent(looking, { sub: `I${(Date.now() + 7) % 100000}`, name: 'Dominique Instructeur', roles: ['instructeur'] })
+  await heading(looking, 'Rechercher un dossier')
+  await looking.getByLabel('Numéro de récépissé').fill(receipt)
+  await looking.getByRole('button', { name: 'Rechercher', exact: true }).click()
+  await looking.getByText("Un dossier correspondant fait l'objet d'une limitation du traitement").waitFor()
+  assert.equal(await looking.locator('.result').count(), 0, 'the limited file is not listed')
+  await auditBoth(looking, 'backoffice-search-restricted')
+  await looking.close()
+
   // The register: the requests made, the person listed apart, a late request marked (one
   // received two months ago and still being sent on, as the register would hold it).
   await page.route('**/api/agent/rgpd/requests', async (route) => {
