@@ -64,6 +64,14 @@ test('superviseur: search, bulk claim and reassign, export, release and reassign
   await page.keyboard.type(r2.toLowerCase())
   await page.keyboard.press('Enter')
   await page.locator(`a[href="/agent/dossiers/${second.id}"]`).waitFor()
+  // By name and birth date, typed as JJ/MM/AAAA (the field is the project's, not the
+  // browser's date picker, which Chromium would show in English).
+  await page.getByLabel('Nom et date de naissance', { exact: true }).check()
+  await page.getByLabel('Nom', { exact: true }).fill('essai')
+  await page.getByRole('textbox', { name: 'Date de naissance' }).fill(first.account.birth_date.split('-').reverse().join('/'))
+  await page.getByRole('button', { name: 'Rechercher', exact: true }).click()
+  await page.locator(`a[href="/agent/dossiers/${first.id}"]`).waitFor()
+  await auditBoth(page, 'supervision-search-identity')
 
   // ------------------------------------------------------------ the queue: bulk, export
   await page.getByRole('link', { name: 'File des demandes' }).click()
