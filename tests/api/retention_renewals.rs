@@ -110,12 +110,12 @@ async fn decided_files_never_acknowledged_are_purged_on_the_closed_files_clock()
     stack.stop().await;
 }
 
-/// A closed (rejected) file's agents' notes are "other data" (3 years): the 3-year step
-/// takes them with the resources and documents.
+/// A closed (rejected) file's agents' notes and its conversation are "other data" (3 years):
+/// the 3-year step takes them with the resources and documents.
 #[tokio::test]
-async fn a_closed_files_notes_go_with_its_details() {
+async fn a_closed_files_notes_and_messages_go_with_its_details() {
     let stack = TestStack::start().await;
-    let (id, _) = decided_with_note(
+    let (id, agent) = decided_with_note(
         &stack,
         65,
         json!({"outcome": "rejected", "reason_code": "over_ceiling"}),
@@ -123,6 +123,16 @@ async fn a_closed_files_notes_go_with_its_details() {
     .await;
     let store = stack.renewal_store();
     assert_eq!(store.notes(&id).await.unwrap().len(), 1);
+    // The conversation is other data too.
+    let thread = format!("/api/agent/renewals/{id}/messages");
+    let (status, posted) = stack
+        .post(
+            &thread,
+            Some(&agent),
+            json!({"text": "Votre dossier a été étudié."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{posted}");
     stack
         .age_renewal_to(
             &id,
@@ -139,5 +149,12 @@ async fn a_closed_files_notes_go_with_its_details() {
         "{done:?}"
     );
     assert!(store.notes(&id).await.unwrap().is_empty());
+    let (status, left) = stack.get(&thread, &agent).await;
+    assert_eq!(status, StatusCode::OK, "{left}");
+    assert_eq!(
+        left["items"],
+        json!([]),
+        "the messages went with the details"
+    );
     stack.stop().await;
 }

@@ -26,6 +26,8 @@ pub struct App {
     partners: PartnerStore,
     /// The partner requests' threads (in the partners' table).
     threads: ThreadStore,
+    /// The renewals' conversations (in the renewals' table).
+    renewal_threads: ThreadStore,
     idempotency: IdempotencyStore,
     objects: Objects,
     bucket: String,
@@ -38,6 +40,7 @@ impl App {
             beneficiaries: BeneficiaryStore::from_env(env, clients)?,
             partners: PartnerStore::from_env(env, clients)?,
             threads: ThreadStore::requests(env, clients)?,
+            renewal_threads: ThreadStore::renewals(env, clients)?,
             idempotency: IdempotencyStore::from_env(env, clients)?,
             objects: Objects::from_env(env, clients),
             bucket: env.require("DOCUMENTS_BUCKET")?,
@@ -140,8 +143,12 @@ pub async fn purge(app: &App, id: &str, stage: PurgeStage) -> Result<Outcome, Pu
             })
         }
         PurgeStage::Details => {
-            let mut items = 0;
-            // Agents' notes are other data too (3 years), like resources and documents.
+            // Agents' notes and the conversation are other data too (3 years), like
+            // resources and documents.
+            let mut items = app
+                .renewal_threads
+                .delete_thread(&ThreadKey::Renewal(r.id.clone()))
+                .await?;
             for note in app.renewals.notes(&r.id).await? {
                 app.renewals.delete_note(&note).await?;
                 items += 1;

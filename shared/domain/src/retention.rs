@@ -81,7 +81,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         kind: "details",
-        store: "RenewalsTable `renewal` (resources, household, housing), `doc#`, `note#`, DocumentsBucket `renewals/<id>/`",
+        store: "RenewalsTable `renewal` (resources, household, housing), `doc#`, `note#`, its conversation (`msg#…`), DocumentsBucket `renewals/<id>/`",
         kept: "3 years after the file closed (withdrawn, rejected, integrated) or was decided (approved, exported, never acknowledged)",
         enforced: Enforced::Purge,
         source: NOTICE,
