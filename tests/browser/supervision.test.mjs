@@ -71,6 +71,8 @@ test('superviseur: search, bulk claim and reassign, export, release and reassign
   await page.getByRole('textbox', { name: 'Date de naissance' }).fill(first.account.birth_date.split('-').reverse().join('/'))
   await page.getByRole('button', { name: 'Rechercher', exact: true }).click()
   await page.locator(`a[href="/agent/dossiers/${first.id}"]`).waitFor()
+  // A file no one has taken says so in words (never "Personne").
+  assert.doesNotMatch(await page.locator('.results').innerText(), /Pris en charge par\s+Personne/)
   await auditBoth(page, 'supervision-search-identity')
 
   // ------------------------------------------------------------ the queue: bulk, export

@@ -109,3 +109,8 @@ export const ACTIONS = {
 export function actionLabel(code) {
   return ACTIONS[code] ?? code
 }
+
+/** Who has taken a file: the agent's name and number, or that no one has yet. */
+export function assigneeLabel(assigned) {
+  return assigned ? `${assigned.name} (agent ${assigned.agent_id})` : 'Non attribuée pour l’instant'
+}
