@@ -5,7 +5,7 @@
 // text), and the answer is recorded. Every page passes axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, tabTo, chooseByKeyboard, errorsFocused } from './harness.mjs'
+import { BASE, api, launch, newPage, tabTo, chooseByKeyboard, errorsFocused } from './harness.mjs'
 import { auditBoth, heading, signInAgent, partnerOfRouen, signalementOf } from './backoffice.mjs'
 
 test('back-office: signalements of the caisse, filtered, and answered', async (t) => {
@@ -14,6 +14,8 @@ test('back-office: signalements of the caisse, filtered, and answered', async (t
   // Names are letters only: the time, spelt in letters, keeps it unique.
   const lastName = `Lemoine${String(Date.now() % 100000).replace(/\d/g, (d) => 'abcdefghij'[d])}`
   const filed = await signalementOf(token, lastName)
+  // A contact about the partnership, which names no person.
+  await api('POST', '/api/partner/requests', { kind: 'contact', motive: 'gestion_convention', comment: 'Renouvellement de la convention.' }, token)
   const browser = await launch()
   t.after(() => browser.close())
   const page = await newPage(browser, { width: 1280 })
@@ -42,6 +44,10 @@ test('back-office: signalements of the caisse, filtered, and answered', async (t
   const cards = page.locator('ul.cards > li.card')
   await page.waitForFunction((n) => [...document.querySelectorAll('ul.cards > li.card')].every((li) => li.textContent.includes(n)), name)
   assert.ok((await cards.count()) >= 1)
+  // The contact says who wrote and why, every kind its motive in the catalogue's words.
+  const contact = cards.filter({ hasText: `Prise de contact — ${name}` })
+  assert.match(await contact.innerText(), /Motif\s+Gérer la convention de partenariat/)
+  assert.doesNotMatch(await page.locator('ul.cards').innerText(), /undefined/)
   assert.match(await page.locator('#reports-caption').innerText(), /du plus ancien au plus récent/)
   // Filtered by the server, one page read, in its order.
   assert.equal(asked.at(-1).get('partner_id'), filed.request_id.split('.')[0])

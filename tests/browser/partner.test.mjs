@@ -247,6 +247,27 @@ test('partner space: from activation to the follow-up of requests', async (t) =>
       await page.getByRole('button', { name: /Envoyer/ }).click()
       await page.getByRole('status').filter({ hasText: /enregistrée/ }).waitFor()
       await auditBoth(page, 'partner-request-document-sent')
+      // A dossier for the person: its page, where its pieces are attached, is one link away.
+      await page.getByLabel(/Déposer un dossier pour la personne/).check()
+      await aboutMarie(page)
+      await page.getByLabel('Dossier déposé').focus()
+      await page.keyboard.press('Enter')
+      await page.getByRole('option', { name: 'Étude de C2S' }).click()
+      await menusClosed(page)
+      await page.getByRole('button', { name: /Envoyer/ }).click()
+      await page.getByRole('status').filter({ hasText: 'Dépôt de dossier enregistré pour Mme Marie Durand' }).waitFor()
+      await page.getByRole('link', { name: 'ouvrir le dossier déposé' }).waitFor()
+      await auditBoth(page, 'partner-request-dossier-sent')
+      // A contact about the partnership itself names no person.
+      await page.getByLabel(/Contacter la caisse au sujet du partenariat/).check()
+      assert.equal(await page.getByLabel('Nom', { exact: true }).count(), 0, 'no person asked for a contact')
+      await page.getByLabel('Motif de la prise de contact').focus()
+      await page.keyboard.press('Enter')
+      await page.getByRole('option', { name: 'Gérer la convention de partenariat' }).click()
+      await menusClosed(page)
+      await page.getByRole('button', { name: /Envoyer/ }).click()
+      await page.getByRole('status').filter({ hasText: 'Prise de contact enregistrée' }).waitFor()
+      await auditBoth(page, 'partner-request-contact-sent')
     })
 
     await step(t, page, 'the follow-up shows the renewal and the signalement, without amounts', async () => {

@@ -48,3 +48,9 @@ export const ACCOUNT_STATUS = {
 
 export const ACCOUNT_ROLE = { gestionnaire: 'Gestionnaire', technicien: 'Technicien' }
 
+
+/** The person a request is about ("Mme Marie Durand"), or '' for a contact, which names none. */
+export function personOf(r) {
+  if (!r?.last_name) return ''
+  return `${r.civility === 'madame' ? 'Mme' : 'M.'} ${r.first_name} ${r.last_name}`
+}
