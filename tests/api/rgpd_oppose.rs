@@ -44,8 +44,8 @@ async fn after_an_opposition_no_reminder_but_the_decision_still_comes() {
     stack.wait_for_message(&free_email, "draft_idle").await;
     assert!(!was_sent(&stack, &email, "draft_idle").await);
 
-    // What the law requires goes on: an opposed person's file is instructed, decided and
-    // sent to the national system (no decision notice exists yet besides that export).
+    // What the law requires goes on: an opposed person's file is instructed, decided, told
+    // of its decision and sent to the national system.
     let (_, file, file_nir) = stack.submitted_renewal(ROUEN, 69).await;
     dpo_call(
         &stack,
@@ -59,6 +59,12 @@ async fn after_an_opposition_no_reminder_but_the_decision_still_comes() {
     stack
         .decide(&instructeur, &file, json!({"outcome": "free"}))
         .await;
+    // `submitted_renewal`'s person writes from this address; no one else here does.
+    let told = stack
+        .wait_for_message("claire.martin@exemple.fr", "decision")
+        .await;
+    let body = told["body"].as_str().unwrap_or_default();
+    assert!(body.contains("/suivi"), "{body}");
     let report = stack.run_job("sync-out").await;
     assert_eq!(report["exported"].as_u64(), Some(1), "{report}");
     stack
