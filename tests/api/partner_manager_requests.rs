@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use crate::helpers_partnerx::*;
+use aws_sdk_dynamodb::types::AttributeValue;
 use c2s_domain::dates::{format_date, parse_date};
 use c2s_domain::working_days::add_working_days;
 use c2s_platform::partners::PartnerStore;
@@ -178,6 +179,37 @@ async fn a_request_for_a_new_gestionnaire_is_due_in_ten_working_days() {
         org["habilitation_requests"][0]["due_on"], asked["due_on"],
         "{org}"
     );
+    // It names a person: DynamoDB's TTL takes it 6 months after its due date (README,
+    // "Retention", `habilitation_request`).
+    let stored = stack
+        .clients
+        .dynamo()
+        .get_item()
+        .table_name(stack.table("PartnersTable"))
+        .key("pk", AttributeValue::S(format!("org#{pid}")))
+        .key(
+            "sk",
+            AttributeValue::S(format!(
+                "habreq#{}",
+                asked["request_id"].as_str().unwrap_or_default()
+            )),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .item
+        .unwrap_or_else(|| panic!("no habilitation request stored"));
+    let expires = stored
+        .get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok());
+    let kept_until = due.map(|d| {
+        (d + time::Duration::days(c2s_domain::retention::HABILITATION_REQUEST_DAYS))
+            .midnight()
+            .assume_utc()
+            .unix_timestamp()
+    });
+    assert_eq!(expires, kept_until);
     // A webmail or another organisation's address is refused, as for any gestionnaire.
     let body = json!({"civility": "madame", "last_name": "Roux", "first_name": "Inès", "email": "ines@gmail.com"});
     let (status, _) = stack

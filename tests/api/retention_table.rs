@@ -80,3 +80,27 @@ async fn the_exchange_buckets_lifecycle_is_the_domains_rule() {
     assert_eq!(consumed, Some(EXCHANGE_CONSUMED_DAYS));
     stack.stop().await;
 }
+
+/// The DPO's access archives (`rgpd_export`) go the day after, as the documents bucket's
+/// lifecycle declares.
+#[tokio::test]
+async fn the_dpos_archives_expire_the_next_day() {
+    let stack = TestStack::start().await;
+    let rules = stack
+        .clients
+        .s3()
+        .get_bucket_lifecycle_configuration()
+        .bucket(stack.bucket("DocumentsBucket"))
+        .send()
+        .await
+        .unwrap()
+        .rules
+        .unwrap_or_default();
+    let archives: Vec<Option<i32>> = rules
+        .iter()
+        .filter(|r| r.status == ExpirationStatus::Enabled && selects(r).0 == "rgpd-exports/")
+        .map(|r| r.expiration().and_then(|e| e.days()))
+        .collect();
+    assert_eq!(archives, [Some(1)]);
+    stack.stop().await;
+}

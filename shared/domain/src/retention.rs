@@ -26,6 +26,8 @@ pub enum Enforced {
     BucketLifecycle,
     /// The queue's or log group's own retention in `template.yaml`.
     Resource,
+    /// Nothing to enforce: counts that name no one.
+    NotPersonal,
 }
 
 /// One kind of stored item and how long it is kept.
@@ -56,6 +58,9 @@ pub const IDENTIFICATION_MONTHS: i32 = 60;
 pub const DEACTIVATED_ACCOUNT_DAYS: i64 = 183;
 /// Days an agent's trace (audit entry) is kept.
 pub const TRACE_DAYS: i64 = 366;
+/// Days a request for a new gestionnaire (it names the person proposed) is kept after the
+/// date the CPAM had to answer by: as long as a deactivated account, by the convention.
+pub const HABILITATION_REQUEST_DAYS: i64 = DEACTIVATED_ACCOUNT_DAYS;
 
 /// The exchange bucket's lifecycle, prefix by prefix: (prefix, days kept). `template.yaml`
 /// declares these rules; a test holds the two together.
@@ -133,6 +138,41 @@ pub const RULES: &[Rule] = &[
         store: "PartnersTable `activation#<hash>`",
         kept: "48 hours",
         enforced: Enforced::Ttl,
+        source: MINIMISATION,
+    },
+    Rule {
+        kind: "habilitation_request",
+        store: "PartnersTable `habreq#<id>` (a gestionnaire's request for a new gestionnaire)",
+        kept: "6 months after the date the CPAM had to answer by",
+        enforced: Enforced::Ttl,
+        source: CONVENTION,
+    },
+    Rule {
+        kind: "rgpd_register",
+        store: "RegistersTable (the DPO's register of requests and of data breaches)",
+        kept: "5 years (of 366 days) after the entry's last change",
+        enforced: Enforced::Ttl,
+        source: "RGPD art. 5.2 (accountability: as long as the files it answers for)",
+    },
+    Rule {
+        kind: "subject_choices",
+        store: "BeneficiariesTable `choices` (an opposition, a limitation)",
+        kept: "as the person's profile: 5 years after the end of rights",
+        enforced: Enforced::Ttl,
+        source: NOTICE,
+    },
+    Rule {
+        kind: "rgpd_export",
+        store: "DocumentsBucket `rgpd-exports/` (the DPO's access archives)",
+        kept: "1 day (its link: 5 minutes)",
+        enforced: Enforced::BucketLifecycle,
+        source: MINIMISATION,
+    },
+    Rule {
+        kind: "stats",
+        store: "StatsTable (the dashboard's counts per caisse, status and week)",
+        kept: "while the service runs: counts only, no personal data",
+        enforced: Enforced::NotPersonal,
         source: MINIMISATION,
     },
     Rule {

@@ -3,7 +3,9 @@
 
 use super::{org_pk, PartnerStore};
 use crate::store::{query_as, s, sdk_error, to_item, StoreError};
+use aws_sdk_dynamodb::types::AttributeValue;
 use c2s_domain::dates;
+use c2s_domain::retention::HABILITATION_REQUEST_DAYS;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
@@ -35,13 +37,22 @@ impl PartnerStore {
         &self,
         r: &HabilitationRequest,
     ) -> Result<(), StoreError> {
-        let item = to_item(
+        let mut item = to_item(
             r,
             &[
                 ("pk", &org_pk(&r.partner_id)),
                 ("sk", &format!("habreq#{}", r.request_id)),
             ],
         )?;
+        // It names the person proposed: DynamoDB's TTL takes it once it has long served.
+        let expires = (r.due_on + time::Duration::days(HABILITATION_REQUEST_DAYS))
+            .midnight()
+            .assume_utc()
+            .unix_timestamp();
+        item.insert(
+            "expires_at".to_owned(),
+            AttributeValue::N(expires.to_string()),
+        );
         self.client
             .put_item()
             .table_name(&self.table)
