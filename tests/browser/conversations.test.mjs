@@ -86,8 +86,17 @@ test('the beneficiary and the instructeur write to each other', async () => {
     await back.keyboard.press('Enter')
     await back.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
     await auditBoth(back, 'conversations-dossier')
+    // A confidential one, ticked with the keyboard: the list says so.
+    await tabTo(back, 'Votre message')
+    await back.keyboard.type('Votre situation familiale est bien prise en compte.')
+    await tabTo(back, 'Message confidentiel')
+    await back.keyboard.press('Space')
+    await tabTo(back, 'Envoyer le message')
+    await back.keyboard.press('Enter')
+    await back.getByText(/ — confidentiel$/).waitFor()
     const thread = await api('GET', `/api/agent/renewals/${id}/messages`, undefined, agent)
-    assert.deepEqual(thread.items.map((m) => m.author_kind), ['agent', 'beneficiary', 'agent'])
+    assert.deepEqual(thread.items.map((m) => m.author_kind), ['agent', 'beneficiary', 'agent', 'agent'])
+    assert.deepEqual(thread.items.map((m) => m.confidential), [false, true, false, true])
   } finally {
     await browser.close()
   }
