@@ -51,6 +51,11 @@ async fn a_declared_breach_alerts_the_dpo_and_shows_its_deadlines() {
     assert_eq!(theirs["items"], json!([]));
     let (status, _) = stack.get("/api/agent/incidents", &instructeur).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The declaration and the register's reading are in the caisse's trail.
+    let actions = caisse_actions(&stack, ROUEN).await;
+    for done in ["incident_declared", "incidents_register"] {
+        assert!(actions.iter().any(|a| a == done), "{done}: {actions:?}");
+    }
     stack.stop().await;
 }
 

@@ -79,5 +79,11 @@ async fn after_an_opposition_no_reminder_but_the_decision_still_comes() {
         kinds,
         [("opposition", "in_effect"), ("opposition", "in_effect")]
     );
+    let oppositions = caisse_actions(&stack, ROUEN)
+        .await
+        .into_iter()
+        .filter(|a| a == "rgpd_oppose")
+        .count();
+    assert_eq!(oppositions, 2, "each opposition in the audit trail");
     stack.stop().await;
 }

@@ -81,6 +81,12 @@ async fn a_rectification_reaches_the_profile_the_renewal_and_the_national_system
             ("rectification".into(), "done".into())
         ]
     );
+    let rectified = caisse_actions(&stack, ROUEN)
+        .await
+        .into_iter()
+        .filter(|a| a == "rgpd_rectify")
+        .count();
+    assert_eq!(rectified, 2, "each rectification in the audit trail");
     stack.stop().await;
 }
 
