@@ -93,6 +93,27 @@ async fn every_dpo_call_lands_in_the_register_due_a_month_later() {
     let instructeur = stack.agent_token("A1", ROUEN, &["instructeur"]).await;
     let (status, _) = stack.get("/api/agent/rgpd/requests", &instructeur).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Nor exercise any right.
+    let superviseur = stack.agent_token("S1", ROUEN, &["superviseur"]).await;
+    for route in [
+        "access",
+        "rectify",
+        "restrict",
+        "restrict/lift",
+        "oppose",
+        "erase",
+    ] {
+        for who in [&instructeur, &superviseur] {
+            let (status, _) = stack
+                .post(
+                    &format!("/api/agent/rgpd/{route}"),
+                    Some(who),
+                    json!({"nir": nir, "reason": "x", "scope": "reminders", "changes": {"first_name": "X"}}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{route}");
+        }
+    }
     // A malformed NIR is refused before any lookup.
     let (status, body) = stack
         .post(
