@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { api, agentToken, audit, outbox, uniqueEmail } from './harness.mjs'
 
 export const ROUEN = 'rouen-elbeuf-dieppe'
-const PASSWORD = 'Gestion du partenaire 2026 !'
+export const PASSWORD = 'Gestion du partenaire 2026 !'
 
 /** axe at the page's own width (1280 px), then at 320 px. */
 export async function auditBoth(page, name) {
@@ -44,7 +44,7 @@ export async function partnerOfRouen(name) {
   const org = await api('POST', '/api/agent/partners', { name, kind: 'ccas', members: 12, caisses: [ROUEN], convention: { caisse: ROUEN, start: today, end } }, admin)
   const email = uniqueEmail('gestion')
   await api('POST', `/api/agent/partners/${org.partner_id}/managers`, { email, last_name: 'Martin', first_name: 'Sophie', function: 'Directrice' }, admin)
-  return { org, token: await activated(email), admin }
+  return { org, email, token: await activated(email), admin }
 }
 
 /** Activates `email`'s account from its activation message, signs in, accepts the conditions of use: its token. */

@@ -43,6 +43,9 @@ export const sendReport = (body) => partnerCall('POST', '/api/partner/reports', 
 export const sendRequest = (body) => partnerCall('POST', '/api/partner/requests', { body })
 /** Annex 3 of the convention: the motives of each kind of request, `{kind: [{code, label}]}`. */
 export const getCatalogue = () => partnerCall('GET', '/api/partner/catalogue')
+/** A data breach, told to the caisses the organisation works with (their DPO alerted). */
+export const declareIncident = (description, detectedAt) =>
+  partnerCall('POST', '/api/partner/incidents', { body: { description, detected_at: detectedAt } })
 const request = (rid) => `/api/partner/requests/${seg(rid)}`
 export const requestMessages = (rid) => partnerCall('GET', `${request(rid)}/messages`)
 export const sendRequestMessage = (rid, body) => partnerCall('POST', `${request(rid)}/messages`, { body })

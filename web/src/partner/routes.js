@@ -42,6 +42,7 @@ export default [
   { path: '/partenaire/signalement', name: 'partnerReport', component: () => import('./ReportPage.vue'), beforeEnter: gated, meta: { space, title: 'Signalement ou demande', auth } },
   { path: '/partenaire/historique', name: 'partnerHistory', component: () => import('./HistoryPage.vue'), beforeEnter: gated, meta: { space, title: 'Suivi des demandes', auth } },
   { path: '/partenaire/demandes/:rid', name: 'partnerRequest', component: () => import('./RequestPage.vue'), beforeEnter: gated, meta: { space, title: 'Signalement ou demande', auth } },
+  { path: '/partenaire/violation-de-donnees', name: 'partnerIncident', component: () => import('./IncidentPage.vue'), meta: { space, title: 'Déclarer une violation de données', auth } },
   { path: '/partenaire/renouvellements/:id', name: 'partnerRenewalFollow', component: () => import('./RenewalFollowPage.vue'), beforeEnter: gated, meta: { space, title: "Suivi d'un renouvellement", auth } },
   {
     path: '/partenaire/comptes',
