@@ -2,19 +2,13 @@
 // signed in through the development identity provider, and data set up through the API (a
 // partner organisation with an activated gestionnaire, a signalement of it).
 import assert from 'node:assert/strict'
-import { api, agentToken, audit, outbox, uniqueEmail } from './harness.mjs'
+import { api, agentToken, auditBoth, outbox, uniqueEmail } from './harness.mjs'
 
 export const ROUEN = 'rouen-elbeuf-dieppe'
 export const PASSWORD = 'Gestion du partenaire 2026 !'
 
-/** axe at the page's own width (1280 px), then at 320 px. */
-export async function auditBoth(page, name) {
-  await audit(page, name)
-  const size = page.viewportSize()
-  await page.setViewportSize({ width: 320, height: 800 })
-  await audit(page, `${name}-320`)
-  await page.setViewportSize(size)
-}
+/** axe at 1280 px and at 320 px (the harness's). */
+export { auditBoth }
 
 export async function heading(page, text) {
   await page.locator('main h1').filter({ hasText: text }).waitFor()

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE, ARTIFACTS, PDF, launch, newPage, audit, api, agentToken, freshBeneficiary, tabTo, errorsFocused, menusClosed } from './harness.mjs'
+import { BASE, ARTIFACTS, PDF, launch, newPage, audit, auditBoth, api, agentToken, freshBeneficiary, tabTo, errorsFocused, menusClosed } from './harness.mjs'
 
 let browser
 before(async () => {
@@ -55,10 +55,10 @@ test('the first page weighs less than 300 KB compressed and loads nothing from e
   assert.equal(await desktop.evaluate(() => document.activeElement?.textContent?.trim()), 'Aller au contenu principal')
   await desktop.keyboard.press('Enter')
   assert.ok(await desktop.evaluate(() => Boolean(document.activeElement?.closest('#contenu'))), 'focus is in the main content')
-  for (const [path, name] of [['/accessibilite', 'accessibilite'], ['/plan-du-site', 'plan-du-site'], ['/mentions-legales', 'mentions-legales'], ['/aide', 'aide'], ['/page-inconnue', 'page-introuvable']]) {
+  for (const [path, name] of [['/accessibilite', 'accessibilite'], ['/plan-du-site', 'plan-du-site'], ['/mentions-legales', 'mentions-legales'], ['/aide', 'aide'], ['/conditions-generales', 'conditions-generales'], ['/cookies', 'cookies'], ['/page-inconnue', 'page-introuvable']]) {
     await desktop.goto(BASE + path)
     await desktop.getByRole('heading', { level: 1 }).first().waitFor()
-    await audit(desktop, name)
+    await auditBoth(desktop, name)
     if (name === 'mentions-legales') {
       // The information notice the sources require: purposes, recipients, each retention, rights, DPO, CNIL.
       for (const text of ['Pourquoi elles sont traitées', 'Qui les reçoit', '5 ans', '3 ans', '1 an', '6 mois', 'rectification', 'limitation', 'opposition', 'effacement', 'Délégué à la protection des données', 'CNIL']) {
@@ -81,17 +81,17 @@ test('an estimate without signing in', async () => {
   await page.getByRole('heading', { name: "Résultat de l'estimation" }).waitFor()
   await page.getByText('C2S sans participation financière').waitFor()
   assert.equal(await page.locator('#estimate-provisional').count(), 0, 'the published 2025 table')
-  await audit(page, 'beneficiaire-estimation')
+  await auditBoth(page, 'beneficiaire-estimation')
   // After the last published table the ceilings are the last ones revalued, and said so.
   await page.getByLabel('Mois de la demande').fill('06/2026')
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.locator('#estimate-provisional').filter({ hasText: /Barème provisoire.*\+0,8\s%/ }).waitFor()
-  await audit(page, 'beneficiaire-estimation-provisoire')
+  await auditBoth(page, 'beneficiaire-estimation-provisoire')
   // Bad input is answered next to the field, in French.
   await page.getByLabel('Votre date de naissance').fill('')
   await page.getByRole('button', { name: 'Estimer' }).click()
   await page.getByRole('alert').first().waitFor()
-  await audit(page, 'beneficiaire-estimation-erreur')
+  await auditBoth(page, 'beneficiaire-estimation-erreur')
   // A refusal the service did not write (API Gateway's throttle) is still said in French.
   await page.route('**/api/eligibility/estimate', (route) =>
     route.fulfill({ status: 429, contentType: 'application/json', body: '{"message":"Too Many Requests"}' }),
@@ -112,7 +112,7 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.goto(BASE + '/')
   await page.getByRole('link', { name: 'Commencer ma demande' }).click()
   await page.getByRole('heading', { level: 1, name: 'Se connecter' }).waitFor()
-  await audit(page, 'beneficiaire-connexion')
+  await auditBoth(page, 'beneficiaire-connexion')
 
   // Sign-in with the keyboard only: Tab to each field, type, Enter.
   await tabTo(page, 'Numéro de sécurité sociale')
@@ -132,7 +132,7 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   // 1. Household: the child the national file knows is there.
   await page.getByRole('heading', { name: /Étape 1 sur 6/ }).waitFor()
   assert.equal(await page.getByLabel('Prénom de la personne 2').inputValue(), 'Léo')
-  await audit(page, 'beneficiaire-demande-1-foyer')
+  await auditBoth(page, 'beneficiaire-demande-1-foyer')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
   // 2. Resources, for the reference period shown as dates.
@@ -140,7 +140,7 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByText(/Déclarez les ressources .* du \d+(er)? \S+ \d{4} au \d+(er)? \S+ \d{4}/).waitFor()
   await page.getByRole('button', { name: 'Ajouter une ressource' }).click()
   await page.getByLabel('Ressource 1 : montant').fill('650,50')
-  await audit(page, 'beneficiaire-demande-2-ressources')
+  await auditBoth(page, 'beneficiaire-demande-2-ressources')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
   // Resuming: a new session lands on the first step still to do, with what was saved.
@@ -164,13 +164,13 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await errorsFocused(page)
   await page.getByLabel('Locataire').check()
   await page.getByLabel(/Aide au logement perçue par mois/).fill('120')
-  await audit(page, 'beneficiaire-demande-3-logement')
+  await auditBoth(page, 'beneficiaire-demande-3-logement')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
   // 4. Manager.
   await page.getByRole('heading', { name: /Étape 4 sur 6/ }).waitFor()
   await page.getByLabel("Ma caisse d'assurance maladie").check()
-  await audit(page, 'beneficiaire-demande-4-gestionnaire')
+  await auditBoth(page, 'beneficiaire-demande-4-gestionnaire')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
   // 5. A real file, sent to the presigned address through the page's own origin, then
@@ -185,23 +185,23 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByText('Reçu et vérifié').waitFor({ timeout: 30_000 })
   // One state per document: no banner still saying it is being checked.
   assert.equal(await page.getByText('en cours de vérification').count(), 0)
-  await audit(page, 'beneficiaire-demande-5-justificatifs')
+  await auditBoth(page, 'beneficiaire-demande-5-justificatifs')
   await page.getByRole('button', { name: 'Enregistrer et continuer' }).click()
 
   // 6. Review and submit.
   await page.getByRole('heading', { name: /Étape 6 sur 6/ }).waitFor()
   await page.getByText('Salaire, 650,50').waitFor()
-  await audit(page, 'beneficiaire-demande-6-verification')
+  await auditBoth(page, 'beneficiaire-demande-6-verification')
   await page.getByRole('button', { name: 'Envoyer ma demande' }).click()
   await page.getByRole('heading', { level: 1, name: 'Demande envoyée' }).waitFor()
   const receipt = (await page.locator('.receipt-number').textContent()).trim()
   assert.ok(receipt.length > 4, 'a receipt number is shown')
-  await audit(page, 'beneficiaire-recepisse')
+  await auditBoth(page, 'beneficiaire-recepisse')
 
   // The follow-up asks for level 2 first.
   await page.getByRole('link', { name: 'Suivre ma demande' }).click()
   await page.getByRole('heading', { level: 1, name: 'Confirmer son identité' }).waitFor()
-  await audit(page, 'beneficiaire-verification')
+  await auditBoth(page, 'beneficiaire-verification')
   await page.getByLabel('4 derniers chiffres de l’IBAN').fill(person.iban_last4)
   await page.getByLabel('N° de série de la carte Vitale').fill(person.vitale_serial)
   await page.getByRole('button', { name: 'Confirmer' }).click()
@@ -224,6 +224,6 @@ test('a beneficiary renews on a small phone, with a real upload, and follows the
   await page.getByText('C2S avec participation financière').waitFor()
   await page.getByText(new RegExp(`Votre participation : ${amount}\\s€ par mois`)).waitFor()
   await page.getByText(/Vos droits courent du/).waitFor()
-  await audit(page, 'beneficiaire-suivi-decision')
+  await auditBoth(page, 'beneficiaire-suivi-decision')
   await page.context().close()
 })

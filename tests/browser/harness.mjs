@@ -54,6 +54,19 @@ export async function newPage(browser, { width = 1280, height = 900 } = {}) {
  * may have left the origin, and no script error may have happened. Saves a full-page screenshot and appends the results to
  * artifacts/axe.jsonl for the report.
  */
+/**
+ * `audit` at both widths the service is held to, 1280 and 320 px, whatever the page's own
+ * (its width is given back after): `name` at the wider, `name-320` at the narrower.
+ */
+export async function auditBoth(page, name) {
+  const size = page.viewportSize()
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await audit(page, name)
+  await page.setViewportSize({ width: 320, height: 800 })
+  await audit(page, `${name}-320`)
+  await page.setViewportSize(size)
+}
+
 export async function audit(page, name) {
   await page.waitForLoadState('networkidle')
   // A message still fading or sliding in is not at its final contrast yet.
@@ -124,15 +137,6 @@ function clippedText() {
     found.push(`${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/)[0] : ''} « ${text.slice(0, 40)} » ${el.scrollWidth}>${el.clientWidth}`)
   }
   return found.slice(0, 8)
-}
-
-/** audit() at the page's own width, then at 320 px. */
-export async function auditBoth(page, name) {
-  await audit(page, name)
-  const size = page.viewportSize()
-  await page.setViewportSize({ width: 320, height: 800 })
-  await audit(page, `${name}-320`)
-  await page.setViewportSize(size)
 }
 
 /** Waits for the page whose main heading holds `text`. */
