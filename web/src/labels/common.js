@@ -68,7 +68,7 @@ export const RESOURCE_KIND = {
 
 /** The kinds the rules no longer count (decree of 28 June 2025), said beside the form. */
 export const NOT_COUNTED_KINDS = ['legal_person_aid', 'family_help', 'unproductive_assets', 'benefits_in_kind']
-export const NOT_COUNTED_HINT = 'À déclarer : depuis le 30 juin 2025, cette ressource n’est plus comptée pour la C2S.'
+export const NOT_COUNTED_HINT = 'À déclarer : depuis le 30 juin 2025, cette ressource n’est plus comptée pour la C2S (décret du 28 juin 2025, JO du 29 juin ; code de la sécurité sociale, art. R861-6 et R861-10).'
 
 /** What an engine answer made on revalued ceilings says, wherever it is shown. */
 export function provisionalNotice(revaluation) {
