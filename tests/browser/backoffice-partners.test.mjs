@@ -4,9 +4,9 @@
 // rule, a new activation link sent to them, the last one refused deactivation, a second one
 // added, the number of members changed (the limit follows), the second one's address and
 // civility changed (a new activation link to the new address), what the organisation asked
-// (the second one's deactivation at a date, a new gestionnaire by a due date), the second one
-// deactivated once the first is active, the first unlocked after five wrong passwords, the
-// habilitation table, the convention terminated at a date and a new one added, and the
+// (the second one's deactivation at a date, a new gestionnaire by a due date, then taken up
+// in the add form), the second one deactivated once the first is active, the first unlocked
+// after five wrong passwords, the habilitation table, the convention terminated at a date and a new one added, and the
 // organisation deactivated. Every page passes axe at 1280 and 320 px; the new forms are
 // used with the keyboard and their results read back through the API.
 import { test } from 'node:test'
@@ -156,6 +156,17 @@ test('back-office: partner administration, from a new organisation to its deacti
   const line = page.locator('#asked-managers > li').filter({ hasText: wanted })
   assert.match(await line.innerText(), new RegExp(`M\\. Noé Troisième, Adjoint .* demandé le .* par Alix Premier, à traiter au plus tard le ${longDate(hab.due_on)}`))
   await auditBoth(page, 'backoffice-partner-requests')
+  // The new gestionnaire asked for, taken up in the add form with the keyboard, then added.
+  await tabTo(page, 'Reprendre la demande de Noé Troisième')
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('#mgr-email').inputValue(), wanted)
+  await tabTo(page, 'Ajouter le gestionnaire')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: `Gestionnaire ajouté : le lien d'activation lui est envoyé à ${wanted}` }).waitFor()
+  await line.getByText('compte créé').waitFor()
+  const third = (await readOrg()).accounts.find((a) => a.email === wanted)
+  assert.deepEqual([third?.civility, third?.function, third?.status], ['monsieur', 'Adjoint', 'pending'])
+  await auditBoth(page, 'backoffice-partner-request-taken-up')
   await page.getByRole('button', { name: 'Désactiver le compte de Alix Second' }).click()
   await page.getByRole('status').filter({ hasText: 'Compte de Alix Second désactivé' }).waitFor()
 
