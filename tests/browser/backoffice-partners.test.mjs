@@ -2,13 +2,17 @@
 // menu with the keyboard, a new organisation (its form's errors first), found again in the
 // caisse's list and opened from it, then on its page a gestionnaire added within the size
 // rule, a new activation link sent to them, the last one refused deactivation, a second one
-// deactivated once the first is active, the first unlocked after five wrong passwords, the
-// habilitation table, the convention terminated at a date and a new one added, and the
-// organisation deactivated. Every page passes axe at 1280 and 320 px.
+// added, the number of members changed (the limit follows), the second one's address and
+// civility changed (a new activation link to the new address), what the organisation asked
+// (the second one's deactivation at a date, a new gestionnaire by a due date, then taken up
+// in the add form), the second one deactivated once the first is active, the first unlocked
+// after five wrong passwords, the habilitation table, the convention terminated at a date and a new one added, and the
+// organisation deactivated. Every page passes axe at 1280 and 320 px; the new forms are
+// used with the keyboard and their results read back through the API.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, api, launch, newPage, outbox, tabTo, errorsFocused, uniqueEmail } from './harness.mjs'
-import { activated, auditBoth, heading, signInAgent } from './backoffice.mjs'
+import { BASE, api, agentToken, launch, newPage, outbox, tabTo, errorsFocused, uniqueEmail, inDays, longDate, retype } from './harness.mjs'
+import { activated, auditBoth, heading, signInAgent, ROUEN } from './backoffice.mjs'
 
 async function addManager(page, email, last) {
   await page.getByLabel('Adresse électronique', { exact: true }).fill(email)
@@ -87,10 +91,82 @@ test('back-office: partner administration, from a new organisation to its deacti
   await page.getByRole('alert').filter({ hasText: /gestionnaire/ }).waitFor()
   await auditBoth(page, 'backoffice-partner-last-manager')
   // Once the first one has activated their account, another may go.
-  await activated(first)
+  const firstToken = await activated(first)
   const second = uniqueEmail('gest2')
   await addManager(page, second, 'Second')
   await page.getByText("L'organisme a atteint le nombre de gestionnaires").waitFor()
+  const admin = await agentToken({ sub: 'A1', name: 'Admin', caisse: ROUEN, roles: ['admin_partenaires'] })
+  const pid = new URL(page.url()).pathname.split('/').at(-1)
+  const readOrg = () => api('GET', `/api/agent/partners/${pid}`, undefined, admin)
+
+  // The number of members, with the keyboard: 0 is refused next to the field, 40 allows 5.
+  await retype(page, 'Nombre de membres', '0')
+  await tabTo(page, 'Enregistrer le nombre de membres')
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.locator('#org-members').locator('xpath=ancestor::div[contains(@class,"v-input")]').getByText('Indiquez le nombre de membres').waitFor()
+  await auditBoth(page, 'backoffice-partner-members-error')
+  await retype(page, 'Nombre de membres', '40')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: "Nombre de membres enregistré : 40. L'organisme peut avoir 5 gestionnaires au plus." }).waitFor()
+  assert.match(await page.locator('.facts').innerText(), /40 \(gestionnaires : 2 sur 5 au plus\)/)
+  let saved = await readOrg()
+  assert.deepEqual([saved.members, saved.manager_limit], [40, 5])
+  await page.getByRole('button', { name: 'Ajouter le gestionnaire' }).waitFor()
+  await auditBoth(page, 'backoffice-partner-members')
+
+  // The second one's civility and address, with the keyboard: an address already taken is
+  // refused next to its field; a new one gets a new activation link, the account waits for it.
+  await tabTo(page, "Modifier l'adresse ou la civilité de Alix Second")
+  await page.keyboard.press('Enter')
+  await page.locator('#edit-title').waitFor()
+  await auditBoth(page, 'backoffice-partner-manager-edit')
+  await tabTo(page, 'Madame')
+  await page.keyboard.press('Space')
+  await retype(page, 'Nouvelle adresse électronique', first)
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.locator('#edit-email').locator('xpath=ancestor::div[contains(@class,"v-input")]').getByText(/déjà/).waitFor()
+  await auditBoth(page, 'backoffice-partner-manager-edit-error')
+  const moved = uniqueEmail('gest2bis')
+  await retype(page, 'Nouvelle adresse électronique', moved)
+  await tabTo(page, 'Enregistrer les modifications')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: `un lien d'activation est envoyé à ${moved}` }).waitFor()
+  saved = (await readOrg()).accounts.find((a) => a.email === moved)
+  assert.deepEqual([saved?.civility, saved?.status], ['madame', 'pending'], 'the new address and civility recorded')
+  let sent = []
+  for (let i = 0; i < 40 && !sent.length; i++) {
+    sent = (await outbox()).filter((m) => m.to === moved && m.kind === 'partner_activation')
+    if (!sent.length) await new Promise((r) => setTimeout(r, 250))
+  }
+  assert.equal(sent.length, 1, 'an activation link to the new address')
+  await page.locator('.account').filter({ hasText: moved }).getByText('Mme Alix Second').waitFor()
+  await auditBoth(page, 'backoffice-partner-manager-changed')
+
+  // What the organisation asked: the second one's deactivation in 20 days, a new gestionnaire.
+  const on = inDays(20)
+  await api('POST', `/api/partner/accounts/${saved.account_id}/deactivation-request`, { on }, firstToken)
+  const wanted = uniqueEmail('gest3')
+  const hab = await api('POST', '/api/partner/habilitation-requests', { civility: 'monsieur', last_name: 'Troisième', first_name: 'Noé', function: 'Adjoint', email: wanted }, firstToken)
+  await page.reload()
+  await heading(page, name)
+  await page.locator('#asked-deactivations').getByText(`Mme Alix Second (${moved}) : à désactiver le ${longDate(on)}`).waitFor()
+  await page.locator('.account').filter({ hasText: moved }).getByText(`Désactivation demandée par l'organisme pour le ${longDate(on)}`).waitFor()
+  const line = page.locator('#asked-managers > li').filter({ hasText: wanted })
+  assert.match(await line.innerText(), new RegExp(`M\\. Noé Troisième, Adjoint .* demandé le .* par Alix Premier, à traiter au plus tard le ${longDate(hab.due_on)}`))
+  await auditBoth(page, 'backoffice-partner-requests')
+  // The new gestionnaire asked for, taken up in the add form with the keyboard, then added.
+  await tabTo(page, 'Reprendre la demande de Noé Troisième')
+  await page.keyboard.press('Enter')
+  assert.equal(await page.locator('#mgr-email').inputValue(), wanted)
+  await tabTo(page, 'Ajouter le gestionnaire')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: `Gestionnaire ajouté : le lien d'activation lui est envoyé à ${wanted}` }).waitFor()
+  await line.getByText('compte créé').waitFor()
+  const third = (await readOrg()).accounts.find((a) => a.email === wanted)
+  assert.deepEqual([third?.civility, third?.function, third?.status], ['monsieur', 'Adjoint', 'pending'])
+  await auditBoth(page, 'backoffice-partner-request-taken-up')
   await page.getByRole('button', { name: 'Désactiver le compte de Alix Second' }).click()
   await page.getByRole('status').filter({ hasText: 'Compte de Alix Second désactivé' }).waitFor()
 

@@ -176,6 +176,21 @@ export async function tabTo(page, name, { max = 80 } = {}) {
   throw new Error(`no keyboard path to « ${name} »`)
 }
 
+/** Replaces the value of the field labelled `label`, reached with Tab, by `text` typed. */
+export async function retype(page, label, text) {
+  await tabTo(page, label)
+  await page.keyboard.press('Control+A')
+  await page.keyboard.type(text)
+}
+
+/** `days` after today, AAAA-MM-JJ (UTC, as the API counts). */
+export const inDays = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10)
+/** "2026-03-04" → "4 mars 2026", "2026-03-01" → "1er mars 2026": the pages' long dates. */
+export const longDate = (iso) =>
+  new Date(`${iso}T00:00:00Z`).toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).replace(/^1 /, '1er ')
+/** "2026-03-04" → "04/03/2026", as a date field is typed. */
+export const typedDate = (iso) => iso.split('-').reverse().join('/')
+
 /**
  * Chooses `option` in the focused select with the keyboard alone: arrows move through the
  * open list (the first arrow may only open it, depending on timing), Enter chooses.

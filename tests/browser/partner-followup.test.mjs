@@ -2,11 +2,13 @@
 // sign-in page to a new password; the caisse asked of an organisation conventioned with two;
 // a request's page with its attachments (downloaded, sent) and the caisse's message, which
 // the follow-up said was unread; the same on a renewal the organisation filed; the agent's
-// side of the request (attachments downloaded, the partner's message read). Keyboard where
-// it matters, axe on every page at 1280 and 320 px.
+// side of the request (attachments downloaded, the partner's message read); a gestionnaire's
+// accounts: a technicien's activation link sent again, the caisse asked to deactivate another
+// gestionnaire at a date and for a new one. Keyboard where it matters, axe on every page at
+// 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, freshBeneficiary, tabTo, errorsFocused, menusClosed, PDF, aboutMarie } from './harness.mjs'
+import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, freshBeneficiary, tabTo, errorsFocused, menusClosed, PDF, aboutMarie, inDays, longDate, typedDate, retype } from './harness.mjs'
 import { auditBoth, signInAgent, ROUEN } from './backoffice.mjs'
 
 const HAVRE = 'le-havre'
@@ -276,4 +278,87 @@ test('a renewal the organisation filed: its page says the caisse wrote', async (
   await page.getByText('Le dossier est complet, merci.').waitFor()
   await auditBoth(page, 'partner-renewal-follow')
   assert.equal((await line(token, draft.id)).unread_messages, false)
+})
+
+test("a gestionnaire's accounts: a link sent again, the caisse asked to deactivate a gestionnaire and for a new one", async (t) => {
+  const { org, email, token } = await organisation(`CCAS Comptes ${Date.now()}`)
+  const admin = await agentToken({ sub: 'A1', name: 'Admin', caisse: ROUEN, roles: ['admin_partenaires'] })
+  const other = uniqueEmail('autre')
+  await api('POST', `/api/agent/partners/${org.partner_id}/managers`, { email: other, last_name: 'Bernard', first_name: 'Paul', function: 'Adjoint' }, admin)
+  const tech = uniqueEmail('tech')
+  await api('POST', '/api/partner/technicians', { email: tech, last_name: 'Leroy', first_name: 'Lucas', function: 'Conseiller' }, token)
+  const browser = await launch()
+  t.after(() => browser.close())
+  const page = await newPage(browser)
+  await signInPartner(page, email)
+  await tabTo(page, 'Comptes et habilitations')
+  await page.keyboard.press('Enter')
+  await heading(page, "Comptes et habilitations de l'organisme")
+  await page.getByRole('cell', { name: tech }).waitFor()
+  await auditBoth(page, 'partner-accounts-requests')
+
+  // The technicien never activated: a new link, the first one void.
+  const first = await linkSent(tech, 'partner_activation')
+  await tabTo(page, "Renvoyer le lien d'activation à Lucas Leroy")
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: `Un nouveau lien d'activation, valable 48 heures, a été envoyé à ${tech}` }).waitFor()
+  const again = await linkSent(tech, 'partner_activation', 2)
+  assert.notEqual(again, first)
+  const refused = await api('POST', '/api/partner/activate', { token: new URL(first).hash.slice(1), password: PASSWORD }).catch((e) => e)
+  assert.equal(refused.status, 400, 'the first link no longer works')
+  await auditBoth(page, 'partner-accounts-reissued')
+
+  // Paul Bernard's deactivation: too soon is refused next to the date, 20 days ahead is sent.
+  await tabTo(page, 'Demander sa désactivation du compte de Paul Bernard')
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { name: 'Demander à la caisse de désactiver le compte de Paul Bernard' }).waitFor()
+  await retype(page, 'Date de désactivation', typedDate(inDays(3)))
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.locator('#deactivation-on').locator('xpath=ancestor::div[contains(@class,"v-input")]').getByText('préavis de 15 jours').waitFor()
+  await auditBoth(page, 'partner-deactivation-request-error')
+  const on = inDays(20)
+  await retype(page, 'Date de désactivation', typedDate(on))
+  await tabTo(page, 'Envoyer la demande à la caisse')
+  await page.keyboard.press('Enter')
+  await page.getByRole('status').filter({ hasText: `le compte de Paul Bernard sera désactivé le ${longDate(on)}` }).waitFor()
+  await page.getByRole('row').filter({ hasText: other }).getByText(`Désactivation demandée à la caisse pour le ${longDate(on)}`).waitFor()
+  const asked = (await api('GET', `/api/agent/partners/${org.partner_id}`, undefined, admin)).accounts.find((a) => a.email === other)
+  assert.equal(asked.deactivation_on, on, 'the caisse sees the date')
+  await auditBoth(page, 'partner-deactivation-requested')
+
+  // A new gestionnaire: the form's errors (a personal address refused by the API, next to
+  // its field), then the request, due in 10 working days.
+  await tabTo(page, 'Demander à la caisse un nouveau gestionnaire')
+  await page.keyboard.press('Enter')
+  await heading(page, 'Demander un nouveau gestionnaire')
+  await auditBoth(page, 'partner-habilitation-request')
+  await tabTo(page, 'Envoyer la demande à la caisse')
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.getByRole('alert').filter({ hasText: 'Le formulaire contient 5 erreurs' }).waitFor()
+  await auditBoth(page, 'partner-habilitation-request-errors')
+  await tabTo(page, 'Madame')
+  await page.keyboard.press('Space')
+  await tabTo(page, 'Nom')
+  await page.keyboard.type('Petit')
+  await tabTo(page, 'Prénom')
+  await page.keyboard.type('Léa')
+  await tabTo(page, 'Fonction')
+  await page.keyboard.type('Directrice adjointe')
+  await tabTo(page, 'Adresse électronique')
+  await page.keyboard.type('lea.petit@gmail.com')
+  await page.keyboard.press('Enter')
+  await errorsFocused(page)
+  await page.locator('#hab-email').locator('xpath=ancestor::div[contains(@class,"v-input")]').getByText('Seule une adresse professionnelle').waitFor()
+  await auditBoth(page, 'partner-habilitation-request-refused')
+  const wanted = uniqueEmail('lea')
+  await retype(page, 'Adresse électronique', wanted)
+  await page.keyboard.press('Enter')
+  const done = page.getByRole('status').filter({ hasText: 'Demande envoyée à la caisse pour Mme Léa Petit' })
+  await done.waitFor()
+  const request = (await api('GET', `/api/agent/partners/${org.partner_id}`, undefined, admin)).habilitation_requests.find((r) => r.email === wanted)
+  assert.deepEqual([request?.civility, request?.function], ['madame', 'Directrice adjointe'])
+  assert.match(await done.innerText(), new RegExp(`au plus tard le ${longDate(request.due_on)}`))
+  await auditBoth(page, 'partner-habilitation-requested')
 })

@@ -104,6 +104,10 @@ export const addManager = (pid, body) => agentCall('POST', `${partnerPath(pid)}/
 export const deactivateAccount = (pid, aid) => agentCall('POST', `${partnerPath(pid)}/accounts/${seg(aid)}/deactivate`, { body: {} })
 export const unlockAccount = (pid, aid) => agentCall('POST', `${partnerPath(pid)}/accounts/${seg(aid)}/unlock`, { body: {} })
 /** A new activation link for a gestionnaire who never activated their account; the previous one void. */
+/** The organisation's number of members (the limit of gestionnaires follows). */
+export const setMembers = (pid, members) => agentCall('PUT', partnerPath(pid), { body: { members } })
+/** A gestionnaire's details (`email`, `civility`…); a new address gets a new activation link. */
+export const modifyAccount = (pid, aid, body) => agentCall('PUT', `${partnerPath(pid)}/accounts/${seg(aid)}`, { body })
 export const reissueActivation = (pid, aid) => agentCall('POST', `${partnerPath(pid)}/accounts/${seg(aid)}/reissue`, { body: {} })
 export const deactivatePartner = (pid) => agentCall('POST', `${partnerPath(pid)}/deactivate`, { body: {} })
 export const addConvention = (pid, body) => agentCall('POST', `${partnerPath(pid)}/conventions`, { body })

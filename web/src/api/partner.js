@@ -71,6 +71,12 @@ export const listAccounts = () => partnerCall('GET', '/api/partner/accounts')
 export const createTechnician = (body) => partnerCall('POST', '/api/partner/technicians', { body })
 export const deactivateAccount = (id) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/deactivate`)
 export const unlockAccount = (id) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/unlock`)
+/** A new activation link for a technicien who never activated (the previous one void). */
+export const reissueActivation = (id) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/reissue`)
+/** Asks the caisse to deactivate another gestionnaire on `on` (AAAA-MM-JJ, 15 days ahead at least). */
+export const askDeactivation = (id, on) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/deactivation-request`, { body: { on } })
+/** Asks the caisse for a new gestionnaire: the request, with its `due_on`. */
+export const askHabilitation = (body) => partnerCall('POST', '/api/partner/habilitation-requests', { body })
 
 /** The habilitation table: it needs the bearer token, so it comes as a Blob to hand over. */
 export const habilitationsCsv = () => partnerCall.download('/api/partner/habilitations.csv')

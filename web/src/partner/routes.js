@@ -51,4 +51,11 @@ export default [
     beforeEnter: gestionnaireOnly,
     meta: { space, title: 'Comptes et habilitations', auth },
   },
+  {
+    path: '/partenaire/comptes/nouveau-gestionnaire',
+    name: 'partnerHabilitationRequest',
+    component: () => import('./HabilitationRequestPage.vue'),
+    beforeEnter: gestionnaireOnly,
+    meta: { space, title: 'Demander un nouveau gestionnaire', auth },
+  },
 ]
