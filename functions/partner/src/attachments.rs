@@ -6,13 +6,13 @@
 //! in the caisse's audit trail).
 
 use crate::audited::{read, Trace};
-use crate::callers::{caisse_agent, partner, Gate};
-use crate::conversations::{org_request, partner_request};
+use crate::callers::caisse_agent;
+use crate::conversations::{org_request, org_request_with_body};
 use crate::reports::own_request;
 use crate::App;
 use c2s_api::announcement::Announcement;
 use c2s_api::views::document_view;
-use c2s_api::{json, json_body, ApiError, Code};
+use c2s_api::{json, ApiError, Code};
 use c2s_domain::dates::format_instant;
 use c2s_domain::document::{DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL};
 use c2s_platform::partners::RequestRecord;
@@ -33,10 +33,8 @@ pub(crate) async fn announce(
     req: &Request,
     rid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    let body = json_body(req)?;
     // Only the organisation's own requests; any other is a 404.
-    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    let (r, body) = org_request_with_body(app, req, rid).await?;
     let a = Announcement::parse(&body, Vec::new())?;
     let owner = request_owner(&r.request_id);
     let docs = attachments_of(app, &r).await?;

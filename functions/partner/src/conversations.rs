@@ -19,6 +19,7 @@ use c2s_platform::partners::RequestRecord;
 use c2s_platform::threads::{message_id, ThreadKey};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub(crate) fn thread_key(r: &RequestRecord) -> ThreadKey {
@@ -37,7 +38,7 @@ async fn held_attachments(app: &App, r: &RequestRecord) -> Result<Vec<String>, A
 }
 
 /// The organisation's request, or 404 whether it is missing or another's.
-pub(crate) async fn partner_request(
+async fn partner_request(
     app: &App,
     partner_id: &str,
     rid: &str,
@@ -57,6 +58,19 @@ pub(crate) async fn org_request(
 ) -> Result<RequestRecord, ApiError> {
     let c = partner(app, req, Gate::Enforce).await?;
     partner_request(app, &c.org.partner_id, rid).await
+}
+
+/// Like `org_request`, for a write: the request and its JSON body, the body read after the
+/// caller and before the request is looked up (a malformed body is a 400 even on another's).
+pub(crate) async fn org_request_with_body(
+    app: &App,
+    req: &Request,
+    rid: &str,
+) -> Result<(RequestRecord, Value), ApiError> {
+    let c = partner(app, req, Gate::Enforce).await?;
+    let body = json_body(req)?;
+    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    Ok((r, body))
 }
 
 pub(crate) fn partner_reader(r: &RequestRecord) -> Reader {
@@ -88,9 +102,7 @@ pub(crate) async fn partner_post_message(
     req: &Request,
     rid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    let body = json_body(req)?;
-    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    let (r, body) = org_request_with_body(app, req, rid).await?;
     let parsed = MessageBody::parse(&body, AuthorKind::Partner).map_err(refusal)?;
     let held = held_attachments(app, &r).await?;
     check_attachments(&parsed.attachments, held.iter().map(String::as_str))?;
