@@ -10,7 +10,7 @@ use crate::callers::{caisse_agent, partner, Gate};
 use crate::notices::tell_technicien;
 use crate::reports::own_request;
 use crate::App;
-use c2s_api::messages::{check_attachments, refusal};
+use c2s_api::messages::{agent_message, check_attachments, refusal};
 use c2s_api::views::{agent_posted_view, posted_view, thread_view};
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::notice::Notice;
@@ -156,16 +156,9 @@ pub(crate) async fn agent_post_message(
     let claims = &caisse_agent(app, req).await?;
     let body = json_body(req)?;
     let r = own_request(app, claims, rid).await?;
-    let parsed = MessageBody::parse(&body, AuthorKind::Agent).map_err(refusal)?;
+    let (message, warnings) = agent_message(&body, &claims.sub)?;
     let held = held_attachments(app, &r).await?;
-    check_attachments(&parsed.attachments, held.iter().map(String::as_str))?;
-    let warnings = parsed.health_terms.clone();
-    let message = parsed.into_message(
-        message_id(),
-        AuthorKind::Agent,
-        &claims.sub,
-        OffsetDateTime::now_utc(),
-    );
+    check_attachments(&message.attachments, held.iter().map(String::as_str))?;
     let key = thread_key(&r);
     let trace = Trace::about(claims, "message", rid, &r.partner_id);
     let (message, key) = (&message, &key);
