@@ -6,24 +6,22 @@
 //! in the caisse's audit trail).
 
 use crate::audited::{read, Trace};
-use crate::callers::{caisse_agent, partner, Gate};
-use crate::conversations::{org_request, partner_request};
+use crate::callers::caisse_agent;
+use crate::conversations::{org_request, org_request_with_body};
 use crate::reports::own_request;
 use crate::App;
-use c2s_api::announcement::Announcement;
+use c2s_api::announcement::{announced, check_room, Announcement, UPLOAD_URL_VALIDITY};
 use c2s_api::views::document_view;
-use c2s_api::{json, json_body, ApiError, Code};
+use c2s_api::{json, ApiError, Code};
 use c2s_domain::dates::format_instant;
-use c2s_domain::document::{DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL};
+use c2s_domain::document::DocumentKind;
 use c2s_platform::partners::RequestRecord;
-use c2s_platform::renewals::{object_key, request_owner, DocumentRecord};
+use c2s_platform::renewals::{request_owner, DocumentRecord};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use std::time::Duration;
-use time::OffsetDateTime;
 
-const UPLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
 /// Download links, asked for at each opening, are valid this long.
 const DOWNLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
 
@@ -33,54 +31,25 @@ pub(crate) async fn announce(
     req: &Request,
     rid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    let body = json_body(req)?;
     // Only the organisation's own requests; any other is a 404.
-    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    let (r, body) = org_request_with_body(app, req, rid).await?;
     let a = Announcement::parse(&body, Vec::new())?;
-    let owner = request_owner(&r.request_id);
     let docs = attachments_of(app, &r).await?;
-    if docs
-        .iter()
-        .filter(|d| d.status != DocumentStatus::Rejected)
-        .count()
-        >= MAX_DOCUMENTS_PER_RENEWAL
-    {
-        return Err(ApiError::from(Code::TooManyDocuments));
-    }
-    let document_id = uuid::Uuid::new_v4().to_string();
-    let key = object_key(&owner, &document_id);
-    let record = DocumentRecord {
-        renewal_id: owner,
-        document_id: document_id.clone(),
-        kind: DocumentKind::Other,
-        filename: a.filename,
-        content_type: a.content_type,
-        size: a.size,
-        status: DocumentStatus::AwaitingUpload,
-        reject_reason: None,
-        object_key: key.clone(),
-        version_id: None,
-        created_at: OffsetDateTime::now_utc(),
-        scan_attempts: 0,
-        last_scan_attempt_at: None,
-    };
+    check_room(&docs)?;
+    let record = a.awaiting_upload(request_owner(&r.request_id), DocumentKind::Other);
     app.renewals.add_attachment(&record).await?;
     let upload = app
         .presigner
         .presign_put(
             &app.documents_bucket,
-            &key,
-            a.content_type.mime(),
-            a.size,
+            &record.object_key,
+            record.content_type.mime(),
+            record.size,
             UPLOAD_URL_VALIDITY,
         )
         .await?;
     tracing::info!(outcome = "announced", "partner attachment announced");
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"document_id": document_id, "upload": upload, "document": c2s_api::views::document_view(&record)}),
-    ))
+    Ok(json(StatusCode::CREATED, &announced(&record, &upload)))
 }
 
 /// The request's attachments, oldest first, as `base` (the list's own path) names their

@@ -10,7 +10,7 @@ use crate::callers::{caisse_agent, partner, Gate};
 use crate::notices::tell_technicien;
 use crate::reports::own_request;
 use crate::App;
-use c2s_api::messages::{check_attachments, refusal};
+use c2s_api::messages::{agent_message, check_attachments, refusal};
 use c2s_api::views::{agent_posted_view, posted_view, thread_view};
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::notice::Notice;
@@ -19,6 +19,7 @@ use c2s_platform::partners::RequestRecord;
 use c2s_platform::threads::{message_id, ThreadKey};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub(crate) fn thread_key(r: &RequestRecord) -> ThreadKey {
@@ -37,7 +38,7 @@ async fn held_attachments(app: &App, r: &RequestRecord) -> Result<Vec<String>, A
 }
 
 /// The organisation's request, or 404 whether it is missing or another's.
-pub(crate) async fn partner_request(
+async fn partner_request(
     app: &App,
     partner_id: &str,
     rid: &str,
@@ -57,6 +58,19 @@ pub(crate) async fn org_request(
 ) -> Result<RequestRecord, ApiError> {
     let c = partner(app, req, Gate::Enforce).await?;
     partner_request(app, &c.org.partner_id, rid).await
+}
+
+/// Like `org_request`, for a write: the request and its JSON body, the body read after the
+/// caller and before the request is looked up (a malformed body is a 400 even on another's).
+pub(crate) async fn org_request_with_body(
+    app: &App,
+    req: &Request,
+    rid: &str,
+) -> Result<(RequestRecord, Value), ApiError> {
+    let c = partner(app, req, Gate::Enforce).await?;
+    let body = json_body(req)?;
+    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    Ok((r, body))
 }
 
 pub(crate) fn partner_reader(r: &RequestRecord) -> Reader {
@@ -88,9 +102,7 @@ pub(crate) async fn partner_post_message(
     req: &Request,
     rid: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let c = partner(app, req, Gate::Enforce).await?;
-    let body = json_body(req)?;
-    let r = partner_request(app, &c.org.partner_id, rid).await?;
+    let (r, body) = org_request_with_body(app, req, rid).await?;
     let parsed = MessageBody::parse(&body, AuthorKind::Partner).map_err(refusal)?;
     let held = held_attachments(app, &r).await?;
     check_attachments(&parsed.attachments, held.iter().map(String::as_str))?;
@@ -144,16 +156,9 @@ pub(crate) async fn agent_post_message(
     let claims = &caisse_agent(app, req).await?;
     let body = json_body(req)?;
     let r = own_request(app, claims, rid).await?;
-    let parsed = MessageBody::parse(&body, AuthorKind::Agent).map_err(refusal)?;
+    let (message, warnings) = agent_message(&body, &claims.sub)?;
     let held = held_attachments(app, &r).await?;
-    check_attachments(&parsed.attachments, held.iter().map(String::as_str))?;
-    let warnings = parsed.health_terms.clone();
-    let message = parsed.into_message(
-        message_id(),
-        AuthorKind::Agent,
-        &claims.sub,
-        OffsetDateTime::now_utc(),
-    );
+    check_attachments(&message.attachments, held.iter().map(String::as_str))?;
     let key = thread_key(&r);
     let trace = Trace::about(claims, "message", rid, &r.partner_id);
     let (message, key) = (&message, &key);

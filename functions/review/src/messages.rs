@@ -4,18 +4,17 @@
 
 use crate::audited::{action, open_file, version_conflict};
 use crate::{agent, App};
-use c2s_api::messages::{check_attachments, refusal};
+use c2s_api::messages::{agent_message, check_attachments};
 use c2s_api::views::{agent_posted_view, thread_view};
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::rgpd::FileUse;
-use c2s_domain::thread::{AuthorKind, MessageBody, Reader};
+use c2s_domain::thread::Reader;
 use c2s_platform::agents::Role;
 use c2s_platform::audit::AuditStore;
 use c2s_platform::store::StoreError;
-use c2s_platform::threads::{message_id, ThreadKey};
+use c2s_platform::threads::ThreadKey;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use time::OffsetDateTime;
 
 /// Handles `GET /api/agent/renewals/{id}/messages`.
 pub(crate) async fn messages(
@@ -41,14 +40,7 @@ pub(crate) async fn post_message(
 ) -> Result<Response<Body>, ApiError> {
     let claims = agent(app, req, &[Role::Instructeur, Role::Superviseur]).await?;
     let body = json_body(req)?;
-    let parsed = MessageBody::parse(&body, AuthorKind::Agent).map_err(refusal)?;
-    let warnings = parsed.health_terms.clone();
-    let message = parsed.into_message(
-        message_id(),
-        AuthorKind::Agent,
-        &claims.sub,
-        OffsetDateTime::now_utc(),
-    );
+    let (message, warnings) = agent_message(&body, &claims.sub)?;
     for _ in 0..5 {
         let (r, docs) = open_file(app, &claims, id, FileUse::Process).await?;
         check_attachments(

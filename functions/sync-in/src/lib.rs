@@ -215,10 +215,7 @@ async fn files_of(
     objects: &[ObjectRef],
     leased: Option<Leased<'_>>,
 ) -> Result<(), ImportError> {
-    for object in objects
-        .iter()
-        .filter(|o| o.bucket == app.bucket && o.key.starts_with(BENEFICIARIES_PREFIX))
-    {
+    for object in under(app, objects, BENEFICIARIES_PREFIX) {
         let report = import::import_leased(app, object, leased).await?;
         tracing::info!(
             lines = report.lines,
@@ -229,10 +226,7 @@ async fn files_of(
             "beneficiaries file imported or planned"
         );
     }
-    for object in objects
-        .iter()
-        .filter(|o| o.bucket == app.bucket && o.key.starts_with(ACKS_PREFIX))
-    {
+    for object in under(app, objects, ACKS_PREFIX) {
         let report = acks::acknowledge_leased(app, object, leased).await?;
         tracing::info!(
             integrated = report.integrated,
@@ -243,4 +237,15 @@ async fn files_of(
         );
     }
     Ok(())
+}
+
+/// The objects of the notification in the function's own bucket under `prefix`.
+fn under<'a>(
+    app: &'a App,
+    objects: &'a [ObjectRef],
+    prefix: &'a str,
+) -> impl Iterator<Item = &'a ObjectRef> {
+    objects
+        .iter()
+        .filter(move |o| o.bucket == app.bucket && o.key.starts_with(prefix))
 }

@@ -4,26 +4,24 @@
 //! open it.
 
 use c2s_api::access;
-use c2s_api::announcement::Announcement;
+/// How long an upload's presigned PUT may be used (the same for a partner's attachments).
+pub use c2s_api::announcement::UPLOAD_URL_VALIDITY;
+use c2s_api::announcement::{announced, check_room, Announcement};
 use c2s_api::callers;
 use c2s_api::ResultExt;
 use c2s_api::{json, json_body, no_content, ApiError, Code};
-use c2s_domain::document::{DocumentKind, DocumentStatus, MAX_DOCUMENTS_PER_RENEWAL};
+use c2s_domain::document::DocumentKind;
 use c2s_domain::FieldError;
 use c2s_platform::aws::Clients;
 use c2s_platform::clock::today;
 use c2s_platform::objects::{Objects, Presigner};
 use c2s_platform::partners::PartnerStore;
-use c2s_platform::renewals::{object_key, DocumentRecord, RenewalRecord, RenewalStore};
+use c2s_platform::renewals::{DocumentRecord, RenewalRecord, RenewalStore};
 use c2s_platform::tokens::{BeneficiaryClaims, TokenVerifier};
 use c2s_platform::{ConfigError, Env};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::{json, Value};
-use std::time::Duration;
-use time::OffsetDateTime;
-
-pub const UPLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
+use serde_json::Value;
 
 pub struct App {
     partners: PartnerStore,
@@ -102,31 +100,8 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         return Err(not_editable());
     }
     let Announced { kind, file: a } = parse(&body)?;
-    if docs
-        .iter()
-        .filter(|d| d.status != DocumentStatus::Rejected)
-        .count()
-        >= MAX_DOCUMENTS_PER_RENEWAL
-    {
-        return Err(ApiError::from(Code::TooManyDocuments));
-    }
-    let document_id = uuid::Uuid::new_v4().to_string();
-    let key = object_key(&renewal.id, &document_id);
-    let record = DocumentRecord {
-        renewal_id: renewal.id.clone(),
-        document_id: document_id.clone(),
-        kind,
-        filename: a.filename,
-        content_type: a.content_type,
-        size: a.size,
-        status: DocumentStatus::AwaitingUpload,
-        reject_reason: None,
-        object_key: key.clone(),
-        version_id: None,
-        created_at: OffsetDateTime::now_utc(),
-        scan_attempts: 0,
-        last_scan_attempt_at: None,
-    };
+    check_room(&docs)?;
+    let record = a.awaiting_upload(renewal.id.clone(), kind);
     app.renewals
         .add_document(&record)
         .await
@@ -135,17 +110,14 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         .uploads
         .presign_put(
             &app.bucket,
-            &key,
-            a.content_type.mime(),
-            a.size,
+            &record.object_key,
+            record.content_type.mime(),
+            record.size,
             UPLOAD_URL_VALIDITY,
         )
         .await?;
     tracing::info!(outcome = "announced", "document announced");
-    Ok(json(
-        StatusCode::CREATED,
-        &json!({"document_id": document_id, "upload": upload, "document": c2s_api::views::document_view(&record)}),
-    ))
+    Ok(json(StatusCode::CREATED, &announced(&record, &upload)))
 }
 
 /// Handles `DELETE /api/renewals/{id}/documents/{doc}`.

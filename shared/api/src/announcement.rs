@@ -3,9 +3,38 @@
 //! may be inside the document, never in its name.
 
 use crate::{ApiError, Code};
-use c2s_domain::document::{display_filename, ContentType, FilenameError, MAX_DOCUMENT_BYTES};
+use c2s_domain::document::{
+    display_filename, ContentType, DocumentKind, DocumentStatus, FilenameError,
+    MAX_DOCUMENTS_PER_RENEWAL, MAX_DOCUMENT_BYTES,
+};
 use c2s_domain::FieldError;
-use serde_json::Value;
+use c2s_platform::objects::PresignedRequest;
+use c2s_platform::renewals::{object_key, DocumentRecord};
+use serde_json::{json, Value};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// How long the presigned PUT of an announced file may be used.
+pub const UPLOAD_URL_VALIDITY: Duration = Duration::from_secs(5 * 60);
+
+/// 409 `too_many_documents` once `docs` (those already announced) hold as many as a file may;
+/// a rejected one leaves its place.
+pub fn check_room(docs: &[DocumentRecord]) -> Result<(), ApiError> {
+    if docs
+        .iter()
+        .filter(|d| d.status != DocumentStatus::Rejected)
+        .count()
+        >= MAX_DOCUMENTS_PER_RENEWAL
+    {
+        return Err(ApiError::from(Code::TooManyDocuments));
+    }
+    Ok(())
+}
+
+/// The 201 answer to an announcement: the document's id and view, and its upload.
+pub fn announced(record: &DocumentRecord, upload: &PresignedRequest) -> Value {
+    json!({"document_id": record.document_id, "upload": upload, "document": crate::views::document_view(record)})
+}
 
 pub struct Announcement {
     pub filename: String,
@@ -70,6 +99,28 @@ impl Announcement {
                 size,
             }),
             _ => Err(ApiError::invalid(errors)),
+        }
+    }
+
+    /// The file as a document of `kind` under `owner` (a renewal, or a request's
+    /// `request_owner`), not uploaded yet: a new id, and its object's key.
+    pub fn awaiting_upload(self, owner: String, kind: DocumentKind) -> DocumentRecord {
+        let document_id = uuid::Uuid::new_v4().to_string();
+        let object_key = object_key(&owner, &document_id);
+        DocumentRecord {
+            renewal_id: owner,
+            document_id,
+            kind,
+            filename: self.filename,
+            content_type: self.content_type,
+            size: self.size,
+            status: DocumentStatus::AwaitingUpload,
+            reject_reason: None,
+            object_key,
+            version_id: None,
+            created_at: OffsetDateTime::now_utc(),
+            scan_attempts: 0,
+            last_scan_attempt_at: None,
         }
     }
 }

@@ -1,9 +1,26 @@
-//! What the message routes share: the answer to a refused body, the check that each
-//! attachment is a document of the file the thread is about.
+//! What the message routes share: an agent's message as posted, the answer to a refused
+//! body, the check that each attachment is a document of the file the thread is about.
 
 use crate::error::{ApiError, Code};
-use c2s_domain::thread::MessageRefusal;
+use c2s_domain::thread::{AuthorKind, Message, MessageBody, MessageRefusal};
 use c2s_domain::FieldError;
+use c2s_platform::threads::message_id;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The message the agent `sub` posts now with `body`, and the health terms its text holds
+/// (kept; the answer warns of them); a refused body as `refusal` answers it.
+pub fn agent_message(body: &Value, sub: &str) -> Result<(Message, Vec<&'static str>), ApiError> {
+    let parsed = MessageBody::parse(body, AuthorKind::Agent).map_err(refusal)?;
+    let warnings = parsed.health_terms.clone();
+    let message = parsed.into_message(
+        message_id(),
+        AuthorKind::Agent,
+        sub,
+        OffsetDateTime::now_utc(),
+    );
+    Ok((message, warnings))
+}
 
 /// A refused message body as answered: 422 `invalid` with its fields, `nir_not_allowed`,
 /// or `health_data` with the terms found.

@@ -3,7 +3,7 @@
 //! Partition key: the keyed hash of the NIR.
 
 use crate::store::{
-    from_item, get_as, key, query_all, sdk_error, to_item, written, Item, ScanPages, StoreError,
+    backfill_segment, from_item, get_as, key, query_all, sdk_error, to_item, Item, StoreError,
 };
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use c2s_domain::beneficiary::{Address, InboundMember, Territory};
@@ -276,21 +276,15 @@ impl BeneficiaryStore {
     /// birth date it was derived from (an import since wrote its own). The number indexed; a
     /// second run finds none.
     pub async fn index_identities(&self, segment: i32, segments: i32) -> Result<u64, StoreError> {
-        let mut pages = ScanPages::new(
-            self.client
-                .scan()
-                .table_name(&self.table)
-                .segment(segment)
-                .total_segments(segments)
-                .filter_expression("sk = :p AND attribute_not_exists(identity_key)")
-                .expression_attribute_values(":p", crate::store::s(PROFILE)),
-        );
-        let mut indexed = 0;
-        while let Some(items) = pages.next_page().await? {
-            for item in items {
-                let p: Profile = from_item(item)?;
-                let update = self
-                    .client
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("sk = :p AND attribute_not_exists(identity_key)")
+            .expression_attribute_values(":p", crate::store::s(PROFILE));
+        backfill_segment(scan, segment, segments, |p: Profile| {
+            Some(
+                self.client
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(key(&p.nir_hash, PROFILE)))
@@ -306,16 +300,10 @@ impl BeneficiaryStore {
                     .expression_attribute_values(
                         ":b",
                         crate::store::s(dates::format_date(p.birth_date)),
-                    )
-                    .send()
-                    .await
-                    .map_err(sdk_error);
-                if written(update)? {
-                    indexed += 1;
-                }
-            }
-        }
-        Ok(indexed)
+                    ),
+            )
+        })
+        .await
     }
 
     /// Frees the open-renewal slot if it still holds this renewal.

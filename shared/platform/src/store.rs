@@ -350,6 +350,35 @@ impl ScanPages {
     }
 }
 
+/// One segment (`segment` of `segments`) of a backfill's parallel scan, read a page at a
+/// time: each item `scan` keeps, decoded, is handed to `update`, whose conditional write (none
+/// for an item it passes over) is sent at once. The number written: one whose condition no
+/// longer held was written meanwhile by someone else, and does not count.
+pub async fn backfill_segment<T: DeserializeOwned>(
+    scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder,
+    segment: i32,
+    segments: i32,
+    mut update: impl FnMut(
+        T,
+    ) -> Option<
+        aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    >,
+) -> Result<u64, StoreError> {
+    let mut pages = ScanPages::new(scan.segment(segment).total_segments(segments));
+    let mut count = 0;
+    while let Some(items) = pages.next_page().await? {
+        for item in items {
+            let Some(write) = update(from_item(item)?) else {
+                continue;
+            };
+            if written(write.send().await.map_err(sdk_error))? {
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}
+
 /// Whether a conditional write went through: `false` when its condition did not hold (someone
 /// wrote first, and that write did what this one would have); any other failure stays one.
 pub fn written<T>(result: Result<T, StoreError>) -> Result<bool, StoreError> {
