@@ -223,9 +223,12 @@ test("a request's attachments and the caisse's message, on both sides", async (t
   // The answer, with the keyboard alone; the thread is read.
   await tabTo(page, 'Votre message')
   await page.keyboard.type('Voici l’avis d’imposition demandé.')
+  await tabTo(page, 'Joindre avis-imposition.pdf')
+  await page.keyboard.press('Space')
   await tabTo(page, 'Envoyer le message')
   await page.keyboard.press('Enter')
   await page.getByRole('status').filter({ hasText: 'Message envoyé.' }).waitFor()
+  await page.getByText('Pièces jointes : avis-imposition.pdf').waitFor()
   assert.equal((await line(token, rid)).unread_messages, false)
 
   // A text with a health term is refused until the partner confirms it is needed.
@@ -251,6 +254,7 @@ test("a request's attachments and the caisse's message, on both sides", async (t
   await heading(back, "Signalement ou demande d'un partenaire")
   await back.locator('.unread-notice').filter({ hasText: 'Le partenaire a écrit' }).waitFor()
   await back.getByText('Voici l’avis d’imposition demandé.').waitFor()
+  await back.getByText('Pièces jointes : avis-imposition.pdf').waitFor()
   await back.getByText('Elle suit une chimiothérapie le mardi.').waitFor()
   await back.getByText(/^Le partenaire, le /).first().waitFor()
   await back.getByRole('button', { name: 'Télécharger la pièce avis-imposition.pdf' }).waitFor()
