@@ -56,8 +56,20 @@ async fn decided_files_never_acknowledged_are_purged_on_the_closed_files_clock()
     let stack = TestStack::start().await;
     let day = today();
     let two = time::Duration::days(2);
-    let (old_approved, _) = approved_with_note(&stack, 61).await;
+    let (old_approved, agent) = approved_with_note(&stack, 61).await;
     let (recent_approved, _) = approved_with_note(&stack, 62).await;
+    // A message on each: the conversation goes with the details, on the same clock.
+    let thread = |id: &str| format!("/api/agent/renewals/{id}/messages");
+    for id in [&old_approved, &recent_approved] {
+        let (status, posted) = stack
+            .post(
+                &thread(id),
+                Some(&agent),
+                json!({"text": "Votre dossier est accordé."}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{posted}");
+    }
     let (old_exported, _) = approved_with_note(&stack, 63).await;
     let (recent_exported, _) = approved_with_note(&stack, 64).await;
     // The two last go out in the decisions file, and no acknowledgement ever comes.
@@ -106,6 +118,16 @@ async fn decided_files_never_acknowledged_are_purged_on_the_closed_files_clock()
     let (r, _) = store.load(&recent_approved).await.ok().flatten().unwrap();
     assert!(!r.details_purged);
     assert_eq!(store.notes(&recent_approved).await.unwrap().len(), 1);
+    let messages = |id: String| {
+        let (stack, agent, path) = (&stack, &agent, thread(&id));
+        async move {
+            stack.get(&path, agent).await.1["items"]
+                .as_array()
+                .map(Vec::len)
+        }
+    };
+    assert_eq!(messages(old_approved.clone()).await, Some(0));
+    assert_eq!(messages(recent_approved.clone()).await, Some(1));
     assert!(store.load(&recent_exported).await.ok().flatten().is_some());
     stack.stop().await;
 }
