@@ -103,26 +103,3 @@ pub async fn assert_restricted(
     let message = answer["message"].as_str().unwrap_or_default();
     assert!(message.contains("limité"), "{message}");
 }
-
-/// The actions of `caisse`'s chained audit trail, oldest first, read straight from its table.
-pub async fn caisse_actions(stack: &TestStack, caisse: &str) -> Vec<String> {
-    let out = stack
-        .clients
-        .dynamo()
-        .query()
-        .table_name(stack.table("AuditTable"))
-        .key_condition_expression("caisse = :c")
-        .expression_attribute_values(
-            ":c",
-            aws_sdk_dynamodb::types::AttributeValue::S(caisse.to_owned()),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("audit trail of {caisse}: {e}"));
-    out.items
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|i| i.get("action").and_then(|a| a.as_s().ok()).cloned())
-        .collect()
-}

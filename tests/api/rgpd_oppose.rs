@@ -3,6 +3,7 @@
 
 use crate::helpers::*;
 use crate::helpers_rgpd::*;
+use crate::helpers_supervision::chain_entries;
 use serde_json::json;
 
 #[tokio::test]
@@ -79,11 +80,7 @@ async fn after_an_opposition_no_reminder_but_the_decision_still_comes() {
         kinds,
         [("opposition", "in_effect"), ("opposition", "in_effect")]
     );
-    let oppositions = caisse_actions(&stack, ROUEN)
-        .await
-        .into_iter()
-        .filter(|a| a == "rgpd_oppose")
-        .count();
-    assert_eq!(oppositions, 2, "each opposition in the audit trail");
+    let oppositions = chain_entries(&stack, ROUEN, "rgpd_oppose").await;
+    assert_eq!(oppositions.len(), 2, "each opposition in the audit trail");
     stack.stop().await;
 }

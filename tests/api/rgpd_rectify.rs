@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use crate::helpers_rgpd::*;
+use crate::helpers_supervision::chain_entries;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -81,12 +82,8 @@ async fn a_rectification_reaches_the_profile_the_renewal_and_the_national_system
             ("rectification".into(), "done".into())
         ]
     );
-    let rectified = caisse_actions(&stack, ROUEN)
-        .await
-        .into_iter()
-        .filter(|a| a == "rgpd_rectify")
-        .count();
-    assert_eq!(rectified, 2, "each rectification in the audit trail");
+    let rectified = chain_entries(&stack, ROUEN, "rgpd_rectify").await;
+    assert_eq!(rectified.len(), 2, "each rectification in the audit trail");
     stack.stop().await;
 }
 

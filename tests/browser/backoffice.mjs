@@ -2,16 +2,27 @@
 // signed in through the development identity provider, and data set up through the API (a
 // partner organisation with an activated gestionnaire, a signalement of it).
 import assert from 'node:assert/strict'
-import { api, agentToken, auditBoth, outbox, uniqueEmail } from './harness.mjs'
+import { BASE, api, agentToken, auditBoth, outbox, uniqueEmail } from './harness.mjs'
 
 export const ROUEN = 'rouen-elbeuf-dieppe'
-export const PASSWORD = 'Gestion du partenaire 2026 !'
+const PASSWORD = 'Gestion du partenaire 2026 !'
 
 /** axe at 1280 px and at 320 px (the harness's). */
 export { auditBoth }
 
 export async function heading(page, text) {
   await page.locator('main h1').filter({ hasText: text }).waitFor()
+}
+
+/** Signs `email` in on the partner space's sign-in page; waits for its home page. */
+export async function signInPartner(page, email, password = PASSWORD) {
+  const titled = (text) => page.locator('main').getByRole('heading', { level: 1, name: text, exact: true }).waitFor()
+  await page.goto(`${BASE}/partenaire/connexion`)
+  await titled("Connexion à l'espace partenaires")
+  await page.getByLabel('Adresse électronique', { exact: true }).fill(email)
+  await page.getByLabel('Mot de passe', { exact: true }).fill(password)
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+  await titled('Espace partenaires')
 }
 
 /** Signs in on the back-office's sign-in page through the provider's form. */

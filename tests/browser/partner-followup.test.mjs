@@ -9,7 +9,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, launch, newPage, api, agentToken, outbox, uniqueEmail, freshBeneficiary, tabTo, errorsFocused, menusClosed, PDF, aboutMarie, inDays, longDate, typedDate, retype } from './harness.mjs'
-import { auditBoth, signInAgent, ROUEN } from './backoffice.mjs'
+import { auditBoth, signInAgent, signInPartner as signIn, ROUEN } from './backoffice.mjs'
 
 const HAVRE = 'le-havre'
 const PASSWORD = 'Partenaire du suivi 2026 !'
@@ -52,14 +52,8 @@ async function organisation(name, { both = false } = {}) {
   return { org, email, token }
 }
 
-async function signInPartner(page, email, password = PASSWORD) {
-  await page.goto(`${BASE}/partenaire/connexion`)
-  await heading(page, "Connexion à l'espace partenaires")
-  await page.getByLabel('Adresse électronique', { exact: true }).fill(email)
-  await page.getByLabel('Mot de passe', { exact: true }).fill(password)
-  await page.getByRole('button', { name: 'Se connecter' }).click()
-  await heading(page, 'Espace partenaires')
-}
+/** `signInPartner` with this file's password unless told another. */
+const signInPartner = (page, email, password = PASSWORD) => signIn(page, email, password)
 
 /** A page of `browser` signed in as `email` on the follow-up, where the line holding `text` says a message waits: { page, row }. */
 async function unreadLine(browser, email, text) {

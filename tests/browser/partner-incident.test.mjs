@@ -3,20 +3,15 @@
 // convention's 48 hours and the CNIL's 72. Axe at 1280 and 320 px.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newPage, api, agentToken, tabTo, errorsFocused } from './harness.mjs'
-import { PASSWORD, ROUEN, auditBoth, heading, partnerOfRouen } from './backoffice.mjs'
+import { launch, newPage, api, agentToken, tabTo, errorsFocused } from './harness.mjs'
+import { ROUEN, auditBoth, heading, partnerOfRouen, signInPartner } from './backoffice.mjs'
 
 test('a partner declares a data breach to its caisse', async (t) => {
   const { email } = await partnerOfRouen(`CCAS Violation ${Date.now()}`)
   const browser = await launch()
   t.after(() => browser.close())
   const page = await newPage(browser, { width: 1280 })
-  await page.goto(`${BASE}/partenaire/connexion`)
-  await heading(page, "Connexion à l'espace partenaires")
-  await page.getByLabel('Adresse électronique', { exact: true }).fill(email)
-  await page.getByLabel('Mot de passe', { exact: true }).fill(PASSWORD)
-  await page.getByRole('button', { name: 'Se connecter' }).click()
-  await heading(page, 'Espace partenaires')
+  await signInPartner(page, email)
 
   await tabTo(page, 'Déclarer une violation de données')
   await page.keyboard.press('Enter')
