@@ -38,9 +38,7 @@ test('back-office: signalements of the caisse, filtered, and answered', async (t
   await auditBoth(page, 'backoffice-reports')
 
   // Filtered by partner, with the keyboard: only that partner's requests stay.
-  await page.locator('#filtre-partenaire').focus()
-  await page.keyboard.press('Enter')
-  await chooseByKeyboard(page, name)
+  await chooseByKeyboard(page, '#filtre-partenaire', name)
   const cards = page.locator('ul.cards > li.card')
   await page.waitForFunction((n) => [...document.querySelectorAll('ul.cards > li.card')].every((li) => li.textContent.includes(n)), name)
   assert.ok((await cards.count()) >= 1)
@@ -54,14 +52,10 @@ test('back-office: signalements of the caisse, filtered, and answered', async (t
   assert.equal(asked.at(-1).get('cursor'), null, 'the first page only')
   await auditBoth(page, 'backoffice-reports-filtered')
   // Urgent ones only: this one is not.
-  await page.locator('#filtre-urgence').focus()
-  await page.keyboard.press('Enter')
-  await chooseByKeyboard(page, 'Urgentes seulement')
+  await chooseByKeyboard(page, '#filtre-urgence', 'Urgentes seulement')
   await page.getByText('Aucun signalement ni demande dans cette sélection').waitFor()
   assert.equal(asked.at(-1).get('urgent'), 'true')
-  await page.locator('#filtre-urgence').focus()
-  await page.keyboard.press('Enter')
-  await chooseByKeyboard(page, 'Toutes')
+  await chooseByKeyboard(page, '#filtre-urgence', 'Toutes')
   await link.waitFor()
 
   // The signalement and its answer form.

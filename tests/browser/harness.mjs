@@ -192,15 +192,24 @@ export const longDate = (iso) =>
 export const typedDate = (iso) => iso.split('-').reverse().join('/')
 
 /**
- * Chooses `option` in the focused select with the keyboard alone: arrows move through the
- * open list (the first arrow may only open it, depending on timing), Enter chooses.
+ * Chooses `option` in the select `selector` with the keyboard alone: focus, Enter opens its
+ * list (awaited: on a slow machine a key pressed before it is open goes to the field), arrows
+ * move through it, Enter chooses. The select must then show the option: a key lost to a
+ * transition fails here, by name, rather than later as a list that never changed.
  */
-export async function chooseByKeyboard(page, option) {
+export async function chooseByKeyboard(page, selector, option) {
+  const field = page.locator(selector)
+  await field.focus()
+  await page.keyboard.press('Enter')
+  await page.locator('.v-menu > .v-overlay__content [role="option"]').first().waitFor()
   const active = () => page.evaluate(() => (document.activeElement?.getAttribute('role') === 'option' ? document.activeElement.textContent.trim() : null))
   for (let i = 0; i < 12; i++) {
     if ((await active()) === option) {
       await page.keyboard.press('Enter')
       await menusClosed(page)
+      const shown = () => field.evaluate((input) => input.closest('.v-select')?.querySelector('.v-select__selection-text')?.textContent.trim() ?? '')
+      for (let wait = 0; wait < 20 && (await shown()) !== option; wait++) await page.waitForTimeout(100)
+      if ((await shown()) !== option) throw new Error(`the select ${selector} shows « ${await shown()} » after choosing « ${option} »`)
       return
     }
     await page.keyboard.press('ArrowDown')
