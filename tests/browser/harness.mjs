@@ -208,8 +208,11 @@ export async function chooseByKeyboard(page, selector, option) {
       await page.keyboard.press('Enter')
       await menusClosed(page)
       const shown = () => field.evaluate((input) => input.closest('.v-select')?.querySelector('.v-select__selection-text')?.textContent.trim() ?? '')
-      for (let wait = 0; wait < 20 && (await shown()) !== option; wait++) await page.waitForTimeout(100)
-      if ((await shown()) !== option) throw new Error(`the select ${selector} shows « ${await shown()} » after choosing « ${option} »`)
+      await page
+        .waitForFunction(([sel, want]) => document.querySelector(sel)?.closest('.v-select')?.querySelector('.v-select__selection-text')?.textContent.trim() === want, [selector, option], { timeout: 2000 })
+        .catch(async () => {
+          throw new Error(`the select ${selector} shows « ${await shown()} » after choosing « ${option} »`)
+        })
       return
     }
     await page.keyboard.press('ArrowDown')
