@@ -347,10 +347,7 @@ async fn two_agents_claiming_at_once_exactly_one_wins() {
         loser["code"].as_str(),
         Some("already_claimed" | "version_conflict")
     ));
-    assert!(matches!(
-        stack.audit_store().verify(HAVRE).await,
-        Ok(Verification::Intact { .. })
-    ));
+    stack.assert_chain_intact(HAVRE).await;
     stack.stop().await;
 }
 

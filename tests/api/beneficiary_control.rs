@@ -192,10 +192,7 @@ async fn withdrawing_a_partners_access_is_in_the_audit_trail() {
         "{e:?}"
     );
     assert!(!format!("{e:?}").contains(&x[..13]));
-    assert!(matches!(
-        stack.audit_store().verify(ROUEN).await.unwrap(),
-        c2s_platform::audit::Verification::Intact { .. }
-    ));
+    stack.assert_chain_intact(ROUEN).await;
     // The DPO's access export lists it with the person's other traces.
     let dpo = crate::helpers_rgpd::dpo(&stack, ROUEN).await;
     let actions = crate::helpers_rgpd::actions_about(&stack, &dpo, &x).await;

@@ -72,18 +72,14 @@ async fn the_beneficiary_and_the_agents_write_to_each_other() {
 
     // The agent answers: no NIR, health terms kept with a warning, as for notes; another
     // caisse's agent and other roles get nothing.
-    let (status, body) = say(
+    refused(
         &stack,
         &theirs,
         &agent,
         "Votre numéro 2 84 03 76 451 023 11 ?",
-        json!({}),
+        "nir_not_allowed",
     )
     .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("nir_not_allowed"))
-    );
     let (status, body) = say(
         &stack,
         &theirs,
@@ -225,26 +221,18 @@ async fn a_partner_reads_only_what_a_third_party_may_unless_guardian() {
         let path = format!("/api/renewals/{rid}/messages");
         // The partner writes through the beneficiary's route with its own token: no NIR,
         // health terms only once confirmed.
-        let (status, body) = say(&stack, &path, p, &format!("Le numéro {nir}"), json!({})).await;
-        assert_eq!(body["code"], "nir_not_allowed", "{status} {body}");
-        let (status, body) = say(
+        refused(
             &stack,
             &path,
             p,
-            "Elle sort d'une hospitalisation.",
-            json!({}),
+            &format!("Le numéro {nir}"),
+            "nir_not_allowed",
         )
         .await;
-        assert_eq!(
-            (status, body["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("health_data"))
-        );
-        let (status, body) = say(&stack, &path, p, "Nous aidons Mme Martin.", json!({})).await;
-        assert_eq!(
-            (status, body["author_kind"].as_str()),
-            (StatusCode::CREATED, Some("partner")),
-            "{body}"
-        );
+        let hospital = "Elle sort d'une hospitalisation.";
+        refused(&stack, &path, p, hospital, "health_data").await;
+        let body = said(&stack, &path, p, "Nous aidons Mme Martin.", json!({})).await;
+        assert_eq!(body["author_kind"], "partner", "{body}");
         // The person writes too (after the partner submitted nothing: the draft is theirs).
         let me = stack.sign_in(nir, birth, code).await;
         let (status, _) = say(&stack, &path, &me, "Mes revenus ont changé.", json!({})).await;

@@ -1035,6 +1035,18 @@ impl TestStack {
         AuditStore::new(self.clients.dynamo(), self.table("AuditTable"))
     }
 
+    /// Asserts that the audit chain of `caisse` verifies whole.
+    pub async fn assert_chain_intact(&self, caisse: &str) {
+        let verified = self.audit_store().verify(caisse).await;
+        assert!(
+            matches!(
+                verified,
+                Ok(c2s_platform::audit::Verification::Intact { .. })
+            ),
+            "{caisse}'s chain: {verified:?}"
+        );
+    }
+
     /// Whether a document's object is still in the documents bucket.
     pub async fn document_exists(&self, renewal_id: &str, document_id: &str) -> bool {
         self.clients
@@ -1152,6 +1164,17 @@ impl TestStack {
             .save(&mut r)
             .await
             .unwrap_or_else(|e| panic!("save {id}: {e}"));
+    }
+
+    /// Ages two renewals to either side of a retention boundary `months` months back: `due`
+    /// to two days before it, `kept` to two days after (`age_renewal_to`).
+    pub async fn age_either_side(&self, due: &str, kept: &str, months: i32, details_purged: bool) {
+        let boundary = c2s_domain::dates::add_months(today(), -months);
+        let two = time::Duration::days(2);
+        self.age_renewal_to(due, boundary - two, details_purged)
+            .await;
+        self.age_renewal_to(kept, boundary + two, details_purged)
+            .await;
     }
 
     /// Moves one date of a partner account back in time, as if it had been set `days` ago.

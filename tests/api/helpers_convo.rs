@@ -40,6 +40,16 @@ pub async fn said(stack: &TestStack, path: &str, token: &str, text: &str, extra:
     body
 }
 
+/// Posts `text` to the thread at `path`, asserting a 422 with `code`.
+pub async fn refused(stack: &TestStack, path: &str, token: &str, text: &str, code: &str) {
+    let (status, body) = say(stack, path, token, text, json!({})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+        "POST {path}: {body}"
+    );
+}
+
 /// The actions of the caisse's audit trail about partner organisation `pid`, as a
 /// superviseur reads it.
 pub async fn partner_trail(stack: &TestStack, superviseur: &str, pid: &str) -> Vec<String> {

@@ -93,6 +93,25 @@ pub async fn nth_link(stack: &TestStack, address: &str, kind: &str, count: usize
         .to_owned()
 }
 
+/// Of two activation links to one account, the first (`voided`) is refused and the second
+/// (`current`) activates it.
+pub async fn only_the_last_link_activates(stack: &TestStack, voided: &str, current: &str) {
+    let activate = |token: &str| {
+        stack.post(
+            "/api/partner/activate",
+            None,
+            json!({"token": token, "password": PARTNER_PASSWORD}),
+        )
+    };
+    let (status, refused) = activate(voided).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (StatusCode::BAD_REQUEST, Some("invalid_activation"))
+    );
+    let (status, body) = activate(current).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
 /// Announces `bytes` as an attachment of request `rid` and sends them to the presigned
 /// URL; the document id.
 pub async fn attach(

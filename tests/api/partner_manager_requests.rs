@@ -75,8 +75,24 @@ async fn a_gestionnaire_asks_another_to_be_deactivated_with_notice() {
         .into_iter()
         .flatten()
         .find(|a| a["account_id"] == noe_id.as_str())
-        .map(|a| a["deactivation_on"].clone());
-    assert_eq!(seen, Some(json!(in_days(15))));
+        .map(|a| {
+            (
+                a["deactivation_on"].clone(),
+                a["deactivation_asked_by"].clone(),
+            )
+        });
+    // And who asked for it: an account of the organisation, which the same list names.
+    let alix_id = org["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["email"] == "alix@ccas-preavis.fr")
+        .map(|a| a["account_id"].clone());
+    assert_eq!(
+        seen,
+        Some((json!(in_days(15)), alix_id.unwrap_or_default())),
+        "{org}"
+    );
     // Not yet due: nothing happens.
     let report = stack.run_job("partner-lifecycle").await;
     assert_eq!(report["requested_deactivations"], json!(0), "{report}");
@@ -178,6 +194,19 @@ async fn a_request_for_a_new_gestionnaire_is_due_in_ten_working_days() {
     assert_eq!(
         org["habilitation_requests"][0]["due_on"], asked["due_on"],
         "{org}"
+    );
+    // The organisation's gestionnaires find their requests again; another organisation
+    // sees none of them.
+    let (status, listed) = stack.get("/api/partner/habilitation-requests", &alix).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["items"], json!([asked.clone()]), "{listed}");
+    let (_, other, _) = partner_of(&stack, "CCAS Voisin", "alix@ccas-voisin.fr", false).await;
+    let (status, listed) = stack
+        .get("/api/partner/habilitation-requests", &other)
+        .await;
+    assert_eq!(
+        (status, listed["items"].clone()),
+        (StatusCode::OK, json!([]))
     );
     // It names a person: DynamoDB's TTL takes it 6 months after its due date (README,
     // "Retention", `habilitation_request`).

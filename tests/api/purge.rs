@@ -47,8 +47,6 @@ async fn withdrawn_with_document(stack: &TestStack, yy: u8) -> (String, String, 
 #[tokio::test]
 async fn only_what_is_due_is_deleted_everywhere() {
     let stack = TestStack::start().await;
-    let day = today();
-    let two = time::Duration::days(2);
     let (old_draft_token, old_draft) = draft(&stack, 41).await;
     let (_, recent_draft) = draft(&stack, 42).await;
     let (_, old_closed, old_doc) = withdrawn_with_document(&stack, 43).await;
@@ -56,22 +54,13 @@ async fn only_what_is_due_is_deleted_everywhere() {
     let (_, ancient, _) = withdrawn_with_document(&stack, 45).await;
     let (_, almost_ancient, _) = withdrawn_with_document(&stack, 46).await;
     stack
-        .age_renewal_to(&old_draft, add_months(day, -6) - two, false)
+        .age_either_side(&old_draft, &recent_draft, 6, false)
         .await;
     stack
-        .age_renewal_to(&recent_draft, add_months(day, -6) + two, false)
+        .age_either_side(&old_closed, &recent_closed, 36, false)
         .await;
     stack
-        .age_renewal_to(&old_closed, add_months(day, -36) - two, false)
-        .await;
-    stack
-        .age_renewal_to(&recent_closed, add_months(day, -36) + two, false)
-        .await;
-    stack
-        .age_renewal_to(&ancient, add_months(day, -60) - two, true)
-        .await;
-    stack
-        .age_renewal_to(&almost_ancient, add_months(day, -60) + two, true)
+        .age_either_side(&ancient, &almost_ancient, 60, true)
         .await;
 
     let report = stack.run_job("purge").await;

@@ -54,8 +54,6 @@ async fn decided_with_note(
 #[tokio::test]
 async fn decided_files_never_acknowledged_are_purged_on_the_closed_files_clock() {
     let stack = TestStack::start().await;
-    let day = today();
-    let two = time::Duration::days(2);
     let (old_approved, agent) = approved_with_note(&stack, 61).await;
     let (recent_approved, _) = approved_with_note(&stack, 62).await;
     // A message on each: the conversation goes with the details, on the same clock.
@@ -80,16 +78,10 @@ async fn decided_files_never_acknowledged_are_purged_on_the_closed_files_clock()
         assert_eq!(r.status.as_str(), "exported", "{id}");
     }
     stack
-        .age_renewal_to(&old_approved, add_months(day, -36) - two, false)
+        .age_either_side(&old_approved, &recent_approved, 36, false)
         .await;
     stack
-        .age_renewal_to(&recent_approved, add_months(day, -36) + two, false)
-        .await;
-    stack
-        .age_renewal_to(&old_exported, add_months(day, -60) - two, true)
-        .await;
-    stack
-        .age_renewal_to(&recent_exported, add_months(day, -60) + two, true)
+        .age_either_side(&old_exported, &recent_exported, 60, true)
         .await;
 
     let report = stack.run_job("purge").await;

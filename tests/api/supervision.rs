@@ -156,10 +156,7 @@ async fn a_superviseur_reassigns_then_releases_a_claimed_file() {
         2,
         "{actions:?}"
     );
-    assert!(matches!(
-        stack.audit_store().verify(ROUEN).await,
-        Ok(Verification::Intact { .. })
-    ));
+    stack.assert_chain_intact(ROUEN).await;
     stack.stop().await;
 }
 
@@ -291,10 +288,7 @@ async fn bulk_actions_answer_for_each_file_as_it_would_alone() {
         "{on_a:?}"
     );
     assert!(on_a.contains(&("A1001".to_owned(), "claim".to_owned())));
-    assert!(matches!(
-        stack.audit_store().verify(ROUEN).await,
-        Ok(Verification::Intact { .. })
-    ));
+    stack.assert_chain_intact(ROUEN).await;
     stack.stop().await;
 }
 
@@ -552,10 +546,7 @@ async fn an_agent_finds_a_file_by_receipt_nir_or_name_in_their_caisse_only() {
         4,
         "{actions:?}"
     );
-    assert!(matches!(
-        stack.audit_store().verify(ROUEN).await,
-        Ok(Verification::Intact { .. })
-    ));
+    stack.assert_chain_intact(ROUEN).await;
     stack.stop().await;
 }
 

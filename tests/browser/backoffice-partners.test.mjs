@@ -151,7 +151,7 @@ test('back-office: partner administration, from a new organisation to its deacti
   const hab = await api('POST', '/api/partner/habilitation-requests', { civility: 'monsieur', last_name: 'Troisième', first_name: 'Noé', function: 'Adjoint', email: wanted }, firstToken)
   await page.reload()
   await heading(page, name)
-  await page.locator('#asked-deactivations').getByText(`Mme Alix Second (${moved}) : à désactiver le ${longDate(on)}`).waitFor()
+  await page.locator('#asked-deactivations').getByText(`Mme Alix Second (${moved}) : à désactiver le ${longDate(on)}, demande faite par Alix Premier`).waitFor()
   await page.locator('.account').filter({ hasText: moved }).getByText(`Désactivation demandée par l'organisme pour le ${longDate(on)}`).waitFor()
   const line = page.locator('#asked-managers > li').filter({ hasText: wanted })
   assert.match(await line.innerText(), new RegExp(`M\\. Noé Troisième, Adjoint .* demandé le .* par Alix Premier, à traiter au plus tard le ${longDate(hab.due_on)}`))

@@ -358,5 +358,7 @@ test("a gestionnaire's accounts: a link sent again, the caisse asked to deactiva
   const request = (await api('GET', `/api/agent/partners/${org.partner_id}`, undefined, admin)).habilitation_requests.find((r) => r.email === wanted)
   assert.deepEqual([request?.civility, request?.function], ['madame', 'Directrice adjointe'])
   assert.match(await done.innerText(), new RegExp(`au plus tard le ${longDate(request.due_on)}`))
+  // The page lists it among the requests already sent, with the caisse's due date.
+  await page.getByRole('listitem').filter({ hasText: `Mme Léa Petit (${wanted})` }).filter({ hasText: longDate(request.due_on) }).waitFor()
   await auditBoth(page, 'partner-habilitation-requested')
 })

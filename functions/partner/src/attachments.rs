@@ -40,13 +40,7 @@ pub(crate) async fn announce(
     app.renewals.add_attachment(&record).await?;
     let upload = app
         .presigner
-        .presign_put(
-            &app.documents_bucket,
-            &record.object_key,
-            record.content_type.mime(),
-            record.size,
-            UPLOAD_URL_VALIDITY,
-        )
+        .presign_upload(&app.documents_bucket, &record, UPLOAD_URL_VALIDITY)
         .await?;
     tracing::info!(outcome = "announced", "partner attachment announced");
     Ok(json(StatusCode::CREATED, &announced(&record, &upload)))

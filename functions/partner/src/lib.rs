@@ -30,7 +30,7 @@ use crate::accounts::{
 use crate::filing::{file_for, requests};
 use crate::habilitations::{agent_habilitations, partner_habilitations};
 use crate::links::{agent_reissue, partner_reissue, reset, reset_confirm};
-use crate::manager_requests::{deactivation_request, habilitation_request};
+use crate::manager_requests::{deactivation_request, habilitation_request, habilitation_requests};
 use crate::organisations::{
     add_convention, create_org, deactivate_org, list_orgs, modify_org, read_org, terminate,
 };
@@ -140,6 +140,7 @@ c2s_api::routes! {
     POST ["api", "auth", "partner", "reset", "confirm"] => reset_confirm(app, &req),
     POST ["api", "partner", "accounts", aid, "deactivation-request"] => deactivation_request(app, &req, aid),
     POST ["api", "partner", "habilitation-requests"] => habilitation_request(app, &req),
+    GET ["api", "partner", "habilitation-requests"] => habilitation_requests(app, &req),
     PUT ["api", "agent", "partners", pid] => modify_org(app, &req, pid),
     POST ["api", "partner", "requests", rid, "attachments"] => attachments::announce(app, &req, rid),
     GET ["api", "partner", "requests", rid, "attachments"] => attachments::partner_list(app, &req, rid),

@@ -1,7 +1,8 @@
 //! A gestionnaire's requests to the CPAM about gestionnaires: deactivating another one at a
 //! date at least 15 days ahead (the convention's notice; `partner-lifecycle` carries it out
 //! on the date, never for the last active gestionnaire), and a new one, due within 10
-//! working days. The CPAM sees both on the organisation (`GET /api/agent/partners/{pid}`).
+//! working days. The CPAM sees both on the organisation (`GET /api/agent/partners/{pid}`);
+//! the organisation lists its requests for a new one (`GET /api/partner/habilitation-requests`).
 
 use crate::accounts::Acting;
 use crate::audited::{commit, written};
@@ -84,6 +85,21 @@ pub(crate) fn habilitation_view(r: &HabilitationRequest) -> Value {
         "first_name": r.first_name, "function": r.function, "phone": r.phone, "email": r.email,
         "asked_by": r.asked_by, "asked_on": format_date(r.asked_on), "due_on": format_date(r.due_on),
     })
+}
+
+/// Handles `GET /api/partner/habilitation-requests`: the organisation's requests for a new
+/// gestionnaire, as the CPAM sees them on the organisation.
+pub(crate) async fn habilitation_requests(
+    app: &App,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let c = gestionnaire(app, req).await?;
+    let asked = app
+        .partners
+        .habilitation_requests(&c.org.partner_id)
+        .await?;
+    let items: Vec<Value> = asked.iter().map(habilitation_view).collect();
+    Ok(json(StatusCode::OK, &json!({ "items": items })))
 }
 
 /// Handles `POST /api/partner/habilitation-requests`.

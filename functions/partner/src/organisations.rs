@@ -141,7 +141,8 @@ pub(crate) fn account_view(a: &AccountRecord, to: Acting) -> Value {
         "account_id": a.account_id, "partner_id": a.partner_id, "email": a.email, "role": a.role, "status": a.status,
         "last_name": a.last_name, "first_name": a.first_name, "function": a.function, "phone": a.phone,
         "cgu_version": a.cgu_version, "created_by": created_by,
-        "deactivation_on": a.deactivation_on.map(c2s_domain::dates::format_date), "civility": a.civility,
+        "deactivation_on": a.deactivation_on.map(c2s_domain::dates::format_date),
+        "deactivation_asked_by": a.deactivation_asked_by, "civility": a.civility,
     })
 }
 

@@ -108,13 +108,7 @@ async fn announce(app: &App, req: &Request, id: &str) -> Result<Response<Body>, 
         .on_conflict(not_editable)?;
     let upload = app
         .uploads
-        .presign_put(
-            &app.bucket,
-            &record.object_key,
-            record.content_type.mime(),
-            record.size,
-            UPLOAD_URL_VALIDITY,
-        )
+        .presign_upload(&app.bucket, &record, UPLOAD_URL_VALIDITY)
         .await?;
     tracing::info!(outcome = "announced", "document announced");
     Ok(json(StatusCode::CREATED, &announced(&record, &upload)))

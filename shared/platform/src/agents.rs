@@ -58,7 +58,6 @@ pub struct AgentVerifier {
     jwks_url: String,
     issuer: String,
     audience: String,
-    http: reqwest::Client,
     keys: RwLock<Keys>,
     min_refresh: Duration,
     max_age: Duration,
@@ -79,18 +78,18 @@ const MIN_REFRESH: Duration = Duration::from_secs(30);
 /// being accepted, and one it published ahead of a rotation is ready before its first token.
 const MAX_AGE: Duration = Duration::from_secs(300);
 
+/// The identity provider's key set: fetched within this long, at most this large (a few
+/// keys weigh a few kilobytes).
+const JWKS_WITHIN: Duration = Duration::from_secs(5);
+const JWKS_MAX_BYTES: usize = 256 * 1024;
+
 impl AgentVerifier {
     pub fn from_env(env: &Env) -> Result<AgentVerifier, ConfigError> {
         crate::jwt::install();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|_| ConfigError::Invalid("http client".into()))?;
         Ok(AgentVerifier {
             jwks_url: env.require("AGENT_JWKS_URL")?,
             issuer: env.require("AGENT_TOKEN_ISSUER")?,
             audience: env.require("AGENT_TOKEN_AUDIENCE")?,
-            http,
             keys: RwLock::new(Keys {
                 by_kid: HashMap::new(),
                 fetched: None,
@@ -156,17 +155,10 @@ impl AgentVerifier {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, (DecodingKey, Algorithm)>, String> {
-        let set: JwkSet = self
-            .http
-            .get(&self.jwks_url)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .error_for_status()
-            .map_err(|e| e.to_string())?
-            .json()
+        let body = crate::aws::get(&self.jwks_url, JWKS_WITHIN, JWKS_MAX_BYTES)
             .await
             .map_err(|e| e.to_string())?;
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         let mut out = HashMap::new();
         for jwk in &set.keys {
             let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))

@@ -162,6 +162,8 @@ pub fn http_client() -> SharedHttpClient {
     https::client()
 }
 
+pub use https::{get, GetError};
+
 /// aws-config's standard chain (environment, profiles, containers, IMDS…): for the dev
 /// server and the tools, which may run anywhere.
 pub async fn sdk_config() -> SdkConfig {

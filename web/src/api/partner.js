@@ -77,6 +77,8 @@ export const reissueActivation = (id) => partnerCall('POST', `/api/partner/accou
 export const askDeactivation = (id, on) => partnerCall('POST', `/api/partner/accounts/${seg(id)}/deactivation-request`, { body: { on } })
 /** Asks the caisse for a new gestionnaire: the request, with its `due_on`. */
 export const askHabilitation = (body) => partnerCall('POST', '/api/partner/habilitation-requests', { body })
+/** The organisation's requests for a new gestionnaire, each with its `due_on`. */
+export const listHabilitations = () => partnerCall('GET', '/api/partner/habilitation-requests')
 
 /** The habilitation table: it needs the bearer token, so it comes as a Blob to hand over. */
 export const habilitationsCsv = () => partnerCall.download('/api/partner/habilitations.csv')

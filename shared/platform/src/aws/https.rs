@@ -4,6 +4,8 @@
 //! endpoints are reached over HTTP/1.1 here. This file only joins the two libraries: the
 //! SDK's connector trait on one side, hyper's client on the other, with the SDK's connect
 //! and read timeouts and its classes of errors (which decide what its retries try again).
+//! The few plain GETs of the functions (the identity provider's keys) go over the same
+//! stack and the same trusted roots, so that no second HTTP client is linked.
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
@@ -15,6 +17,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 use aws_smithy_types::retry::ErrorKind;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::HttpConnector as Tcp;
@@ -23,34 +26,123 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A client for every SDK client of the process: the trusted roots are read once, here.
+static TLS: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+
+/// The TLS set-up of every HTTPS call of the process: the system's trusted roots are read
+/// once, whichever call asks first (another waits for that reading to end).
+fn tls() -> Result<rustls::ClientConfig, String> {
+    TLS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        let (added, _) = roots.add_parsable_certificates(native.certs);
+        if added == 0 {
+            tracing::warn!("no trusted root certificate found: HTTPS calls will fail");
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+}
+
+/// hyper-util's pooled HTTP/1.1 client over rustls, its connections made within
+/// `connect_within`.
+fn pooled(
+    tls: rustls::ClientConfig,
+    connect_within: Option<Duration>,
+) -> Client<ConnectWithin, SdkBody> {
+    let mut tcp = Tcp::new();
+    tcp.enforce_http(false);
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .build(ConnectWithin {
+            inner: https,
+            limit: connect_within,
+        })
+}
+
+/// A client for every SDK client of the process. Reading the system's trusted roots (about
+/// 140 certificates parsed: 5 ms, most of a cold start before the first poll) starts here on
+/// a thread of its own, so that it runs while the function starts and waits for its first
+/// event; the first connection waits for what is left of it (blocking its thread that once).
 pub fn client() -> SharedHttpClient {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(native.certs);
-    if added == 0 {
-        tracing::warn!("no trusted root certificate found: HTTPS calls will fail");
+    if TLS.get().is_none() {
+        std::thread::spawn(|| {
+            let _ = tls();
+        });
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
     SharedHttpClient::new(Http1 {
-        tls: tls.map_err(|e| e.to_string()),
         connectors: Mutex::default(),
     })
+}
+
+/// Why a [`get`] failed, said without the answer's body.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("not answered within {0:?}")]
+    TimedOut(Duration),
+    #[error("{0}")]
+    Failed(String),
+    #[error("answered {0}")]
+    Status(http::StatusCode),
+    #[error("answer over {0} bytes")]
+    TooLarge(usize),
+}
+
+/// A GET over the same stack as the SDK (the identity provider's keys): the body of a 2xx
+/// answer of at most `limit` bytes, the whole exchange within `within`.
+pub async fn get(url: &str, within: Duration, limit: usize) -> Result<Vec<u8>, GetError> {
+    let request = http::Request::get(url)
+        .body(SdkBody::empty())
+        .map_err(|e| GetError::Setup(e.to_string()))?;
+    let client = pooled(tls().map_err(GetError::Setup)?, Some(within));
+    let exchange = async {
+        let answer = client
+            .request(request)
+            .await
+            .map_err(|e| GetError::Failed(e.to_string()))?;
+        if !answer.status().is_success() {
+            return Err(GetError::Status(answer.status()));
+        }
+        let announced = answer
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if announced.is_some_and(|n| n > limit) {
+            return Err(GetError::TooLarge(limit));
+        }
+        let body = ByteStream::new(SdkBody::from_body_1_x(answer.into_body()))
+            .collect()
+            .await
+            .map_err(|e| GetError::Failed(e.to_string()))?
+            .into_bytes();
+        if body.len() > limit {
+            return Err(GetError::TooLarge(limit));
+        }
+        Ok(body.to_vec())
+    };
+    tokio::time::timeout(within, exchange)
+        .await
+        .map_err(|_| GetError::TimedOut(within))?
 }
 
 type Timeouts = (Option<Duration>, Option<Duration>);
 
 #[derive(Debug)]
 struct Http1 {
-    /// A TLS set-up that cannot be made fails each call, never the start.
-    tls: Result<rustls::ClientConfig, String>,
     /// One pool per set of timeouts (the SDK asks with the same ones for every call).
     connectors: Mutex<Vec<(Timeouts, SharedHttpConnector)>>,
 }
@@ -70,21 +162,8 @@ impl HttpClient for Http1 {
             return connector.clone();
         }
         let connector = SharedHttpConnector::new(Pool {
-            client: self.tls.clone().map(|tls| {
-                let mut tcp = Tcp::new();
-                tcp.enforce_http(false);
-                let https = HttpsConnectorBuilder::new()
-                    .with_tls_config(tls)
-                    .https_or_http()
-                    .enable_http1()
-                    .wrap_connector(tcp);
-                Client::builder(TokioExecutor::new())
-                    .pool_timer(TokioTimer::new())
-                    .build(ConnectWithin {
-                        inner: https,
-                        limit: timeouts.0,
-                    })
-            }),
+            // A TLS set-up that cannot be made fails each call, never the start.
+            client: tls().map(|tls| pooled(tls, timeouts.0)),
             read_timeout: timeouts.1,
         });
         made.push((timeouts, connector.clone()));

@@ -192,6 +192,18 @@ impl Presigner {
         .await
     }
 
+    /// The PUT of an announced document ([`Self::presign_put`]): its object, type and size.
+    pub async fn presign_upload(
+        &self,
+        bucket: &str,
+        record: &crate::renewals::DocumentRecord,
+        valid_for: Duration,
+    ) -> Result<PresignedRequest, ObjectError> {
+        let mime = record.content_type.mime();
+        self.presign_put(bucket, &record.object_key, mime, record.size, valid_for)
+            .await
+    }
+
     async fn presign_put_at(
         &self,
         bucket: &str,
