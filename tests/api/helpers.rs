@@ -284,12 +284,36 @@ impl TestStack {
         Self::launch_with(prefix, secrets_file, pollers, template_and_mode, clamd).await
     }
 
+    /// As `./infra/run` starts: with the demo file imported.
+    pub async fn start_with_demo() -> TestStack {
+        Self::launch_as(fresh_prefix(), None, true, in_process(), None, true).await
+    }
+
     async fn launch_with(
+        prefix: String,
+        secrets_file: Option<PathBuf>,
+        pollers: bool,
+        template_and_mode: (PathBuf, devserver::Mode),
+        clamd: Option<String>,
+    ) -> TestStack {
+        Self::launch_as(
+            prefix,
+            secrets_file,
+            pollers,
+            template_and_mode,
+            clamd,
+            false,
+        )
+        .await
+    }
+
+    async fn launch_as(
         prefix: String,
         secrets_file: Option<PathBuf>,
         pollers: bool,
         (template, mode): (PathBuf, devserver::Mode),
         clamd: Option<String>,
+        demo: bool,
     ) -> TestStack {
         log_buffer();
         let sdk = c2s_tests::sdk_config().await;
@@ -304,7 +328,7 @@ impl TestStack {
             sdk: sdk.clone(),
             clamd: clamd.clone(),
             freshclam_config: std::env::var_os("FRESHCLAM_CONFIG").map(PathBuf::from),
-            demo: false,
+            demo,
             pollers,
             secrets_file: secrets_file.clone(),
             enforce_permissions: devserver::permissions::enforced_by_default(),

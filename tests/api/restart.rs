@@ -2,6 +2,7 @@
 //! `./infra/run`: the resources are there already and the data stays usable.
 
 use crate::helpers::*;
+use serde_json::json;
 
 #[tokio::test]
 async fn a_second_start_keeps_the_resources_the_secrets_and_the_people() {
@@ -42,4 +43,30 @@ async fn a_second_start_keeps_the_resources_the_secrets_and_the_people() {
     assert_eq!(profiles.count, 1);
     let _ = std::fs::remove_file(&file);
     stack.stop().await;
+}
+
+/// The demo people can sign in from the first answer of the server: it answers once their
+/// import has landed (it used to answer 401 for a few seconds, with no reason given).
+#[tokio::test]
+async fn the_demo_people_sign_in_as_soon_as_the_stack_answers() {
+    let stack = TestStack::start_with_demo().await;
+    let (status, accounts) = stack.get("/dev/demo", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let marie = accounts["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["who"].as_str() == Some("Marie Durand")))
+        .cloned()
+        .unwrap_or_else(|| panic!("no Marie Durand in /dev/demo: {accounts}"));
+    let (status, body) = stack
+        .post(
+            "/api/auth/beneficiary",
+            None,
+            json!({
+                "nir": marie["nir"],
+                "birth_date": marie["birth_date"],
+                "renewal_code": marie["renewal_code"],
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

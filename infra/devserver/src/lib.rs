@@ -332,6 +332,9 @@ async fn sealed_and_opened(
 /// The most pollers one SQS event of a function gets locally.
 const LOCAL_POLLERS: usize = 4;
 
+/// How long a start waits for the demo file's import (a first build's binaries start slowly).
+const DEMO_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub async fn start(opts: Options) -> Result<Running, DevError> {
     // The runtime API's emulator starts while the resources are made.
     let emulator = match &opts.mode {
@@ -637,6 +640,17 @@ pub async fn start(opts: Options) -> Result<Running, DevError> {
             .map_err(|e| DevError::Other(e.to_string()))?,
         },
     });
+    // The server answers once the demo people are imported: a sign-in before would be
+    // refused with no reason given. Requests made meanwhile wait in the listener's backlog.
+    if !demo_accounts.is_empty() {
+        tracing::info!("waiting for the demo file's import");
+        for account in &demo_accounts {
+            if !state.people.imported(&account.nir, DEMO_WITHIN).await {
+                tracing::warn!("the demo import has not landed: the demo accounts may be refused");
+                break;
+            }
+        }
+    }
     let app = server::router(state, opts.web_root.clone());
     let mut server_stop = stop_rx.clone();
     tasks.push(tokio::spawn(async move {

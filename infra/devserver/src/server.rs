@@ -86,6 +86,26 @@ pub struct People {
     pub hasher: c2s_platform::hashing::Hasher,
 }
 
+impl People {
+    /// Whether the person of `nir` has a profile, waiting for their import up to `within`.
+    pub async fn imported(&self, nir: &str, within: std::time::Duration) -> bool {
+        let Ok(nir) = c2s_domain::nir::Nir::parse(nir) else {
+            return false;
+        };
+        let hash = self.hasher.nir(&nir);
+        let until = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(_)) = self.store.profile(&hash).await {
+                return true;
+            }
+            if std::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
 /// The pages may load and call nothing but their own origin and the agents' identity
 /// provider (its discovery document and token endpoint), as CloudFront's response headers
 /// policy says in production (Vuetify writes its theme in an inline style).
@@ -400,24 +420,16 @@ async fn new_beneficiary(State(state): State<Arc<DevState>>, body: axum::body::B
             "Le dépôt du fichier a échoué.",
         );
     }
-    let Ok(nir) = c2s_domain::nir::Nir::parse(&account.nir) else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Le NIR inventé est invalide.",
-        );
-    };
-    let hash = people.hasher.nir(&nir);
-    for _ in 0..300 {
-        if let Ok(Some(_)) = people.store.profile(&hash).await {
-            return (
-                StatusCode::CREATED,
-                [("cache-control", "no-store")],
-                Json(json!({"account": account})),
-            )
-                .into_response();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    if people
+        .imported(&account.nir, std::time::Duration::from_secs(30))
+        .await
+    {
+        return (
+            StatusCode::CREATED,
+            [("cache-control", "no-store")],
+            Json(json!({"account": account})),
+        )
+            .into_response();
     }
     error(
         StatusCode::GATEWAY_TIMEOUT,

@@ -93,7 +93,7 @@ pub struct Clients {
     made: Arc<Made>,
 }
 
-/// Each client once, shared by the stores (making one loads the TLS roots again).
+/// Each client once, shared by the stores.
 #[derive(Debug, Default)]
 struct Made {
     dynamo: OnceLock<aws_sdk_dynamodb::Client>,
