@@ -223,7 +223,7 @@ impl TestStack {
     /// A stack whose document check asks the antivirus at `clamd` (a socket a test serves,
     /// or not yet), whatever the environment's `CLAMD_ADDRESS`.
     pub async fn start_with_antivirus(clamd: String) -> TestStack {
-        Self::launch_with(fresh_prefix(), None, true, in_process(), Some(clamd)).await
+        Self::launch_with(fresh_prefix(), None, true, in_process(), Some(clamd), false).await
     }
 
     /// A stack made from another template than the repository's (a copy with a permission
@@ -281,22 +281,7 @@ impl TestStack {
         let clamd = std::env::var("CLAMD_ADDRESS")
             .ok()
             .filter(|s| !s.is_empty());
-        Self::launch_with(prefix, secrets_file, pollers, template_and_mode, clamd).await
-    }
-
-    /// As `./infra/run` starts: with the demo file imported.
-    pub async fn start_with_demo() -> TestStack {
-        Self::launch_as(fresh_prefix(), None, true, in_process(), None, true).await
-    }
-
-    async fn launch_with(
-        prefix: String,
-        secrets_file: Option<PathBuf>,
-        pollers: bool,
-        template_and_mode: (PathBuf, devserver::Mode),
-        clamd: Option<String>,
-    ) -> TestStack {
-        Self::launch_as(
+        Self::launch_with(
             prefix,
             secrets_file,
             pollers,
@@ -307,7 +292,12 @@ impl TestStack {
         .await
     }
 
-    async fn launch_as(
+    /// As `./infra/run` starts: with the demo file imported.
+    pub async fn start_with_demo() -> TestStack {
+        Self::launch_with(fresh_prefix(), None, true, in_process(), None, true).await
+    }
+
+    async fn launch_with(
         prefix: String,
         secrets_file: Option<PathBuf>,
         pollers: bool,
