@@ -19,7 +19,7 @@ async fn beneficiaries_snapshot(stack: &TestStack) -> Vec<Value> {
         .items
         .unwrap_or_default()
         .into_iter()
-        .map(|i| serde_dynamo::from_item(i).unwrap_or(Value::Null))
+        .map(|i| c2s_platform::store::from_item(i).unwrap_or(Value::Null))
         .collect();
     items.sort_by_key(|v| v.to_string());
     items

@@ -11,13 +11,14 @@ use crate::helpers::*;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
-/// The six HTTP functions, each built with its AWS calls sent to one endpoint.
+/// The seven HTTP functions, each built with its AWS calls sent to one endpoint.
 struct Functions {
     identity: identity::App,
     eligibility: eligibility::App,
     renewal: renewal::App,
     upload: upload::App,
     review: review::App,
+    records: review::records::App,
     partner: partner::App,
 }
 
@@ -38,6 +39,8 @@ impl Functions {
         let upload = upload::App::from_env(&env, &clients).expect("upload");
         let (env, clients) = built("ReviewFunction").await;
         let review = review::App::from_env(&env, &clients).expect("review");
+        let (env, clients) = built("ReviewRecordsFunction").await;
+        let records = review::records::App::from_env(&env, &clients).expect("review-records");
         let (env, clients) = built("PartnerFunction").await;
         let partner = partner::App::from_env(&env, &clients).expect("partner");
         Functions {
@@ -46,11 +49,12 @@ impl Functions {
             renewal,
             upload,
             review,
+            records,
             partner,
         }
     }
 
-    /// Every route of the six route tables, with the function that serves it.
+    /// Every route of the seven route tables, with the function that serves it.
     fn routes() -> Vec<(&'static str, &'static str, &'static str)> {
         devserver::functions::route_tables()
             .into_iter()
@@ -65,6 +69,7 @@ impl Functions {
             "renewal" => renewal::handle(&self.renewal, req).await,
             "upload" => upload::handle(&self.upload, req).await,
             "review" => review::handle(&self.review, req).await,
+            "review-records" => review::records::handle(&self.records, req).await,
             "partner" => partner::handle(&self.partner, req).await,
             other => panic!("no function {other}"),
         }

@@ -35,7 +35,7 @@ async fn recount(stack: &TestStack, caisse: &str) -> Value {
     let renewals: Vec<Value> = items
         .into_iter()
         .filter(|i| i.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("renewal"))
-        .map(|i| serde_dynamo::from_item(i).expect("a renewal item"))
+        .map(|i| c2s_platform::store::from_item(i).expect("a renewal item"))
         .filter(|r: &Value| r["caisse"] == caisse)
         .collect();
     let statuses = [

@@ -149,33 +149,33 @@ where
 }
 
 macro_rules! in_process {
-    ($kind:ident, $name:literal, $krate:ident, $env:expr, $clients:expr) => {{
-        let app = Arc::new($krate::App::from_env($env, $clients)?);
-        in_process!(@$kind, $name, $krate, app)
+    ($kind:ident, $name:literal, $($krate:ident)::+, $env:expr, $clients:expr) => {{
+        let app = Arc::new($($krate)::+::App::from_env($env, $clients)?);
+        in_process!(@$kind, $name, $($krate)::+, app)
     }};
-    (@http, $name:literal, $krate:ident, $app:ident) => {
+    (@http, $name:literal, $($krate:ident)::+, $app:ident) => {
         http($name, move |req| {
             let app = $app.clone();
-            async move { $krate::handle(&app, req).await }
+            async move { $($krate)::+::handle(&app, req).await }
         })
     };
-    (@queue, $name:literal, $krate:ident, $app:ident) => {
+    (@queue, $name:literal, $($krate:ident)::+, $app:ident) => {
         queue($name, move |event| {
             let app = $app.clone();
-            async move { $krate::handle(&app, event).await }
+            async move { $($krate)::+::handle(&app, event).await }
         })
     };
-    (@job, $name:literal, $krate:ident, $app:ident) => {
+    (@job, $name:literal, $($krate:ident)::+, $app:ident) => {
         job($name, move |_| {
             let app = $app.clone();
-            async move { $krate::run(&app).await }
+            async move { $($krate)::+::run(&app).await }
         })
     };
     // A job that reads its event (a schedule's, or CloudFormation's for a custom resource).
-    (@job_event, $name:literal, $krate:ident, $app:ident) => {
+    (@job_event, $name:literal, $($krate:ident)::+, $app:ident) => {
         job($name, move |event| {
             let app = $app.clone();
-            async move { $krate::handle(&app, event).await }
+            async move { $($krate)::+::handle(&app, event).await }
         })
     };
 }
@@ -191,6 +191,7 @@ pub fn in_process(
         "identity" => in_process!(http, "identity", identity, env, clients),
         "eligibility" => in_process!(http, "eligibility", eligibility, env, clients),
         "review" => in_process!(http, "review", review, env, clients),
+        "review-records" => in_process!(http, "review-records", review::records, env, clients),
         "partner" => in_process!(http, "partner", partner, env, clients),
         "renewal" => in_process!(http, "renewal", renewal, env, clients),
         "upload" => in_process!(http, "upload", upload, env, clients),
@@ -224,11 +225,12 @@ pub fn in_process(
 }
 
 /// Each HTTP function's route table, as `routes!` declares it.
-pub fn route_tables() -> [(&'static str, &'static [(&'static str, &'static str)]); 6] {
+pub fn route_tables() -> [(&'static str, &'static [(&'static str, &'static str)]); 7] {
     [
         ("identity", identity::ROUTES),
         ("eligibility", eligibility::ROUTES),
         ("review", review::ROUTES),
+        ("review-records", review::records::ROUTES),
         ("partner", partner::ROUTES),
         ("renewal", renewal::ROUTES),
         ("upload", upload::ROUTES),

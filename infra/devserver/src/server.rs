@@ -190,7 +190,7 @@ async fn api(
     let started = Instant::now();
     let path = req.uri().path().to_owned();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let Some(route) = state.routes.iter().find(|r| r.matches(req.method(), &segs)) else {
+    let Some(route) = route_for(&state.routes, req.method(), &segs) else {
         return not_routed(&state.routes, &segs);
     };
     let (mut parts, body) = req.into_parts();
@@ -244,6 +244,25 @@ async fn api(
 
 /// No route for this method: 405 with the methods the address has (RFC 9110 §15.5.6), as the
 /// functions answer a method their table lacks; 404 for an address no route has.
+/// The route `segs` takes: as API Gateway, the most specific of those that match (a literal
+/// segment wins over a parameter, from the left), whichever function serves it and whatever
+/// the template's order.
+pub(crate) fn route_for<'a>(
+    routes: &'a [Route],
+    method: &Method,
+    segs: &[&str],
+) -> Option<&'a Route> {
+    routes
+        .iter()
+        .filter(|r| r.matches(method, segs))
+        .max_by_key(|r| {
+            r.segments
+                .iter()
+                .map(|t| !is_parameter(t))
+                .collect::<Vec<_>>()
+        })
+}
+
 fn not_routed(routes: &[Route], segs: &[&str]) -> Response {
     let matching: Vec<&Route> = routes
         .iter()
@@ -692,5 +711,47 @@ async fn outbox(State(state): State<Arc<DevState>>) -> Response {
                 "L'émulateur ne répond pas.",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{route_for, Route};
+    use crate::functions::Function;
+    use axum::http::Method;
+    use std::sync::Arc;
+
+    fn route(function: &str, template: &str) -> Route {
+        let invoke: crate::functions::Invoke = Arc::new(|_| Box::pin(async { Ok(Vec::new()) }));
+        Route {
+            method: Method::GET,
+            segments: template
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            template: template.to_owned(),
+            function: Arc::new(Function::new(function, invoke)),
+        }
+    }
+
+    /// As API Gateway: the most specific route wins, whatever the template's order; here the
+    /// export, served by another function than the file it would otherwise be taken for.
+    #[test]
+    fn a_literal_segment_wins_over_a_parameter() {
+        let routes = [
+            route("review", "/api/agent/renewals/{id}"),
+            route("review-records", "/api/agent/renewals/export"),
+        ];
+        let served = |path: &str| {
+            let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            route_for(&routes, &Method::GET, &segs).map(|r| r.function.name.clone())
+        };
+        assert_eq!(
+            served("/api/agent/renewals/export").as_deref(),
+            Some("review-records")
+        );
+        assert_eq!(served("/api/agent/renewals/r-1").as_deref(), Some("review"));
+        assert_eq!(served("/api/agent/renewals"), None);
     }
 }

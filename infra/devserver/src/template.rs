@@ -408,10 +408,29 @@ mod tests {
         let functions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions");
         let specs = template.functions();
         assert!(specs.len() > 10);
+        // Each function crate's `[[bin]]`s: name → source file.
+        let mut binaries = std::collections::BTreeMap::new();
+        for entry in std::fs::read_dir(&functions)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(text) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else {
+                continue;
+            };
+            let manifest: toml::Table = text.parse().unwrap_or_else(|e| panic!("{e}"));
+            let bins = manifest.get("bin").and_then(|b| b.as_array()).cloned();
+            for bin in bins.into_iter().flatten() {
+                if let (Some(name), Some(path)) = (bin.get("name"), bin.get("path")) {
+                    let (name, path) = (name.as_str().unwrap_or(""), path.as_str().unwrap_or(""));
+                    binaries.insert(name.to_owned(), entry.path().join(path));
+                }
+            }
+        }
         for f in &specs {
             assert!(
-                functions.join(&f.binary).join("src/main.rs").exists(),
-                "{}: no functions/{}/src/main.rs",
+                binaries.get(&f.binary).is_some_and(|p| p.exists()),
+                "{}: no function crate has a binary {}",
                 f.logical_id,
                 f.binary
             );

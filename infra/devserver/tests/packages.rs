@@ -21,6 +21,20 @@ fn manifest(dir: &str) -> toml::Table {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Every crate of `functions/` (its directory, its manifest).
+fn function_crates() -> Vec<(String, toml::Table)> {
+    std::fs::read_dir(root().join("functions"))
+        .unwrap_or_else(|e| panic!("functions/: {e}"))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| format!("functions/{}", e.file_name().to_string_lossy()))
+        .map(|dir| {
+            let krate = manifest(&dir);
+            (dir, krate)
+        })
+        .collect()
+}
+
 /// The features a crate enables on `c2s-platform`.
 fn platform_features(krate: &toml::Table) -> BTreeSet<String> {
     krate
@@ -101,12 +115,10 @@ fn every_function_is_packaged_for_arm64_from_a_function_crate_with_the_features_
             .and_then(|c| c.as_str())
             .unwrap_or_default();
         assert_eq!(code, ".", "{id}: CodeUri, the workspace's root");
-        let dir = format!("functions/{binary}");
-        let krate = manifest(&dir);
-        assert!(
-            bins(&krate).iter().any(|b| b == binary),
-            "{id}: {dir} has no binary {binary}"
-        );
+        let (dir, krate) = function_crates()
+            .into_iter()
+            .find(|(_, krate)| bins(krate).iter().any(|b| b == binary))
+            .unwrap_or_else(|| panic!("{id}: no function crate has a binary {binary}"));
         let wants_secret = r
             .properties
             .get("Environment")
@@ -125,11 +137,9 @@ fn every_function_is_packaged_for_arm64_from_a_function_crate_with_the_features_
         packaged.insert(dir);
     }
 
-    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
-        .unwrap_or_else(|e| panic!("functions/: {e}"))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("Cargo.toml").exists())
-        .map(|e| format!("functions/{}", e.file_name().to_string_lossy()))
+    let crates: BTreeSet<String> = function_crates()
+        .into_iter()
+        .map(|(dir, _)| dir)
         .filter(|c| !images.contains(c))
         .collect();
     assert_eq!(

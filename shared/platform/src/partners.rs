@@ -96,7 +96,7 @@ crate::store::table_store!(PartnerStore, "PARTNERS_TABLE");
 
 /// An account status as the account's item stores it.
 fn status(value: AccountStatus) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    crate::store::to_attribute(&value)
 }
 
 fn build(e: impl std::fmt::Display) -> StoreError {

@@ -3,8 +3,8 @@
 //! documents bucket (expired the next day by its lifecycle) and handed out as a presigned
 //! link valid five minutes, like the agents' downloads.
 
+use crate::records::App;
 use crate::views::DOWNLOAD_VALIDITY;
-use crate::App;
 use c2s_api::ApiError;
 use c2s_domain::document::DocumentStatus;
 use c2s_platform::objects::PresignedRequest;

@@ -3,7 +3,7 @@
 //! is kept, until when and why (`c2s_domain::rgpd::erasure`).
 
 use super::{dpo, new_request, record, request_view, subject_of};
-use crate::App;
+use crate::records::App;
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::dates::format_date;
 use c2s_domain::rgpd::erasure::{

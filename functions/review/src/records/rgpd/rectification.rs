@@ -9,7 +9,7 @@
 //! manifest, once there, is never rewritten; the entry becomes `done` last.
 
 use super::{dpo, new_request, record, request_view, subject_of};
-use crate::App;
+use crate::records::App;
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::dates::format_instant;
 use c2s_domain::rgpd::rectification::Rectification;

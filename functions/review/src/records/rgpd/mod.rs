@@ -13,7 +13,7 @@ pub(crate) mod requests;
 pub(crate) mod restriction;
 
 use crate::audited::version_conflict;
-use crate::{agent, App};
+use crate::records::{agent, App};
 use c2s_api::ApiError;
 use c2s_domain::rgpd::{due_on, RequestKind, RequestStatus};
 use c2s_domain::{FieldError, Nir};

@@ -2,7 +2,7 @@
 //! documents, as JSON or as a ZIP of the JSON and the documents' contents (`archive`).
 
 use super::{archive, dpo, new_request, record, subject_of};
-use crate::App;
+use crate::records::App;
 use c2s_api::views::document_view;
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::dates::{format_date, format_instant};

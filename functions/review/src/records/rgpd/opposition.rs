@@ -3,7 +3,7 @@
 //! national system) goes on.
 
 use super::{current_request, dpo, record, request_view, subject_of};
-use crate::App;
+use crate::records::App;
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::rgpd::{OppositionScope, RequestKind};
 use lambda_http::http::StatusCode;

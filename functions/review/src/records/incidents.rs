@@ -2,7 +2,7 @@
 //! kind `incident`) and reads the register with each deadline (48 hours for a partner to
 //! tell the caisse, per the convention; 72 hours for the caisse to notify the CNIL).
 
-use crate::{agent, App};
+use crate::records::{agent, App};
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::dates::format_instant;
 use c2s_domain::rgpd::parse_incident;

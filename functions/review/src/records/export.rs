@@ -2,8 +2,8 @@
 //! number, with nothing else that identifies a person (no NIR, no name, no amount).
 
 use crate::audited::action;
+use crate::records::{agent, App};
 use crate::views::deadline_state;
-use crate::{agent, App};
 use c2s_api::{attachment, query, ApiError};
 use c2s_domain::dates::format_date;
 use c2s_domain::renewal::Status;

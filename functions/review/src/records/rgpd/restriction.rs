@@ -4,8 +4,8 @@
 //! it there, with no extra read); retention runs as before.
 
 use super::{beneficiary_action, current_request, dpo, record, request_view, subject_of};
+use crate::records::App;
 use crate::views::summary;
-use crate::App;
 use c2s_api::{json, json_body, ApiError};
 use c2s_domain::rgpd::{required_text, RequestKind, RequestStatus};
 use c2s_platform::audit::Action;

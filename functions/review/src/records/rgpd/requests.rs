@@ -2,7 +2,7 @@
 //! due date and status, oldest first.
 
 use super::{beneficiary_action, dpo, request_view};
-use crate::App;
+use crate::records::App;
 use c2s_api::{json, ApiError};
 use c2s_platform::audit::Action;
 use lambda_http::http::StatusCode;
